@@ -1,0 +1,2 @@
+/** The OpenAI-compatible HTTP API (Helidon SE). */
+package dev.sluice.api;

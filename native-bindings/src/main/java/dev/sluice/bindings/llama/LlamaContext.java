@@ -1,0 +1,163 @@
+package dev.sluice.bindings.llama;
+
+import dev.sluice.bindings.NativeException;
+import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.raw.llama_context_params;
+import dev.sluice.bindings.raw.llama_cpp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A libllama inference context: llama.cpp's own KV cache and {@code llama_decode}. Sluice serves
+ * with its own engine; this is the oracle its tests and benchmarks compare against.
+ *
+ * <p>Not thread-safe. Closed by {@link #close()} or when its model closes; any use after that
+ * throws {@link IllegalStateException}.
+ */
+public final class LlamaContext implements AutoCloseable {
+
+    /** {@code enum llama_flash_attn_type}. */
+    public enum FlashAttention {
+        AUTO(-1), OFF(0), ON(1);
+
+        final int nativeValue;
+
+        FlashAttention(int nativeValue) {
+            this.nativeValue = nativeValue;
+        }
+    }
+
+    /**
+     * @param contextLength  KV cache size in tokens, shared by all sequences
+     * @param batchSize      most tokens one {@link #decode} may carry
+     * @param maxSequences   distinct sequence ids a batch may use
+     * @param threads        CPU threads for decoding
+     */
+    public record Options(int contextLength, int batchSize, int maxSequences, int threads, FlashAttention flashAttention) {
+        public Options {
+            if (contextLength <= 0 || batchSize <= 0 || maxSequences <= 0 || threads <= 0) {
+                throw new IllegalArgumentException("context options must be positive: " + this);
+            }
+        }
+
+        public static Options defaults(int contextLength) {
+            return new Options(contextLength, Math.min(contextLength, 2048), 1, SystemInfo.physicalCores(), FlashAttention.AUTO);
+        }
+
+        public Options withMaxSequences(int n) {
+            return new Options(contextLength, batchSize, n, threads, flashAttention);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(contextLength, batchSize, maxSequences, n, flashAttention);
+        }
+
+        public Options withFlashAttention(FlashAttention mode) {
+            return new Options(contextLength, batchSize, maxSequences, threads, mode);
+        }
+    }
+
+    private final LlamaModel model;
+    private final Options options;
+    private final int vocabSize;
+    private MemorySegment context;
+
+    private LlamaContext(LlamaModel model, Options options, MemorySegment context) {
+        this.model = model;
+        this.options = options;
+        this.context = context;
+        this.vocabSize = model.vocab().size();
+    }
+
+    public static LlamaContext create(LlamaModel model, Options options) {
+        if (model.isVocabOnly()) {
+            throw new IllegalArgumentException("model " + model.path() + " was loaded vocabulary-only; it cannot decode");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = llama_cpp.llama_context_default_params(arena);
+            llama_context_params.n_ctx(params, options.contextLength());
+            llama_context_params.n_batch(params, options.batchSize());
+            llama_context_params.n_ubatch(params, options.batchSize());
+            llama_context_params.n_seq_max(params, options.maxSequences());
+            llama_context_params.n_threads(params, options.threads());
+            llama_context_params.n_threads_batch(params, options.threads());
+            llama_context_params.flash_attn_type(params, options.flashAttention().nativeValue);
+            llama_context_params.no_perf(params, true);
+            MemorySegment context = llama_cpp.llama_init_from_model(model.pointer(), params);
+            if (context.equals(MemorySegment.NULL)) {
+                throw new NativeException("llama_init_from_model failed for " + model.path() + " with " + options);
+            }
+            LlamaContext created = new LlamaContext(model, options, context);
+            model.register(created);
+            return created;
+        }
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    /** Runs the batch through the model, appending its tokens to llama.cpp's KV cache. */
+    public void decode(LlamaBatch batch) {
+        int status = llama_cpp.llama_decode(pointer(), batch.struct());
+        if (status != 0) {
+            throw new NativeException("llama_decode returned " + status + switch (status) {
+                case 1 -> " (no KV slot for the batch: context too small)";
+                case 2 -> " (aborted)";
+                case -1 -> " (invalid batch)";
+                default -> "";
+            });
+        }
+    }
+
+    /** A copy of the logits of the {@code i}-th token of the last batch (it must have asked for logits). */
+    public float[] logits(int i) {
+        return logitsView(i).toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /** The logits of the {@code i}-th token of the last batch, in place: valid until the next decode. */
+    public MemorySegment logitsView(int i) {
+        MemorySegment row = llama_cpp.llama_get_logits_ith(pointer(), i);
+        if (row.equals(MemorySegment.NULL)) {
+            throw new NativeException("no logits for batch index " + i + " (did the batch request them?)");
+        }
+        return row.reinterpret(vocabSize * Float.BYTES);
+    }
+
+    /** Empties llama.cpp's KV cache: the next decode starts every sequence afresh. */
+    public void clearMemory() {
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(pointer()), true);
+    }
+
+    /** Forgets one sequence's cached tokens. */
+    public void removeSequence(int sequenceId) {
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(pointer()), sequenceId, -1, -1);
+    }
+
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    private MemorySegment pointer() {
+        if (context == null || !model.isOpen()) {
+            throw new IllegalStateException("LlamaContext is closed");
+        }
+        return context;
+    }
+
+    @Override
+    public void close() {
+        if (context == null) {
+            return;
+        }
+        llama_cpp.llama_free(context);
+        context = null;
+        model.unregister(this);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.sluice.bindings.llama;
+
+import java.nio.file.Path;
+
+/**
+ * The correctness oracle: llama.cpp's own loader and {@code llama_decode} on a GGUF file. Sluice's
+ * engine must produce the same logits and the same greedy tokens; tests and benchmarks use this
+ * class to check it. It is never the serving path.
+ *
+ * <p>Owns its model and context; not thread-safe.
+ */
+public final class LlamaReference implements AutoCloseable {
+
+    private final LlamaModel model;
+    private final LlamaContext context;
+
+    private LlamaReference(LlamaModel model, LlamaContext context) {
+        this.model = model;
+        this.context = context;
+    }
+
+    public static LlamaReference open(Path gguf, LlamaContext.Options options) {
+        LlamaModel model = LlamaModel.load(gguf, LlamaModel.Options.CPU);
+        try {
+            return new LlamaReference(model, LlamaContext.create(model, options));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    public static LlamaReference open(Path gguf, int contextLength) {
+        return open(gguf, LlamaContext.Options.defaults(contextLength));
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public LlamaContext context() {
+        return context;
+    }
+
+    public LlamaVocab vocab() {
+        return model.vocab();
+    }
+
+    /** Tokenizes as a prompt: BOS as the model asks, special tokens parsed. */
+    public int[] tokenize(String text) {
+        return vocab().tokenize(text, true, true);
+    }
+
+    /** Logits of every position of {@code tokens}, decoded from an empty cache as sequence 0. */
+    public float[][] promptLogits(int[] tokens) {
+        context.clearMemory();
+        float[][] logits = new float[tokens.length][];
+        int batchSize = context.options().batchSize();
+        try (LlamaBatch batch = new LlamaBatch(batchSize)) {
+            for (int start = 0; start < tokens.length; start += batchSize) {
+                int end = Math.min(tokens.length, start + batchSize);
+                batch.clear();
+                for (int i = start; i < end; i++) {
+                    batch.add(tokens[i], i, 0, true);
+                }
+                context.decode(batch);
+                for (int i = start; i < end; i++) {
+                    logits[i] = context.logits(i - start);
+                }
+            }
+        }
+        return logits;
+    }
+
+    /** Logits after the last token of {@code tokens}, decoded from an empty cache. */
+    public float[] lastLogits(int[] tokens) {
+        context.clearMemory();
+        return prefill(tokens);
+    }
+
+    /**
+     * Greedy continuation: decodes the prompt from an empty cache, then {@code count} times takes the
+     * highest logit (the lowest id on ties) and feeds it back.
+     *
+     * @param stopAtEndOfGeneration stop early at an end-of-generation token (it is included)
+     */
+    public int[] greedy(int[] prompt, int count, boolean stopAtEndOfGeneration) {
+        context.clearMemory();
+        float[] logits = prefill(prompt);
+        int[] out = new int[count];
+        int produced = 0;
+        try (LlamaBatch batch = new LlamaBatch(1)) {
+            while (produced < count) {
+                int next = argmax(logits);
+                out[produced++] = next;
+                if (produced == count || (stopAtEndOfGeneration && vocab().isEndOfGeneration(next))) {
+                    break;
+                }
+                batch.clear();
+                batch.add(next, prompt.length + produced - 1, 0, true);
+                context.decode(batch);
+                logits = context.logits(0);
+            }
+        }
+        return produced == count ? out : java.util.Arrays.copyOf(out, produced);
+    }
+
+    private float[] prefill(int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("empty prompt");
+        }
+        int batchSize = context.options().batchSize();
+        float[] last = null;
+        try (LlamaBatch batch = new LlamaBatch(batchSize)) {
+            for (int start = 0; start < tokens.length; start += batchSize) {
+                int end = Math.min(tokens.length, start + batchSize);
+                batch.clear();
+                for (int i = start; i < end; i++) {
+                    batch.add(tokens[i], i, 0, i == tokens.length - 1);
+                }
+                context.decode(batch);
+            }
+            last = context.logits(-1);
+        }
+        return last;
+    }
+
+    /** Index of the largest value, the first one on ties (what a greedy sampler picks). */
+    public static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void close() {
+        model.close(); // closes the context too
+    }
+}
