@@ -1,0 +1,100 @@
+package dev.sluice.bindings.ggml;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Small graphs computed by ggml on the CPU, checked against plain Java arithmetic. */
+class GgmlGraphTest {
+
+    @Test
+    void computesMatrixProductAndRowOps() {
+        try (GgmlContext ctx = GgmlContext.create(16, 64);
+             Backend cpu = Backend.cpu(1);
+             GraphAllocator allocator = GraphAllocator.forBackend(cpu)) {
+            // w: 3 rows of 4 (ggml shape [4, 3]); x: 2 columns of 4 ([4, 2])
+            Tensor w = ctx.newTensor(GgmlType.F32, 4, 3).asInput();
+            Tensor x = ctx.newTensor(GgmlType.F32, 4, 2).asInput();
+            Tensor ids = ctx.newTensor(GgmlType.I32, 2).asInput();
+            Tensor y = ctx.mulMat(w, x).asOutput();               // [3, 2]
+            Tensor picked = ctx.getRows(w, ids).asOutput();       // rows 2 and 0 of w
+            Graph graph = ctx.newGraph(64).expand(y).expand(picked);
+            allocator.allocate(graph);
+
+            float[] wData = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+            float[] xData = {1, 0, 0, 1, 0.5f, 0.5f, 0.5f, 0.5f};
+            try (Arena arena = Arena.ofConfined()) {
+                w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
+                x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+                ids.write(arena.allocateFrom(ValueLayout.JAVA_INT, 2, 0), 0);
+                cpu.compute(graph);
+
+                MemorySegment out = arena.allocate(y.bytes());
+                y.read(out, 0);
+                float[] expected = new float[6];
+                for (int col = 0; col < 2; col++) {
+                    for (int row = 0; row < 3; row++) {
+                        for (int k = 0; k < 4; k++) {
+                            expected[col * 3 + row] += wData[row * 4 + k] * xData[col * 4 + k];
+                        }
+                    }
+                }
+                assertArrayEquals(expected, out.toArray(ValueLayout.JAVA_FLOAT), 1e-5f);
+                assertArrayEquals(new float[] {9, 10, 11, 12, 1, 2, 3, 4},
+                        picked.hostData().toArray(ValueLayout.JAVA_FLOAT));
+            }
+            assertEquals(2, graph.nodeCount());
+        }
+    }
+
+    @Test
+    void wrapsJavaOwnedMemoryAsABuffer() {
+        try (Arena arena = Arena.ofConfined();
+             GgmlContext ctx = GgmlContext.create(4, 0)) {
+            MemorySegment memory = arena.allocate(1024, BackendBuffer.HOST_ALIGNMENT);
+            try (BackendBuffer buffer = BackendBuffer.wrapHost(memory)) {
+                Tensor t = ctx.newTensor(GgmlType.F16, 8, 4);
+                buffer.place(t, 256);
+                assertEquals(memory.address() + 256, t.hostData().address());
+                buffer.clear(0x3c); // 0x3c3c as F16 = 1.0586
+                assertEquals(0x3c, memory.get(ValueLayout.JAVA_BYTE, 300));
+                assertThrows(IllegalStateException.class, () -> buffer.place(t, 0), "already placed");
+                assertThrows(IllegalArgumentException.class,
+                        () -> buffer.place(ctx.newTensor(GgmlType.F32, 1024), 0), "does not fit");
+            }
+            assertThrows(IllegalArgumentException.class, () -> BackendBuffer.wrapHost(memory.asSlice(4)));
+        }
+    }
+
+    @Test
+    void typesMatchGgml() {
+        assertEquals("q8_0", GgmlType.Q8_0.ggmlName());
+        assertEquals(32, GgmlType.Q8_0.blockSize());
+        assertEquals(34, GgmlType.Q8_0.blockBytes());
+        assertEquals(2, GgmlType.F16.blockBytes());
+        assertEquals(GgmlType.BF16, GgmlType.of(30));
+        for (GgmlType type : GgmlType.values()) {
+            assertEquals(type, GgmlType.of(type.id()));
+        }
+    }
+
+    @Test
+    void closedContextAndBackendFailCleanly() {
+        GgmlContext ctx = GgmlContext.create(4, 8);
+        Tensor t = ctx.newTensor(GgmlType.F32, 4);
+        ctx.close();
+        ctx.close();
+        assertThrows(IllegalStateException.class, t::shape);
+        assertThrows(IllegalStateException.class, () -> ctx.newTensor(GgmlType.F32, 1));
+        Backend cpu = Backend.cpu(1);
+        cpu.close();
+        cpu.close();
+        assertThrows(IllegalStateException.class, () -> cpu.threads(2));
+    }
+}
