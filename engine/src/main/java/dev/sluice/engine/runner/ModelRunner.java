@@ -1,0 +1,394 @@
+package dev.sluice.engine.runner;
+
+import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.ggml.GgmlContext;
+import dev.sluice.bindings.ggml.GgmlType;
+import dev.sluice.bindings.ggml.Graph;
+import dev.sluice.bindings.ggml.GraphAllocator;
+import dev.sluice.bindings.ggml.RopeParams;
+import dev.sluice.bindings.ggml.Tensor;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.model.LayerWeights;
+import dev.sluice.engine.model.ModelConfig;
+import dev.sluice.engine.model.ModelWeights;
+import dev.sluice.engine.model.RopeScaling;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a {@link Batch} into logits: builds one ggml graph for the whole step (every sequence,
+ * prefill chunks and decode tokens together), writes the new K/V rows into the paged
+ * {@link KvCache} at their slots, attends each sequence over exactly its own blocks, and
+ * computes logits only for the tokens that asked for them.
+ *
+ * <p>Attention per layer: the new K/V rows are scattered into the pools with {@code set_rows};
+ * then, per attention group, the group's K/V rows are gathered in logical order through the
+ * block tables ({@code get_rows}) and fed to {@code flash_attn_ext} with a causal mask. A group
+ * is either one sequence's prefill chunk (T tokens × its context) or a run of decode sequences
+ * (one token each, contexts padded to the longest with masked slots), batched as FA streams.
+ *
+ * <p>Makes no policy decisions: what runs is the caller's. Engine-thread only.
+ */
+public final class ModelRunner implements AutoCloseable {
+
+    private static final short F16_ZERO = 0;
+    private static final short F16_NEG_INF = (short) 0xFC00;
+
+    private final ModelWeights weights;
+    private final ModelConfig config;
+    private final KvCache cache;
+    private final Backend backend;
+    private final GraphAllocator allocator;
+    private final RopeParams rope;
+    private final float attentionScale;
+    private final AttentionInputs attentionInputs;
+    private final Arena staging = Arena.ofConfined();
+    private MemorySegment stagingBuffer = MemorySegment.NULL;
+    private MemorySegment negInfRow = MemorySegment.NULL;
+    private GgmlContext stepContext;
+    private boolean closed;
+
+    /** The element type K and V are handed to flash attention in. */
+    public enum AttentionInputs {
+        /** As llama.cpp does: logits identical to {@code llama_decode}'s. */
+        F16,
+        /** CPU only: skips converting the gathered rows back to F16; differs in the last bits. */
+        F32
+    }
+
+    public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
+        this(weights, cache, backend, AttentionInputs.F16);
+    }
+
+    public ModelRunner(ModelWeights weights, KvCache cache, Backend backend, AttentionInputs attentionInputs) {
+        this.attentionInputs = attentionInputs;
+        this.weights = weights;
+        this.config = weights.config();
+        this.cache = cache;
+        this.backend = backend;
+        this.allocator = GraphAllocator.forBackend(backend);
+        RopeScaling scaling = config.ropeScaling();
+        this.rope = new RopeParams(config.ropeDims(), config.architecture().ropeMode(), scaling.originalContext(),
+                config.ropeFreqBase(), scaling.freqScale(), scaling.type() == RopeScaling.Type.YARN ? 1f : 0f,
+                scaling.attnFactor(), 32f, 1f);
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Runs one step. The returned logits are valid until the next call. */
+    public Logits forward(Batch batch) {
+        checkOpen();
+        if (batch.sequenceCount() == 0) {
+            throw new IllegalArgumentException("empty batch");
+        }
+        validate(batch);
+        Plan plan = Plan.of(batch);
+
+        if (stepContext != null) {
+            stepContext.close();
+        }
+        int nodes = 64 + config.layers() * (48 + 16 * plan.groups.size());
+        stepContext = GgmlContext.create(nodes + 16, nodes);
+        GgmlContext ctx = stepContext;
+        StepGraph g = build(ctx, plan, nodes);
+        allocator.allocate(g.graph);
+        writeInputs(batch, plan, g);
+        backend.compute(g.graph);
+
+        MemorySegment data;
+        if (backend.isCpu()) {
+            data = g.logits.hostData();
+        } else {
+            data = staging(g.logits.bytes());
+            g.logits.read(data, 0);
+        }
+        return new Logits(data, config.vocabSize(), plan.outputRows, plan.firstRow, plan.rowCount);
+    }
+
+    /** The graph's compute buffer: how much scratch memory steps of this shape need. */
+    public long computeBufferBytes() {
+        return allocator.bufferBytes();
+    }
+
+    private void validate(Batch batch) {
+        int blockSize = cache.blockSize();
+        for (int s = 0; s < batch.sequenceCount(); s++) {
+            int context = batch.contextLength(s);
+            int[] table = batch.blockTable(s);
+            int blocks = batch.blockCount(s);
+            if (blocks > table.length || (long) blocks * blockSize < context) {
+                throw new IllegalArgumentException("sequence " + s + ": " + blocks + " blocks of " + blockSize
+                        + " cannot hold " + context + " positions");
+            }
+            for (int i = 0; i < blocks; i++) {
+                if (table[i] < 0 || table[i] >= cache.blocks()) {
+                    throw new IllegalArgumentException("sequence " + s + ": block " + table[i] + " is outside the cache");
+                }
+            }
+        }
+    }
+
+    /** Tensors of one step's graph that inputs are written to or outputs read from. */
+    private record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Tensor outputRows,
+                             Tensor[] gatherRows, Tensor[] masks, Tensor logits) {
+    }
+
+    private StepGraph build(GgmlContext ctx, Plan plan, int maxNodes) {
+        int n = plan.tokens;
+        Tensor tokens = ctx.newTensor(GgmlType.I32, n).asInput();
+        Tensor positions = ctx.newTensor(GgmlType.I32, n).asInput();
+        Tensor slots = ctx.newTensor(GgmlType.I64, n).asInput();
+        Tensor outputRows = ctx.newTensor(GgmlType.I32, plan.outputRows).asInput();
+        int groups = plan.groups.size();
+        Tensor[] gatherRows = new Tensor[groups];
+        Tensor[] masks = new Tensor[groups];
+        for (int i = 0; i < groups; i++) {
+            Group group = plan.groups.get(i);
+            gatherRows[i] = ctx.newTensor(GgmlType.I32, (long) group.kvLength * group.streams).asInput();
+            masks[i] = ctx.newTensor(GgmlType.F16, group.kvLength, group.tokensPerStream, 1, group.streams).asInput();
+        }
+
+        int hd = config.headDim();
+        float eps = config.rmsEps();
+        Tensor x = ctx.getRows(weights.tokenEmbedding(), tokens);
+        for (int layer = 0; layer < config.layers(); layer++) {
+            LayerWeights w = weights.layer(layer);
+            Tensor h = ctx.mul(ctx.rmsNorm(x, eps), w.attnNorm());
+
+            Tensor q = ctx.reshape(addBias(ctx, ctx.mulMat(w.wq(), h), w.bq()), hd, config.heads(), n);
+            Tensor k = ctx.reshape(addBias(ctx, ctx.mulMat(w.wk(), h), w.bk()), hd, config.kvHeads(), n);
+            Tensor v = addBias(ctx, ctx.mulMat(w.wv(), h), w.bv());
+            if (config.architecture().qkNorm()) {
+                q = ctx.mul(ctx.rmsNorm(q, eps), w.qNorm());
+                k = ctx.mul(ctx.rmsNorm(k, eps), w.kNorm());
+            }
+            q = ctx.rope(q, positions, weights.ropeFreqs(), rope);
+            k = ctx.rope(k, positions, weights.ropeFreqs(), rope);
+
+            // Scatter this step's K/V into the paged pools; attention reads the pools through the
+            // set_rows results, so every read is ordered after the write.
+            Tensor kPool = ctx.setRows(cache.keys(layer), ctx.reshape(k, config.kvDim(), n), slots);
+            Tensor vPool = ctx.setRows(cache.values(layer), v, slots);
+
+            Tensor attention = null;
+            for (int i = 0; i < groups; i++) {
+                Tensor out = attend(ctx, plan.groups.get(i), q, kPool, vPool, gatherRows[i], masks[i]);
+                attention = attention == null ? out : ctx.concat(attention, out, 1);
+            }
+            Tensor o = addBias(ctx, ctx.mulMat(w.wo(), attention), w.attnOutputBias());
+            if (layer == config.layers() - 1) {
+                // Only rows that need logits go through the last MLP and the output head.
+                o = ctx.getRows(o, outputRows);
+                x = ctx.getRows(x, outputRows);
+            }
+            x = ctx.add(o, x);
+
+            Tensor f = ctx.mul(ctx.rmsNorm(x, eps), w.ffnNorm());
+            f = ctx.mulMat(w.ffnDown(), ctx.swigluSplit(ctx.mulMat(w.ffnGate(), f), ctx.mulMat(w.ffnUp(), f)));
+            x = ctx.add(f, x);
+        }
+        x = ctx.mul(ctx.rmsNorm(x, eps), weights.outputNorm());
+        Tensor logits = addBias(ctx, ctx.mulMat(weights.output(), x), weights.outputBias()).asOutput();
+        Graph graph = ctx.newGraph(maxNodes).expand(logits);
+        return new StepGraph(graph, tokens, positions, slots, outputRows, gatherRows, masks, logits);
+    }
+
+    /** One group's attention output, [heads * headDim, streams * tokensPerStream]. */
+    private Tensor attend(GgmlContext ctx, Group group, Tensor q, Tensor kPool, Tensor vPool,
+                          Tensor gatherRows, Tensor mask) {
+        int hd = config.headDim();
+        int t = group.tokensPerStream;
+        int s = group.streams;
+        int l = group.kvLength;
+        // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
+        Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
+                q.nb(1), q.nb(2), q.nb(2) * t, q.nb(2) * group.firstToken), 0, 2, 1, 3);
+        Tensor kg = gatherKv(ctx, kPool, gatherRows, l, s);
+        Tensor vg = gatherKv(ctx, vPool, gatherRows, l, s);
+        Tensor out = ctx.flashAttention(qg, kg, vg, mask, attentionScale); // [hd, heads, T, S]
+        return ctx.reshape(out, (long) hd * config.heads(), (long) t * s);
+    }
+
+    /** Gathers [kvDim, L*S] rows in logical order and lays them out as [hd, L, kvHeads, S]. */
+    private Tensor gatherKv(GgmlContext ctx, Tensor pool, Tensor rows, int kvLength, int streams) {
+        Tensor gathered = ctx.getRows(pool, rows); // F32
+        Tensor shaped = ctx.permute(ctx.reshape(gathered, config.headDim(), config.kvHeads(), kvLength, streams), 0, 2, 1, 3);
+        // Gathered rows are F32. Casting them back to F16 makes attention read exactly what
+        // llama.cpp's reads (bit-identical logits); the CPU kernel can also take F32 directly,
+        // which saves a pass over the gathered rows. Non-CPU kernels require F16.
+        return attentionInputs == AttentionInputs.F32 && backend.isCpu() ? shaped : ctx.cast(shaped, GgmlType.F16);
+    }
+
+    private static Tensor addBias(GgmlContext ctx, Tensor x, Tensor bias) {
+        return bias == null ? x : ctx.add(x, bias);
+    }
+
+    private void writeInputs(Batch batch, Plan plan, StepGraph g) {
+        int n = plan.tokens;
+        int blockSize = cache.blockSize();
+        MemorySegment tokens = input(g.tokens);
+        MemorySegment positions = input(g.positions);
+        MemorySegment slots = input(g.slots);
+        for (int s = 0; s < batch.sequenceCount(); s++) {
+            int start = batch.tokenStart(s);
+            int[] table = batch.blockTable(s);
+            for (int i = 0; i < batch.tokenCount(s); i++) {
+                int token = start + i;
+                int pos = batch.startPosition(s) + i;
+                tokens.setAtIndex(ValueLayout.JAVA_INT, token, batch.token(token));
+                positions.setAtIndex(ValueLayout.JAVA_INT, token, pos);
+                slots.setAtIndex(ValueLayout.JAVA_LONG, token, (long) table[pos / blockSize] * blockSize + pos % blockSize);
+            }
+        }
+        commit(g.tokens, tokens);
+        commit(g.positions, positions);
+        commit(g.slots, slots);
+
+        MemorySegment outputs = input(g.outputRows);
+        for (int s = 0, row = 0; s < batch.sequenceCount(); s++) {
+            for (int i = 0; i < plan.rowCount[s]; i++) {
+                int firstOutput = batch.tokenStart(s) + batch.tokenCount(s) - plan.rowCount[s];
+                outputs.setAtIndex(ValueLayout.JAVA_INT, row++, firstOutput + i);
+            }
+        }
+        commit(g.outputRows, outputs);
+
+        for (int i = 0; i < plan.groups.size(); i++) {
+            Group group = plan.groups.get(i);
+            writeGroup(batch, group, g.gatherRows[i], g.masks[i], blockSize);
+        }
+        if (n != batch.tokenCount()) {
+            throw new IllegalStateException("plan and batch disagree");
+        }
+    }
+
+    private void writeGroup(Batch batch, Group group, Tensor gatherTensor, Tensor maskTensor, int blockSize) {
+        int l = group.kvLength;
+        MemorySegment rows = input(gatherTensor);
+        MemorySegment mask = input(maskTensor);
+        MemorySegment negInf = negInfRow(l);
+        long rowBytes = (long) l * Short.BYTES;
+        for (int stream = 0; stream < group.streams; stream++) {
+            int s = group.firstSequence + stream;
+            int[] table = batch.blockTable(s);
+            int context = batch.contextLength(s);
+            int firstSlot = table[0] * blockSize;
+            long base = (long) stream * l;
+            for (int j = 0; j < l; j++) {
+                // Padding positions gather the sequence's own first row: finite data, masked out.
+                int slot = j < context ? table[j / blockSize] * blockSize + j % blockSize : firstSlot;
+                rows.setAtIndex(ValueLayout.JAVA_INT, base + j, slot);
+            }
+            for (int t = 0; t < group.tokensPerStream; t++) {
+                int visible = batch.startPosition(s) + t + 1; // causal: positions 0 … pos
+                long offset = ((long) stream * group.tokensPerStream + t) * rowBytes;
+                mask.asSlice(offset, (long) visible * Short.BYTES).fill((byte) 0);
+                MemorySegment.copy(negInf, 0, mask, offset + (long) visible * Short.BYTES, rowBytes - (long) visible * Short.BYTES);
+            }
+        }
+        commit(gatherTensor, rows);
+        commit(maskTensor, mask);
+    }
+
+    /** Where to write a tensor's input: its own memory on the CPU, a staging copy elsewhere. */
+    private MemorySegment input(Tensor tensor) {
+        return backend.isCpu() ? tensor.hostData() : staging(tensor.bytes()).asSlice(0, tensor.bytes());
+    }
+
+    private void commit(Tensor tensor, MemorySegment data) {
+        if (!backend.isCpu()) {
+            tensor.write(data, 0);
+        }
+    }
+
+    private MemorySegment staging(long bytes) {
+        if (stagingBuffer.byteSize() < bytes) {
+            stagingBuffer = staging.allocate(Math.max(bytes, stagingBuffer.byteSize() * 2), 64);
+        }
+        return stagingBuffer;
+    }
+
+    private MemorySegment negInfRow(int length) {
+        if (negInfRow.byteSize() < (long) length * Short.BYTES) {
+            negInfRow = staging.allocate((long) Math.max(length, 1024) * Short.BYTES, 64);
+            for (long i = 0; i < negInfRow.byteSize() / Short.BYTES; i++) {
+                negInfRow.setAtIndex(ValueLayout.JAVA_SHORT, i, F16_NEG_INF);
+            }
+        }
+        return negInfRow;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("ModelRunner is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (stepContext != null) {
+            stepContext.close();
+        }
+        allocator.close();
+        staging.close();
+    }
+
+    /** A run of sequences attended together: S streams of T tokens over L cached positions each. */
+    private record Group(int firstSequence, int streams, int tokensPerStream, int kvLength, int firstToken) {
+    }
+
+    /** How a batch splits into attention groups and which rows produce logits. */
+    private record Plan(int tokens, List<Group> groups, int outputRows, int[] firstRow, int[] rowCount) {
+
+        static Plan of(Batch batch) {
+            int sequences = batch.sequenceCount();
+            int[] firstRow = new int[sequences];
+            int[] rowCount = new int[sequences];
+            int rows = 0;
+            for (int s = 0; s < sequences; s++) {
+                rowCount[s] = switch (batch.logits(s)) {
+                    case NONE -> 0;
+                    case LAST -> 1;
+                    case ALL -> batch.tokenCount(s);
+                };
+                firstRow[s] = rows;
+                rows += rowCount[s];
+            }
+            if (rows == 0) {
+                // A step of only intermediate prefill chunks: compute one row anyway so the graph
+                // keeps a single shape; nobody reads it.
+                rowCount[sequences - 1] = 1;
+                firstRow[sequences - 1] = 0;
+                rows = 1;
+            }
+            List<Group> groups = new ArrayList<>();
+            int s = 0;
+            while (s < sequences) {
+                if (batch.tokenCount(s) == 1) {
+                    int first = s;
+                    int longest = 0;
+                    while (s < sequences && batch.tokenCount(s) == 1) {
+                        longest = Math.max(longest, batch.contextLength(s));
+                        s++;
+                    }
+                    groups.add(new Group(first, s - first, 1, longest, batch.tokenStart(first)));
+                } else {
+                    groups.add(new Group(s, 1, batch.tokenCount(s), batch.contextLength(s), batch.tokenStart(s)));
+                    s++;
+                }
+            }
+            return new Plan(batch.tokenCount(), List.copyOf(groups), rows, firstRow, rowCount);
+        }
+    }
+}
