@@ -50,6 +50,7 @@ public final class ModelRunner implements AutoCloseable {
     private MemorySegment stagingBuffer = MemorySegment.NULL;
     private MemorySegment negInfRow = MemorySegment.NULL;
     private GgmlContext stepContext;
+    private StepTimings lastTimings;
     private boolean closed;
 
     /** The element type K and V are handed to flash attention in. */
@@ -94,13 +95,19 @@ public final class ModelRunner implements AutoCloseable {
         if (stepContext != null) {
             stepContext.close();
         }
+        long t0 = System.nanoTime();
         int nodes = 64 + config.layers() * (48 + 16 * plan.groups.size());
         stepContext = GgmlContext.create(nodes + 16, nodes);
         GgmlContext ctx = stepContext;
         StepGraph g = build(ctx, plan, nodes);
+        long t1 = System.nanoTime();
         allocator.allocate(g.graph);
+        long t2 = System.nanoTime();
         writeInputs(batch, plan, g);
+        long t3 = System.nanoTime();
         backend.compute(g.graph);
+        long t4 = System.nanoTime();
+        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph.nodeCount());
 
         MemorySegment data;
         if (backend.isCpu()) {
@@ -110,6 +117,11 @@ public final class ModelRunner implements AutoCloseable {
             g.logits.read(data, 0);
         }
         return new Logits(data, config.vocabSize(), plan.outputRows, plan.firstRow, plan.rowCount);
+    }
+
+    /** Where the last step's time went (null before the first step). */
+    public StepTimings lastTimings() {
+        return lastTimings;
     }
 
     /** The graph's compute buffer: how much scratch memory steps of this shape need. */

@@ -6,6 +6,7 @@ import dev.sluice.bindings.NativeStrings;
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.bindings.raw.llama_cpp;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -17,20 +18,26 @@ public final class Backend implements AutoCloseable {
     private MemorySegment backend;
     private final boolean cpu;
     private final String name;
+    private MemorySegment threadpool = MemorySegment.NULL;
 
     private Backend(MemorySegment backend) {
         if (backend.equals(MemorySegment.NULL)) {
             throw new NativeException("ggml could not initialize the backend");
         }
         this.backend = backend;
-        this.cpu = llama_cpp.ggml_backend_is_cpu(backend);
+        this.cpu = llama_cpp.ggml_backend_dev_type(llama_cpp.ggml_backend_get_device(backend))
+                == SystemInfo.DeviceType.CPU.ordinal();
         this.name = NativeStrings.read(llama_cpp.ggml_backend_name(backend));
     }
 
     /** The CPU backend with {@code threads} worker threads. */
     public static Backend cpu(int threads) {
         NativeLibraries.ensureLoaded();
-        Backend b = new Backend(llama_cpp.ggml_backend_cpu_init());
+        MemorySegment device = llama_cpp.ggml_backend_dev_by_type(SystemInfo.DeviceType.CPU.ordinal());
+        if (device.equals(MemorySegment.NULL)) {
+            throw new NativeException("no CPU device is registered");
+        }
+        Backend b = new Backend(llama_cpp.ggml_backend_dev_init(device, MemorySegment.NULL));
         b.threads(threads);
         return b;
     }
@@ -60,13 +67,32 @@ public final class Backend implements AutoCloseable {
         return name;
     }
 
-    /** Sets the CPU worker thread count (no-op on other backends). */
+    /**
+     * Sets the CPU worker thread count (no-op on other backends). The workers live in a persistent
+     * ggml thread pool: without one, ggml starts and joins its threads on every graph, which costs
+     * more than the whole computation of a small model's decode step.
+     */
     public void threads(int threads) {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads must be positive: " + threads);
         }
-        if (cpu) {
-            llama_cpp.ggml_backend_cpu_set_n_threads(pointer(), threads);
+        if (!cpu) {
+            return;
+        }
+        MemorySegment backend = pointer();
+        CpuBackendProcs procs = CpuBackendProcs.get();
+        procs.setThreads(backend, threads);
+        MemorySegment old = threadpool;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = llama_cpp.ggml_threadpool_params_default(arena, threads);
+            threadpool = procs.newThreadpool(params);
+        }
+        if (threadpool.equals(MemorySegment.NULL)) {
+            throw new NativeException("could not start a ggml thread pool of " + threads + " threads");
+        }
+        procs.setThreadpool(backend, threadpool);
+        if (!old.equals(MemorySegment.NULL)) {
+            procs.freeThreadpool(old);
         }
     }
 
@@ -118,6 +144,10 @@ public final class Backend implements AutoCloseable {
         }
         llama_cpp.ggml_backend_free(backend);
         backend = null;
+        if (!threadpool.equals(MemorySegment.NULL)) {
+            CpuBackendProcs.get().freeThreadpool(threadpool);
+            threadpool = MemorySegment.NULL;
+        }
     }
 
     @Override

@@ -140,6 +140,11 @@ public final class LlamaContext implements AutoCloseable {
         llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(pointer()), sequenceId, -1, -1);
     }
 
+    /** Forgets a sequence's cached tokens from position {@code from} on (to re-run a step in benchmarks). */
+    public void removeSequencePositions(int sequenceId, int from) {
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(pointer()), sequenceId, from, -1);
+    }
+
     public int vocabSize() {
         return vocabSize;
     }
