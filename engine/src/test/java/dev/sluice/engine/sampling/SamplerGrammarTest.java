@@ -1,5 +1,6 @@
 package dev.sluice.engine.sampling;
 
+import dev.sluice.bindings.NativeBuild;
 import dev.sluice.bindings.llama.LlamaModel;
 import dev.sluice.bindings.llama.LlamaVocab;
 import dev.sluice.testing.TestModels;
@@ -9,17 +10,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 import static dev.sluice.engine.sampling.TestLogits.gaussian;
 import static dev.sluice.engine.sampling.TestLogits.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,7 +88,7 @@ class SamplerGrammarTest {
      * text before it. Fails if none comes within {@code maxTokens}.
      */
     private String generate(SamplingParams params, Random random, int maxTokens, double scale) {
-        List<Integer> tokens = new java.util.ArrayList<>();
+        List<Integer> tokens = new ArrayList<>();
         try (Sampler sampler = new Sampler(params, workspace)) {
             for (int step = 0; step < maxTokens; step++) {
                 int token = sampler.sample(write(row, gaussian(random, vocab.size(), scale))).token();
@@ -93,6 +100,40 @@ class SamplerGrammarTest {
             }
         }
         throw new AssertionError("no end of generation within " + maxTokens + " tokens: " + tokens);
+    }
+
+    @Test
+    void jsonGrammarYieldsParseableJson() throws IOException {
+        String json = Files.readString(NativeBuild.sourceDir().resolve("grammars").resolve("json.gbnf"));
+        // Random logits rarely close what they open: favour punctuation and the end of generation.
+        Map<Integer, Float> bias = new HashMap<>();
+        Set<String> closers = Set.of("}", "]", "\"", ",", ":", "1", "\":", "\",", "},", "\"}");
+        for (int token = 0; token < vocab.size(); token++) {
+            if (closers.contains(vocab.text(token))) {
+                bias.put(token, 9f);
+            }
+        }
+        bias.put(vocab.eos(), 9f);
+        List<SamplingParams.Builder> modes = List.of(
+                SamplingParams.GREEDY.toBuilder(), SamplingParams.builder(), SamplingParams.builder().topK(100));
+        int withMembers = 0;
+        for (SamplingParams.Builder mode : modes) {
+            for (int run = 0; run < 6; run++) {
+                SamplingParams params = mode.grammar(json).logitBias(bias).seed(run).build();
+                String text = generate(params, new Random(run), 200, 1);
+                assertTrue(JsonCheck.isValid(text), "not JSON: " + text);
+                withMembers += text.contains(":") ? 1 : 0;
+            }
+        }
+        assertTrue(withMembers >= 6, "only " + withMembers + " of 18 objects had members");
+    }
+
+    @Test
+    void jsonCheckTellsJsonFromNot() {
+        assertTrue(JsonCheck.isValid("{\"a\": [1, -2.5e3, \"x\\n\", true, null], \"b\": {}} "));
+        for (String text : List.of("{", "{\"a\"}", "[1,]", "{\"a\":1,}", "01", "\"\\q\"", "{} {}", "")) {
+            assertFalse(JsonCheck.isValid(text), text);
+        }
     }
 
     @Test
