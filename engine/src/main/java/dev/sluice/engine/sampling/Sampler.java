@@ -12,7 +12,8 @@ import java.util.OptionalLong;
 
 /**
  * Picks the tokens of one sequence from the model's logits, one step at a time, with vLLM's
- * semantics. One per generated sequence; used only by the engine thread.
+ * semantics. One per generated sequence; used only by the engine thread, the one that created
+ * its {@link SamplingWorkspace}.
  *
  * <p>Each step, in this order (vLLM v1's):
  * <ol>
@@ -89,7 +90,8 @@ public final class Sampler implements AutoCloseable {
         }
         this.promptAndOutput = params.repetitionPenalty() != 1f ? new TokenCounts() : null;
         this.output = params.frequencyPenalty() != 0f || params.presencePenalty() != 0f ? new TokenCounts() : null;
-        this.plainGreedy = greedy && bias.isEmpty() && !params.hasPenalties() && params.grammar().isEmpty();
+        this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
+                && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
 
         List<LlamaSampler> created = new ArrayList<>();

@@ -102,10 +102,6 @@ public record SamplingParams(
         return temperature < GREEDY_TEMPERATURE || topK == 1;
     }
 
-    boolean hasPenalties() {
-        return repetitionPenalty != 1f || frequencyPenalty != 0f || presencePenalty != 0f;
-    }
-
     /** True when top-k, top-p or min-p removes tokens before the random draw. */
     boolean truncates() {
         return topK > 1 || topP < 1f || minP > 0f;
