@@ -148,8 +148,9 @@ public final class LlamaVocab {
         }
     }
 
-    private MemorySegment pointer() {
-        model.pointer(); // throws once the owning model is closed
+    /** The native {@code llama_vocab *}; throws once the owning model is closed. */
+    MemorySegment pointer() {
+        model.pointer();
         return vocab;
     }
 }

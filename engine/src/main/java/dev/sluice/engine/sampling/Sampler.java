@@ -1,0 +1,323 @@
+package dev.sluice.engine.sampling;
+
+import dev.sluice.bindings.llama.LlamaSampler;
+import dev.sluice.bindings.llama.LlamaTokenDataArray;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Picks the tokens of one sequence from the model's logits, one step at a time, with vLLM's
+ * semantics. One per generated sequence; used only by the engine thread, the one that created
+ * its {@link SamplingWorkspace}.
+ *
+ * <p>Each step, in this order (vLLM v1's):
+ * <ol>
+ *   <li><b>logit bias</b> is added to the raw logits;</li>
+ *   <li><b>repetition penalty</b> (HF style: positive logits divided by it, negative ones
+ *       multiplied) applies to every token in the prompt ({@link #acceptPrompt}) or the output so
+ *       far; then <b>frequency</b> ({@code count × penalty}) and <b>presence</b> penalties are
+ *       subtracted for tokens of the output only (OpenAI's definition). The windows are the whole
+ *       prompt and output, not llama.cpp's last-n ring, which is why penalties are applied here in
+ *       Java: llama.cpp's penalties sampler keeps one window for all three, allocates it up front,
+ *       and looks up every vocabulary entry in a hash map per step, where this walks only the
+ *       distinct tokens seen;</li>
+ *   <li>if greedy (temperature below 1e-5, or top-k 1): the highest logit, the lowest id on ties;
+ *       otherwise <b>temperature</b>, then <b>min-p</b>, <b>top-k</b> and <b>top-p</b> (each on the
+ *       distribution the previous one left), then a random draw, all by llama.cpp's native
+ *       samplers. The draw uses a Mersenne Twister seeded with the request's seed folded to 32
+ *       bits (the identity for seeds 0 to 2^32 - 2, so such seeds draw as llama-server does), or a
+ *       random seed when absent: the same seed, parameters and logits give the same tokens;</li>
+ *   <li>a <b>grammar</b> sets the logits of tokens it does not allow next to -infinity. Where that
+ *       yields the same distribution, the cheaper order of llama.cpp's common/sampling.cpp is used:
+ *       pick first, ask the grammar about that one token, and only if it is rejected constrain the
+ *       whole vocabulary and pick again. That is exact for greedy picks and for untruncated draws
+ *       (a rejected draw redrawn from the renormalized rest), but not when top-k/top-p/min-p
+ *       truncate, whose kept sets depend on what the grammar removed; then the grammar constrains
+ *       first, as vLLM's structured output does.</li>
+ * </ol>
+ *
+ * <p><b>Logprobs</b> are OpenAI's and vLLM's default ({@code raw_logprobs}): the log-softmax of the
+ * raw logits row, before bias, penalties, temperature, truncation and grammar. The chosen token's
+ * logprob comes from that distribution even when the processing chose a token it ranks low.
+ *
+ * <p><b>Fast path:</b> greedy parameters with no bias, penalties or grammar scan the logits row
+ * for its maximum and touch no native sampler.
+ *
+ * <p>{@link #close()} frees the native samplers and may be called more than once; any other call
+ * after it throws {@link IllegalStateException}.
+ */
+public final class Sampler implements AutoCloseable {
+
+    private static final String GRAMMAR_ROOT = "root";
+
+    private final SamplingParams params;
+    private final SamplingWorkspace workspace;
+    private final int vocabSize;
+    private final boolean greedy;
+    private final boolean plainGreedy;
+    private final int[] biasTokens;
+    private final float[] biasValues;
+    private final TokenCounts promptAndOutput; // null without a repetition penalty
+    private final TokenCounts output;          // null without frequency and presence penalties
+    private final LlamaSampler grammar;        // null without a grammar
+    private final boolean grammarFirst;
+    private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy
+    private boolean closed;
+
+    /**
+     * @throws IllegalArgumentException if a logit bias names a token outside the vocabulary, or the
+     *                                  grammar is not valid GBNF with a rule {@code root}
+     */
+    public Sampler(SamplingParams params, SamplingWorkspace workspace) {
+        this.params = params;
+        this.workspace = workspace;
+        this.vocabSize = workspace.vocabSize();
+        this.greedy = params.isGreedy();
+
+        Map<Integer, Float> bias = params.logitBias();
+        this.biasTokens = new int[bias.size()];
+        this.biasValues = new float[bias.size()];
+        int b = 0;
+        for (Map.Entry<Integer, Float> entry : bias.entrySet()) {
+            checkToken(entry.getKey(), "logit_bias");
+            biasTokens[b] = entry.getKey();
+            biasValues[b++] = entry.getValue();
+        }
+        this.promptAndOutput = params.repetitionPenalty() != 1f ? new TokenCounts() : null;
+        this.output = params.frequencyPenalty() != 0f || params.presencePenalty() != 0f ? new TokenCounts() : null;
+        this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
+                && params.grammar().isEmpty();
+        this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
+
+        List<LlamaSampler> created = new ArrayList<>();
+        try {
+            this.grammar = params.grammar().isPresent()
+                    ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
+                    : null;
+            this.draw = greedy ? List.of() : drawStages(params, vocabSize, created);
+        } catch (RuntimeException e) {
+            created.forEach(LlamaSampler::close);
+            throw e;
+        }
+    }
+
+    private static List<LlamaSampler> drawStages(SamplingParams params, int vocabSize, List<LlamaSampler> created) {
+        int first = created.size();
+        if (params.temperature() != 1f) {
+            track(created, LlamaSampler.temperature(params.temperature()));
+        }
+        if (params.minP() > 0f) {
+            track(created, LlamaSampler.minP(params.minP()));
+        }
+        if (params.topK() > 1 && params.topK() < vocabSize) {
+            track(created, LlamaSampler.topK(params.topK()));
+        }
+        if (params.topP() < 1f) {
+            track(created, LlamaSampler.topP(params.topP()));
+        }
+        track(created, LlamaSampler.distribution(nativeSeed(params.seed())));
+        return List.copyOf(created.subList(first, created.size()));
+    }
+
+    private static LlamaSampler track(List<LlamaSampler> created, LlamaSampler sampler) {
+        created.add(sampler);
+        return sampler;
+    }
+
+    /**
+     * The seed folded to the 32 bits llama.cpp's generator takes. Seeds 0 to 2^32 - 2 stay as they
+     * are; 2^32 - 1, llama.cpp's "seed from the system" marker, and larger seeds fold like collisions.
+     */
+    static int nativeSeed(OptionalLong seed) {
+        if (seed.isEmpty()) {
+            return LlamaSampler.RANDOM_SEED;
+        }
+        long value = seed.getAsLong();
+        int folded = (int) (value ^ (value >>> 32));
+        return folded == LlamaSampler.RANDOM_SEED ? folded - 1 : folded;
+    }
+
+    /** Records the prompt, whose tokens the repetition penalty also covers. */
+    public void acceptPrompt(int[] tokens) {
+        checkOpen();
+        for (int token : tokens) {
+            checkToken(token, "prompt");
+            if (promptAndOutput != null) {
+                promptAndOutput.add(token);
+            }
+        }
+    }
+
+    /**
+     * Picks the next token.
+     *
+     * @param logits the model's raw F32 logits row for this sequence, one float per vocabulary token
+     * @throws IllegalStateException if the grammar allows no token at this point
+     */
+    public SampledToken sample(MemorySegment logits) {
+        checkOpen();
+        if (logits.byteSize() != (long) vocabSize * Float.BYTES) {
+            throw new IllegalArgumentException("logits row has " + logits.byteSize() + " bytes; expected "
+                    + vocabSize + " F32 values");
+        }
+        int token = plainGreedy ? argmax(logits, vocabSize) : choose(logits);
+        return params.logprobs()
+                ? Logprobs.score(logits, vocabSize, token, params.topLogprobs())
+                : SampledToken.withoutLogprobs(token);
+    }
+
+    /**
+     * Records the token the sequence continues with (normally the one {@link #sample} returned):
+     * advances the grammar and counts it for the penalties.
+     *
+     * @throws IllegalArgumentException if the grammar does not allow the token here
+     */
+    public void accept(int token) {
+        checkOpen();
+        checkToken(token, "accepted");
+        if (grammar != null) {
+            // llama.cpp aborts the process on a token its grammar rejects: ask first.
+            if (!grammarAllows(token)) {
+                throw new IllegalArgumentException("token " + token + " is not allowed by the grammar here");
+            }
+            grammar.accept(token);
+        }
+        if (promptAndOutput != null) {
+            promptAndOutput.add(token);
+        }
+        if (output != null) {
+            output.add(token);
+        }
+    }
+
+    private int choose(MemorySegment logits) {
+        LlamaTokenDataArray candidates = workspace.candidates();
+        prepare(candidates, logits);
+        if (grammarFirst) {
+            constrainToGrammar(candidates);
+        }
+        int token = pick(candidates);
+        if (grammar == null || grammarFirst || grammarAllows(token)) {
+            return token;
+        }
+        if (!greedy) {
+            prepare(candidates, logits); // the draw reordered and truncated the candidates
+        }
+        constrainToGrammar(candidates);
+        return pick(candidates);
+    }
+
+    /** Every token as a candidate, in id order, with bias and penalties applied. */
+    private void prepare(LlamaTokenDataArray candidates, MemorySegment logits) {
+        candidates.fill(logits);
+        for (int i = 0; i < biasTokens.length; i++) {
+            candidates.setLogit(biasTokens[i], candidates.logit(biasTokens[i]) + biasValues[i]);
+        }
+        if (promptAndOutput != null) {
+            float penalty = params.repetitionPenalty();
+            for (int i = 0; i < promptAndOutput.size(); i++) {
+                int token = promptAndOutput.token(i);
+                float logit = candidates.logit(token);
+                candidates.setLogit(token, logit > 0f ? logit / penalty : logit * penalty);
+            }
+        }
+        if (output != null) {
+            float frequency = params.frequencyPenalty();
+            float presence = params.presencePenalty();
+            for (int i = 0; i < output.size(); i++) {
+                int token = output.token(i);
+                candidates.setLogit(token, candidates.logit(token) - output.count(i) * frequency - presence);
+            }
+        }
+    }
+
+    private int pick(LlamaTokenDataArray candidates) {
+        if (greedy) {
+            return candidates.id(argmax(candidates));
+        }
+        for (LlamaSampler stage : draw) {
+            stage.apply(candidates);
+        }
+        int selected = candidates.selectedIndex();
+        if (selected < 0) {
+            throw new IllegalStateException("llama.cpp's dist sampler selected no token from "
+                    + candidates.size() + " candidates");
+        }
+        return candidates.id(selected);
+    }
+
+    private void constrainToGrammar(LlamaTokenDataArray candidates) {
+        grammar.apply(candidates);
+        for (int i = 0, n = candidates.size(); i < n; i++) {
+            if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
+                return;
+            }
+        }
+        throw new IllegalStateException("the grammar allows no token at this point of the output"
+                + " (no vocabulary token can continue it)");
+    }
+
+    private boolean grammarAllows(int token) {
+        LlamaTokenDataArray single = workspace.single();
+        single.fillSingle(token);
+        grammar.apply(single);
+        return single.logit(0) != Float.NEGATIVE_INFINITY;
+    }
+
+    /** Index of the highest logit, the first on ties (what {@code LlamaReference.argmax} picks). */
+    private static int argmax(MemorySegment logits, int n) {
+        int best = 0;
+        float bestLogit = logits.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+        for (int i = 1; i < n; i++) {
+            float logit = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (logit > bestLogit) {
+                best = i;
+                bestLogit = logit;
+            }
+        }
+        return best;
+    }
+
+    private static int argmax(LlamaTokenDataArray candidates) {
+        int best = 0;
+        float bestLogit = candidates.logit(0);
+        for (int i = 1, n = candidates.size(); i < n; i++) {
+            float logit = candidates.logit(i);
+            if (logit > bestLogit) {
+                best = i;
+                bestLogit = logit;
+            }
+        }
+        return best;
+    }
+
+    private void checkToken(int token, String what) {
+        if (token < 0 || token >= vocabSize) {
+            throw new IllegalArgumentException(what + " token id " + token + " is outside the vocabulary [0, "
+                    + vocabSize + ")");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("Sampler is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (grammar != null) {
+            grammar.close();
+        }
+        draw.forEach(LlamaSampler::close);
+    }
+}

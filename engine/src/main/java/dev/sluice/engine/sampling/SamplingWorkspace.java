@@ -1,0 +1,67 @@
+package dev.sluice.engine.sampling;
+
+import dev.sluice.bindings.llama.LlamaTokenDataArray;
+import dev.sluice.bindings.llama.LlamaVocab;
+
+/**
+ * Scratch memory that every {@link Sampler} of one engine thread shares: the off-heap candidate
+ * array, one entry per vocabulary token (12 bytes each, about 1.8 MB for a 152k vocabulary), is
+ * allocated once here instead of once per sequence, since the engine thread samples one sequence
+ * at a time.
+ *
+ * <p>Confined to the thread that creates it; close it after the samplers that use it. Closing
+ * twice is harmless; samplers used after it closed throw {@link IllegalStateException}.
+ */
+public final class SamplingWorkspace implements AutoCloseable {
+
+    private final LlamaVocab vocab;
+    private final int vocabSize;
+    private final LlamaTokenDataArray candidates;
+    private final LlamaTokenDataArray single;
+    private boolean closed;
+
+    public SamplingWorkspace(LlamaVocab vocab) {
+        this.vocab = vocab;
+        this.vocabSize = vocab.size();
+        this.candidates = new LlamaTokenDataArray(vocabSize);
+        this.single = new LlamaTokenDataArray(1);
+    }
+
+    /** Tokens in the vocabulary: the length of every logits row a sampler takes. */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    LlamaVocab vocab() {
+        checkOpen();
+        return vocab;
+    }
+
+    /** Room for every token of the vocabulary. */
+    LlamaTokenDataArray candidates() {
+        checkOpen();
+        return candidates;
+    }
+
+    /** Room for one token: asking the grammar about a single candidate. */
+    LlamaTokenDataArray single() {
+        checkOpen();
+        return single;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("SamplingWorkspace is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        candidates.close();
+        single.close();
+    }
+}
