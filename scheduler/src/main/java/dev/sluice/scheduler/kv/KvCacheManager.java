@@ -1,0 +1,174 @@
+package dev.sluice.scheduler.kv;
+
+/**
+ * Gives sequences the blocks they need, shares blocks between sequences, and maintains the
+ * prefix cache.
+ *
+ * <ul>
+ *   <li><b>Prefix caching:</b> when a sequence is admitted, its leading full blocks are looked up
+ *       by content ({@link PrefixHasher}) and reused without recomputation; as blocks fill up
+ *       they are entered into the cache. At least one prompt token is always left to compute,
+ *       since its logits are needed.</li>
+ *   <li><b>Sharing:</b> a forked sequence ({@code n > 1}) references its parent's blocks.
+ *       Shared blocks are never written: a sequence about to write into a shared, partially
+ *       filled block first gets its own copy (copy-on-write), which the engine performs.</li>
+ * </ul>
+ *
+ * Engine-thread only.
+ */
+public final class KvCacheManager {
+
+    private final BlockPool pool;
+    private final int blockSize;
+    private final boolean prefixCaching;
+    private long prefixQueryTokens;
+    private long prefixHitTokens;
+
+    public KvCacheManager(BlockPool pool, int blockSize, boolean prefixCaching) {
+        if (blockSize <= 0) {
+            throw new IllegalArgumentException("block size must be positive");
+        }
+        this.pool = pool;
+        this.blockSize = blockSize;
+        this.prefixCaching = prefixCaching;
+    }
+
+    public BlockPool pool() {
+        return pool;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Blocks needed to hold {@code tokens} tokens. */
+    public int blocksFor(int tokens) {
+        return (tokens + blockSize - 1) / blockSize;
+    }
+
+    /**
+     * For a sequence with an empty table about to compute {@code tokens[0, length)}: takes
+     * references on the cached blocks matching its longest full-block prefix (leaving at least one
+     * token to compute) and returns how many tokens they cover.
+     */
+    public int acquireCachedPrefix(BlockTable table, int[] tokens, int length, long salt) {
+        if (table.size() != 0) {
+            throw new IllegalStateException("prefix lookup on a sequence that already has blocks");
+        }
+        if (!prefixCaching) {
+            return 0;
+        }
+        int candidates = (length - 1) / blockSize;
+        long parentHash = PrefixHasher.ROOT;
+        int parentId = -1;
+        int matched = 0;
+        for (int i = 0; i < candidates; i++) {
+            long hash = PrefixHasher.hash(parentHash, tokens, i * blockSize, blockSize, salt);
+            KvBlock block = pool.lookup(hash, tokens, i * blockSize, parentId);
+            if (block == null) {
+                break;
+            }
+            pool.retain(block);
+            table.add(block);
+            table.setHash(i, hash);
+            parentHash = hash;
+            parentId = block.id();
+            matched++;
+        }
+        table.hashedBlocks = matched;
+        prefixQueryTokens += length;
+        prefixHitTokens += (long) matched * blockSize;
+        return matched * blockSize;
+    }
+
+    /**
+     * Blocks {@link #reserve} would take from the pool for {@code newTokens} more tokens after
+     * {@code computed} ones, including a copy-on-write of a shared last block.
+     */
+    public int blocksNeeded(BlockTable table, int computed, int newTokens) {
+        int needed = Math.max(0, blocksFor(computed + newTokens) - table.size());
+        if (writesIntoSharedBlock(table, computed)) {
+            needed++;
+        }
+        return needed;
+    }
+
+    /**
+     * Makes room for {@code newTokens} tokens after the first {@code computed}: copies a shared last
+     * block the new tokens would write into (recording the copy in {@code copies}) and appends
+     * blocks. Changes nothing and returns false when the pool has too few free blocks.
+     */
+    public boolean reserve(BlockTable table, int computed, int newTokens, BlockCopies copies) {
+        int needed = blocksNeeded(table, computed, newTokens);
+        if (needed > pool.freeCount()) {
+            return false;
+        }
+        if (writesIntoSharedBlock(table, computed)) {
+            int index = computed / blockSize;
+            KvBlock shared = table.get(index);
+            KvBlock own = pool.allocate();
+            copies.add(shared.id(), own.id());
+            table.set(index, own);
+            pool.release(shared);
+        }
+        while (table.size() < blocksFor(computed + newTokens)) {
+            table.add(pool.allocate());
+        }
+        return true;
+    }
+
+    /** Enters the blocks that the first {@code computed} tokens have filled into the prefix cache. */
+    public void cacheFullBlocks(BlockTable table, int[] tokens, int computed, long salt) {
+        if (!prefixCaching) {
+            return;
+        }
+        int full = Math.min(computed / blockSize, table.size());
+        for (int i = table.hashedBlocks; i < full; i++) {
+            long parentHash = i == 0 ? PrefixHasher.ROOT : table.hash(i - 1);
+            long hash = PrefixHasher.hash(parentHash, tokens, i * blockSize, blockSize, salt);
+            int[] content = java.util.Arrays.copyOfRange(tokens, i * blockSize, (i + 1) * blockSize);
+            pool.cache(table.get(i), hash, content, i == 0 ? -1 : table.get(i - 1).id());
+            table.setHash(i, hash);
+        }
+        table.hashedBlocks = Math.max(table.hashedBlocks, full);
+    }
+
+    /** Gives {@code target} (empty) references to all of {@code source}'s blocks. */
+    public void fork(BlockTable source, BlockTable target) {
+        if (target.size() != 0) {
+            throw new IllegalStateException("forking into a non-empty table");
+        }
+        for (int i = 0; i < source.size(); i++) {
+            pool.retain(source.get(i));
+            target.add(source.get(i));
+            target.setHash(i, source.hash(i));
+        }
+        target.hashedBlocks = source.hashedBlocks;
+    }
+
+    /**
+     * Drops the table's references, last block first: blocks of a sequence's tail, least likely to
+     * be shared by future prompts, then sit ahead of its prefix in the eviction order.
+     */
+    public void release(BlockTable table) {
+        for (int i = table.size() - 1; i >= 0; i--) {
+            pool.release(table.get(i));
+        }
+        table.clear();
+    }
+
+    /** Prompt tokens looked up in the prefix cache so far. */
+    public long prefixQueryTokens() {
+        return prefixQueryTokens;
+    }
+
+    /** Prompt tokens served from the prefix cache so far. */
+    public long prefixHitTokens() {
+        return prefixHitTokens;
+    }
+
+    private boolean writesIntoSharedBlock(BlockTable table, int computed) {
+        return computed % blockSize != 0 && table.size() > computed / blockSize
+                && table.get(computed / blockSize).refCount > 1;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sluice.scheduler.kv;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BlockPoolTest {
+
+    @Test
+    void allocatesAndFreesWithExactAccounting() {
+        BlockPool pool = new BlockPool(4);
+        List<KvBlock> taken = pool.allocate(3);
+        assertEquals(3, taken.size());
+        assertEquals(1, pool.freeCount());
+        assertEquals(3, pool.usedCount());
+        assertNull(pool.allocate(2), "all or nothing");
+        assertEquals(1, pool.freeCount());
+        taken.forEach(pool::release);
+        assertEquals(4, pool.freeCount());
+        pool.checkInvariants();
+        assertThrows(IllegalStateException.class, () -> pool.release(taken.getFirst()));
+    }
+
+    @Test
+    void evictsLeastRecentlyFreedCachedBlockOnlyWhenNothingElseIsFree() {
+        BlockPool pool = new BlockPool(4);
+        KvBlock a = pool.allocate();
+        KvBlock b = pool.allocate();
+        KvBlock c = pool.allocate();
+        pool.cache(a, 1, new int[] {1}, -1);
+        pool.cache(b, 2, new int[] {2}, -1);
+        pool.cache(c, 3, new int[] {3}, -1);
+        pool.release(b);
+        pool.release(a);
+        pool.release(c); // LRU order now: b, a, c
+        assertEquals(3, pool.cachedFreeCount());
+
+        KvBlock first = pool.allocate();
+        assertFalse(first == a || first == b || first == c, "the never-cached block goes first");
+        assertSame(b, pool.allocate(), "then the least recently freed cached block");
+        assertFalse(b.isCached());
+        assertNull(pool.lookup(2, new int[] {2}, 0, -1), "its cache entry is gone");
+        assertNotNull(pool.lookup(1, new int[] {1}, 0, -1));
+        assertSame(a, pool.allocate());
+        assertSame(c, pool.allocate());
+        assertNull(pool.allocate());
+        pool.checkInvariants();
+    }
+
+    @Test
+    void uncachedFreedBlocksAreReusedBeforeCachedOnes() {
+        BlockPool pool = new BlockPool(2);
+        KvBlock cached = pool.allocate();
+        KvBlock plain = pool.allocate();
+        pool.cache(cached, 9, new int[] {9}, -1);
+        pool.release(cached);
+        pool.release(plain);
+        assertSame(plain, pool.allocate());
+        assertSame(cached, pool.allocate());
+    }
+
+    @Test
+    void aHitOnAFreeCachedBlockTakesItOffTheFreeList() {
+        BlockPool pool = new BlockPool(2);
+        KvBlock block = pool.allocate();
+        pool.cache(block, 7, new int[] {4, 5}, -1);
+        pool.release(block);
+        assertEquals(2, pool.freeCount());
+        KvBlock hit = pool.lookup(7, new int[] {0, 4, 5}, 1, -1);
+        assertSame(block, hit);
+        pool.retain(hit);
+        assertEquals(1, pool.freeCount());
+        assertEquals(1, hit.refCount());
+        assertTrue(hit.isCached());
+        pool.checkInvariants();
+    }
+
+    @Test
+    void hashMatchesAreVerifiedByTokensAndParent() {
+        BlockPool pool = new BlockPool(3);
+        KvBlock block = pool.allocate();
+        pool.cache(block, 42, new int[] {1, 2}, 5);
+        assertNull(pool.lookup(42, new int[] {1, 3}, 0, 5), "same hash, other tokens: a collision, not a hit");
+        assertNull(pool.lookup(42, new int[] {1, 2}, 0, 6), "same tokens after another parent");
+        assertSame(block, pool.lookup(42, new int[] {1, 2}, 0, 5));
+        KvBlock twin = pool.allocate();
+        pool.cache(twin, 42, new int[] {1, 2}, 5);
+        assertFalse(twin.isCached(), "one block per hash");
+    }
+
+    @Test
+    void allocationIsConstantTimeWhateverThePoolSize() {
+        // Not a timing test: counts that a full cycle over a large pool touches each block once.
+        BlockPool pool = new BlockPool(1_000_000);
+        List<KvBlock> all = new ArrayList<>();
+        for (KvBlock b; (b = pool.allocate()) != null; ) {
+            all.add(b);
+        }
+        assertEquals(1_000_000, all.size());
+        all.forEach(pool::release);
+        assertEquals(1_000_000, pool.freeCount());
+    }
+}

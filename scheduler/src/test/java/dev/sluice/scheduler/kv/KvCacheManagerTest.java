@@ -1,0 +1,111 @@
+package dev.sluice.scheduler.kv;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KvCacheManagerTest {
+
+    private static final int B = 4;
+
+    private static int[] tokens(int from, int count) {
+        return IntStream.range(from, from + count).toArray();
+    }
+
+    @Test
+    void aSharedPrefixIsAllocatedOnce() {
+        BlockPool pool = new BlockPool(16);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        BlockCopies copies = new BlockCopies();
+        int[] first = concat(tokens(100, 12), tokens(1, 3));   // 3 full shared blocks + tail
+        int[] second = concat(tokens(100, 12), tokens(50, 6));
+
+        BlockTable a = new BlockTable();
+        assertEquals(0, kv.acquireCachedPrefix(a, first, first.length, 0));
+        assertTrue(kv.reserve(a, 0, first.length, copies));
+        kv.cacheFullBlocks(a, first, first.length, 0);
+        int usedAfterFirst = pool.usedCount();
+
+        BlockTable b = new BlockTable();
+        assertEquals(12, kv.acquireCachedPrefix(b, second, second.length, 0), "three blocks hit");
+        for (int i = 0; i < 3; i++) {
+            assertSame(a.get(i), b.get(i));
+            assertEquals(2, a.get(i).refCount());
+        }
+        assertTrue(kv.reserve(b, 12, second.length - 12, copies));
+        assertEquals(usedAfterFirst + 2, pool.usedCount(), "only the 6-token tail needed new blocks");
+        assertEquals(0, copies.size());
+
+        BlockTable salted = new BlockTable();
+        assertEquals(0, kv.acquireCachedPrefix(salted, second, second.length, 99), "another salt shares nothing");
+        assertEquals(12, kv.prefixHitTokens());
+        assertEquals(first.length + 2L * second.length, kv.prefixQueryTokens());
+    }
+
+    @Test
+    void leavesAtLeastOneTokenToCompute() {
+        BlockPool pool = new BlockPool(8);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] prompt = tokens(7, 8); // exactly two blocks
+        BlockTable a = new BlockTable();
+        kv.reserve(a, 0, 8, new BlockCopies());
+        kv.cacheFullBlocks(a, prompt, 8, 0);
+        BlockTable b = new BlockTable();
+        assertEquals(4, kv.acquireCachedPrefix(b, prompt, 8, 0), "the last block is recomputed for its logits");
+    }
+
+    @Test
+    void forkedSequencesCopyTheSharedPartialBlockBeforeWriting() {
+        BlockPool pool = new BlockPool(8);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        BlockCopies copies = new BlockCopies();
+        BlockTable parent = new BlockTable();
+        kv.reserve(parent, 0, 6, copies); // prompt of 6: one full block and a partial one
+        BlockTable child = new BlockTable();
+        kv.fork(parent, child);
+        assertEquals(2, parent.get(1).refCount());
+
+        // The child writes token 7 into block 1: it gets its own copy first.
+        assertEquals(1, kv.blocksNeeded(child, 6, 1));
+        assertTrue(kv.reserve(child, 6, 1, copies));
+        assertEquals(1, copies.size());
+        assertEquals(parent.get(1).id(), copies.source(0));
+        assertEquals(child.get(1).id(), copies.target(0));
+        assertNotEquals(parent.get(1).id(), child.get(1).id());
+        assertSame(parent.get(0), child.get(0), "the full block stays shared");
+        assertEquals(1, parent.get(1).refCount());
+
+        // The parent now owns its partial block alone: no copy.
+        copies.clear();
+        assertTrue(kv.reserve(parent, 6, 1, copies));
+        assertEquals(0, copies.size());
+
+        kv.release(parent);
+        kv.release(child);
+        assertEquals(8, pool.freeCount());
+        pool.checkInvariants();
+    }
+
+    @Test
+    void reserveChangesNothingWhenThePoolIsShort() {
+        BlockPool pool = new BlockPool(2);
+        KvCacheManager kv = new KvCacheManager(pool, B, false);
+        BlockTable table = new BlockTable();
+        assertFalse(kv.reserve(table, 0, 9, new BlockCopies()));
+        assertEquals(0, table.size());
+        assertEquals(2, pool.freeCount());
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = new int[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
