@@ -89,36 +89,36 @@ public final class Batch {
         return tokenCount;
     }
 
-    int token(int i) {
+    public int token(int i) {
         return tokens[i];
     }
 
-    int tokenStart(int seq) {
+    public int tokenStart(int seq) {
         return seqTokenStart[seq];
     }
 
-    int tokenCount(int seq) {
+    public int tokenCount(int seq) {
         return seqTokenCount[seq];
     }
 
-    int startPosition(int seq) {
+    public int startPosition(int seq) {
         return seqStartPosition[seq];
     }
 
     /** Positions 0 … contextLength-1 are in the KV cache once the step has run. */
-    int contextLength(int seq) {
+    public int contextLength(int seq) {
         return seqStartPosition[seq] + seqTokenCount[seq];
     }
 
-    int[] blockTable(int seq) {
+    public int[] blockTable(int seq) {
         return seqBlockTable[seq];
     }
 
-    int blockCount(int seq) {
+    public int blockCount(int seq) {
         return seqBlockCount[seq];
     }
 
-    Logits logits(int seq) {
+    public Logits logits(int seq) {
         return seqLogits[seq];
     }
 }

@@ -16,7 +16,8 @@ public final class Logits {
     private final int[] firstRow;
     private final int[] rowCount;
 
-    Logits(MemorySegment data, int vocabSize, int rows, int[] firstRow, int[] rowCount) {
+    /** Rows {@code firstRow[s] … firstRow[s] + rowCount[s] - 1} belong to batch sequence {@code s}. */
+    public Logits(MemorySegment data, int vocabSize, int rows, int[] firstRow, int[] rowCount) {
         this.data = data;
         this.vocabSize = vocabSize;
         this.rows = rows;

@@ -133,6 +133,16 @@ public final class KvCacheManager {
         table.hashedBlocks = Math.max(table.hashedBlocks, full);
     }
 
+    /** Puts freshly allocated blocks (a swap-in's) into an empty table, in order. */
+    public void adopt(BlockTable table, java.util.List<KvBlock> blocks) {
+        if (table.size() != 0) {
+            throw new IllegalStateException("adopting blocks into a non-empty table");
+        }
+        for (KvBlock block : blocks) {
+            table.add(block);
+        }
+    }
+
     /** Gives {@code target} (empty) references to all of {@code source}'s blocks. */
     public void fork(BlockTable source, BlockTable target) {
         if (target.size() != 0) {

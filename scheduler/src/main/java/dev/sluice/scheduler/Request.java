@@ -1,0 +1,132 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.engine.sampling.SamplingParams;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A generation request: the prompt, how to sample, when to stop, and how many sequences
+ * ({@code n}) to generate from it. Created by the API on a handler thread; from submission on,
+ * only the engine thread changes its sequences. {@link #cancel()} may be called from any thread.
+ */
+public final class Request {
+
+    private final String id;
+    private final int[] prompt;
+    private final SamplingParams sampling;
+    private final StopConditions stop;
+    private final int n;
+    private final int priority;
+    private final long cacheSalt;
+    private final long arrivalNanos;
+    private final RequestStream stream;
+    private final List<Sequence> sequences;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    /** Admission order, set by the scheduler: breaks arrival-time ties deterministically. */
+    long order;
+
+    /**
+     * @param priority   lower runs first (as in vLLM); equal priorities are first-come first-served
+     * @param cacheSalt  mixed into prefix-cache hashes: requests with different salts never share KV
+     */
+    public Request(String id, int[] prompt, SamplingParams sampling, StopConditions stop, int n, int priority,
+                   long cacheSalt) {
+        this(id, prompt, sampling, stop, n, priority, cacheSalt, RequestStream.BACKPRESSURE_CHARS);
+    }
+
+    /** With a custom back-pressure threshold (tests). */
+    Request(String id, int[] prompt, SamplingParams sampling, StopConditions stop, int n, int priority,
+            long cacheSalt, int backpressureChars) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be at least 1: " + n);
+        }
+        this.id = id;
+        this.prompt = prompt.clone();
+        this.sampling = sampling;
+        this.stop = stop;
+        this.n = n;
+        this.priority = priority;
+        this.cacheSalt = cacheSalt;
+        this.arrivalNanos = System.nanoTime();
+        this.stream = new RequestStream(n, backpressureChars);
+        List<Sequence> list = new ArrayList<>(n);
+        list.add(new Sequence(this, 0));
+        this.sequences = list;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public int[] prompt() {
+        return prompt.clone();
+    }
+
+    public int promptLength() {
+        return prompt.length;
+    }
+
+    int promptToken(int i) {
+        return prompt[i];
+    }
+
+    public SamplingParams sampling() {
+        return sampling;
+    }
+
+    public StopConditions stop() {
+        return stop;
+    }
+
+    public int n() {
+        return n;
+    }
+
+    public int priority() {
+        return priority;
+    }
+
+    public long cacheSalt() {
+        return cacheSalt;
+    }
+
+    public long arrivalNanos() {
+        return arrivalNanos;
+    }
+
+    /** Where the request's output goes; the API reads it. */
+    public RequestStream stream() {
+        return stream;
+    }
+
+    /** Its sequences so far: one until the prompt is prefilled, then {@code n}. Engine thread only. */
+    public List<Sequence> sequences() {
+        return Collections.unmodifiableList(sequences);
+    }
+
+    void addSequence(Sequence sequence) {
+        sequences.add(sequence);
+    }
+
+    /** Asks the engine to stop this request; it frees its KV blocks within one step. */
+    public void cancel() {
+        if (cancelled.compareAndSet(false, true)) {
+            stream.wakeUp();
+        }
+    }
+
+    public boolean isCancelled() {
+        return cancelled.get();
+    }
+
+    @Override
+    public String toString() {
+        return "Request[" + id + ", prompt " + prompt.length + " tokens, n=" + n + "]";
+    }
+}
