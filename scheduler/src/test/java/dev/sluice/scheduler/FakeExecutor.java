@@ -84,8 +84,8 @@ final class FakeExecutor implements ModelExecutor {
     @Override
     public void swapOut(int block, int slot) {
         swapOuts++;
+        // The block may still be shared (prefix cache, a forked sibling): leave it as it is.
         swap[slot] = Arrays.copyOfRange(slots, block * blockSize, (block + 1) * blockSize);
-        Arrays.fill(slots, block * blockSize, (block + 1) * blockSize, -7); // the block gets reused
     }
 
     @Override

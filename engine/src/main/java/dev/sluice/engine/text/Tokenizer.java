@@ -181,6 +181,14 @@ public final class Tokenizer implements AutoCloseable {
         return chatTemplate;
     }
 
+    /**
+     * The native vocabulary, for the samplers (logit bias checks, grammars). Like every native
+     * object it must not be used after {@link #close()}.
+     */
+    public LlamaVocab vocab() {
+        return vocab;
+    }
+
     public Path path() {
         return model.path();
     }
