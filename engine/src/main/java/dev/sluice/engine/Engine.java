@@ -1,0 +1,236 @@
+package dev.sluice.engine;
+
+import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.engine.chat.ChatTemplate;
+import dev.sluice.engine.kv.HostSwapArea;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.kv.KvCacheBudget;
+import dev.sluice.engine.model.ModelConfig;
+import dev.sluice.engine.model.ModelWeights;
+import dev.sluice.engine.runner.ModelRunner;
+import dev.sluice.engine.sampling.SamplingWorkspace;
+import dev.sluice.engine.text.Tokenizer;
+
+import java.nio.file.Path;
+
+/**
+ * A loaded model ready to serve: weights on a backend, the paged KV cache sized from a memory
+ * budget, the runner, the tokenizer and chat template. One owner, one {@link #close()} that frees
+ * everything in reverse order of creation.
+ *
+ * <p>The runner, KV cache, swap area and samplers are engine-thread objects; the tokenizer and
+ * chat template may be used from any thread.
+ */
+public final class Engine implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+    private static final long DEFAULT_CPU_KV_CAP = 4L << 30;
+
+    /** Which backend computes. */
+    public enum Device { AUTO, CPU, GPU }
+
+    /**
+     * @param threads        CPU threads for compute (default: physical cores)
+     * @param kvBudget       KV pool memory; null for the default (CPU: the smaller of 4 GiB and a
+     *                       quarter of available memory; GPU: 85% of free device memory)
+     * @param blockSize      tokens per KV block
+     * @param swapBytes      host memory for preempted sequences' blocks (0: recompute instead)
+     * @param maxModelLength longest sequence served; 0 for the model's trained context
+     */
+    public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int blockSize,
+                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength,
+                          ModelRunner.AttentionInputs attentionInputs) {
+
+        public static Options defaults(Path model) {
+            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 16, KvCache.CacheType.F16, 0, 0,
+                    ModelRunner.AttentionInputs.F16);
+        }
+
+        public Options withKvBudget(KvCacheBudget budget) {
+            return new Options(model, device, threads, budget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(model, device, n, kvBudget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withBlockSize(int n) {
+            return new Options(model, device, threads, kvBudget, n, cacheType, swapBytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withSwapBytes(long bytes) {
+            return new Options(model, device, threads, kvBudget, blockSize, cacheType, bytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withMaxModelLength(int tokens) {
+            return new Options(model, device, threads, kvBudget, blockSize, cacheType, swapBytes, tokens, attentionInputs);
+        }
+
+        public Options withDevice(Device d) {
+            return new Options(model, d, threads, kvBudget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withCacheType(KvCache.CacheType type) {
+            return new Options(model, device, threads, kvBudget, blockSize, type, swapBytes, maxModelLength, attentionInputs);
+        }
+    }
+
+    private final Options options;
+    private final Backend backend;
+    private final ModelWeights weights;
+    private final KvCache kvCache;
+    private final HostSwapArea swapArea;
+    private final ModelRunner runner;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final int maxModelLength;
+    private boolean closed;
+
+    private Engine(Options options, Backend backend, ModelWeights weights, KvCache kvCache, HostSwapArea swapArea,
+                   ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        this.options = options;
+        this.backend = backend;
+        this.weights = weights;
+        this.kvCache = kvCache;
+        this.swapArea = swapArea;
+        this.runner = runner;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        int trained = weights.config().contextLength();
+        this.maxModelLength = options.maxModelLength() > 0 ? options.maxModelLength() : trained;
+    }
+
+    /** Loads the model and sizes the KV pool; fails with a clear message for unsupported files. */
+    public static Engine load(Options options) {
+        if (options.blockSize() <= 0 || options.threads() <= 0) {
+            throw new IllegalArgumentException("block size and threads must be positive");
+        }
+        Backend backend = switch (options.device()) {
+            case CPU -> Backend.cpu(options.threads());
+            case AUTO -> Backend.best(options.threads());
+            case GPU -> {
+                Backend b = Backend.best(options.threads());
+                if (b.isCpu()) {
+                    b.close();
+                    throw new IllegalStateException("no GPU backend is available (build llama.cpp with --cuda on a GPU machine)");
+                }
+                yield b;
+            }
+        };
+        ModelWeights weights = null;
+        KvCache kv = null;
+        HostSwapArea swap = null;
+        ModelRunner runner = null;
+        Tokenizer tokenizer = null;
+        try {
+            long start = System.nanoTime();
+            weights = ModelWeights.load(options.model(), backend);
+            ModelConfig config = weights.config();
+            long budget = kvBudgetBytes(options, backend);
+            int blocks = KvCache.blocksForBudget(config, options.cacheType(), options.blockSize(), budget);
+            if (blocks < 1) {
+                throw new IllegalArgumentException("a KV budget of " + budget + " bytes holds not one block of "
+                        + options.blockSize() + " tokens (" + KvCache.bytesPerToken(config, options.cacheType())
+                        + " bytes per token)");
+            }
+            kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
+            swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
+            runner = new ModelRunner(weights, kv, backend, options.attentionInputs());
+            tokenizer = Tokenizer.open(options.model());
+            ChatTemplate template = ChatTemplate.forTokenizer(tokenizer);
+            LOG.log(System.Logger.Level.INFO, String.format(
+                    "loaded %s (%s, %d layers, %.1f MB of weights) on %s in %d ms; KV cache: %d blocks of %d = %d tokens"
+                            + " (%.1f MB, %s); chat template: %s",
+                    config.name(), config.architecture(), config.layers(), weights.bytes() / 1e6, backend.name(),
+                    (System.nanoTime() - start) / 1_000_000, blocks, options.blockSize(), kv.slots(), kv.bytes() / 1e6,
+                    options.cacheType(), template));
+            return new Engine(options, backend, weights, kv, swap, runner, tokenizer, template);
+        } catch (RuntimeException e) {
+            for (AutoCloseable c : new AutoCloseable[] {tokenizer, runner, swap, kv, weights, backend}) {
+                if (c != null) {
+                    try {
+                        c.close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static long kvBudgetBytes(Options options, Backend backend) {
+        if (options.kvBudget() != null) {
+            long free = backend.isCpu() ? KvCacheBudget.availableHostMemory() : freeDeviceMemory();
+            return options.kvBudget().resolve(free);
+        }
+        if (backend.isCpu()) {
+            return Math.min(DEFAULT_CPU_KV_CAP, KvCacheBudget.availableHostMemory() / 4);
+        }
+        return (long) (freeDeviceMemory() * 0.85);
+    }
+
+    private static long freeDeviceMemory() {
+        return SystemInfo.devices().stream()
+                .filter(d -> d.type() == SystemInfo.DeviceType.GPU)
+                .mapToLong(SystemInfo.BackendDevice::freeBytes)
+                .findFirst().orElse(0);
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public ModelConfig config() {
+        return weights.config();
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public ModelRunner runner() {
+        return runner;
+    }
+
+    public KvCache kvCache() {
+        return kvCache;
+    }
+
+    public HostSwapArea swapArea() {
+        return swapArea;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    /** Longest sequence (prompt + output) this engine serves. */
+    public int maxModelLength() {
+        return maxModelLength;
+    }
+
+    /** The samplers' shared buffer; create and use it on the engine thread. */
+    public SamplingWorkspace newSamplingWorkspace() {
+        return new SamplingWorkspace(tokenizer.vocab());
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        runner.close();
+        swapArea.close();
+        kvCache.close();
+        weights.close();
+        backend.close();
+        tokenizer.close();
+    }
+}
