@@ -79,6 +79,13 @@ public final class ChatTemplate {
     public record Limits(Duration renderTimeout, int maxOutputChars, int maxCollectionSize, int maxRecursionDepth) {
         /** Far above any real conversation: a 16M-character prompt is ~4M tokens. */
         public static final Limits DEFAULT = new Limits(Duration.ofSeconds(2), 16 << 20, 100_000, 32);
+
+        public Limits {
+            if (!renderTimeout.isPositive() || maxOutputChars <= 0 || maxCollectionSize <= 0 || maxRecursionDepth <= 0) {
+                throw new IllegalArgumentException("chat template limits must be positive: " + renderTimeout + ", "
+                        + maxOutputChars + ", " + maxCollectionSize + ", " + maxRecursionDepth);
+            }
+        }
     }
 
     private final Kind kind;
