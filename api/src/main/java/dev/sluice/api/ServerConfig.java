@@ -1,0 +1,132 @@
+package dev.sluice.api;
+
+import dev.sluice.engine.Engine;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.kv.KvCacheBudget;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The server's settings, from (highest priority first) CLI flags, {@code SLUICE_*} environment
+ * variables, Java system properties, and {@code application.yaml} on the class path. See
+ * {@link Option} for every key.
+ */
+public record ServerConfig(String host, int port, Path model, String modelName, String demoPreset, Engine.Device device,
+                           int threads, KvCacheBudget kvCacheMemory, KvCache.CacheType kvCacheType, int blockSize,
+                           long swapSpaceBytes, int maxModelLen, int maxBatchedTokens, int maxSeqs,
+                           boolean prefixCaching, int maxQueuedRequests, long maxRequestBytes, List<String> apiKeys,
+                           List<String> corsAllowedOrigins, int shutdownDrainSeconds) {
+
+    /** Thrown for unusable settings; the message says which and why. */
+    public static final class InvalidConfigException extends RuntimeException {
+        InvalidConfigException(String message) {
+            super(message);
+        }
+    }
+
+    public static ServerConfig load(String[] args, Map<String, String> environment) {
+        Map<String, String> cli = Cli.parse(args);
+        Map<String, String> env = new HashMap<>();
+        for (Option o : Option.values()) {
+            String value = environment.get(o.environmentVariable());
+            if (value != null) {
+                env.put(o.key(), value);
+            }
+        }
+        Config config = Config.builder()
+                .disableEnvironmentVariablesSource()
+                .disableSystemPropertiesSource()
+                .sources(ConfigSources.create(cli), ConfigSources.create(env), ConfigSources.systemProperties(),
+                        ConfigSources.classpath("application.yaml").optional())
+                .build();
+        return from(config);
+    }
+
+    static ServerConfig from(Config config) {
+        Reader r = new Reader(config);
+        String model = r.string(Option.MODEL);
+        String kv = r.string(Option.KV_CACHE_MEMORY);
+        String swap = r.string(Option.SWAP_SPACE);
+        return new ServerConfig(
+                r.string(Option.HOST),
+                r.integer(Option.PORT, 0, 65535),
+                model.isBlank() ? null : Path.of(model),
+                r.string(Option.MODEL_NAME),
+                r.string(Option.DEMO_PRESET),
+                r.choice(Option.DEVICE, Engine.Device.class),
+                r.integer(Option.THREADS, 0, 4096),
+                kv.isBlank() ? null : r.budget(Option.KV_CACHE_MEMORY, kv),
+                r.choice(Option.KV_CACHE_TYPE, KvCache.CacheType.class),
+                r.integer(Option.BLOCK_SIZE, 1, 1024),
+                swap.isBlank() || swap.equals("0") ? 0 : r.budget(Option.SWAP_SPACE, swap).bytes(),
+                r.integer(Option.MAX_MODEL_LEN, 0, Integer.MAX_VALUE),
+                r.integer(Option.MAX_BATCHED_TOKENS, 1, Integer.MAX_VALUE),
+                r.integer(Option.MAX_SEQS, 1, 65536),
+                r.bool(Option.ENABLE_PREFIX_CACHING),
+                r.integer(Option.MAX_QUEUED_REQUESTS, 1, Integer.MAX_VALUE),
+                r.integer(Option.MAX_REQUEST_BYTES, 1024, Integer.MAX_VALUE),
+                r.list(Option.API_KEY),
+                r.list(Option.CORS_ALLOWED_ORIGINS),
+                r.integer(Option.SHUTDOWN_DRAIN_SECONDS, 0, 86400));
+    }
+
+    /** Typed reads with messages that name the option. */
+    private record Reader(Config config) {
+
+        String string(Option o) {
+            return config.get(o.key()).asString().orElse(o.defaultValue()).strip();
+        }
+
+        int integer(Option o, int min, int max) {
+            String value = string(o);
+            try {
+                int v = Integer.parseInt(value);
+                if (v < min || v > max) {
+                    throw new InvalidConfigException("--" + o.flag() + " must be between " + min + " and " + max + ", got " + v);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException("--" + o.flag() + " must be an integer, got '" + value + "'");
+            }
+        }
+
+        boolean bool(Option o) {
+            String value = string(o).toLowerCase(Locale.ROOT);
+            return switch (value) {
+                case "true", "1", "yes", "on" -> true;
+                case "false", "0", "no", "off" -> false;
+                default -> throw new InvalidConfigException("--" + o.flag() + " must be true or false, got '" + value + "'");
+            };
+        }
+
+        <E extends Enum<E>> E choice(Option o, Class<E> type) {
+            String value = string(o);
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(value)) {
+                    return e;
+                }
+            }
+            throw new InvalidConfigException("--" + o.flag() + " must be one of "
+                    + Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList() + ", got '" + value + "'");
+        }
+
+        KvCacheBudget budget(Option o, String value) {
+            try {
+                return KvCacheBudget.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("--" + o.flag() + ": " + e.getMessage());
+            }
+        }
+
+        List<String> list(Option o) {
+            return Arrays.stream(string(o).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        }
+    }
+}

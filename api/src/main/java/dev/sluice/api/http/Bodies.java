@@ -1,0 +1,50 @@
+package dev.sluice.api.http;
+
+import dev.sluice.api.openai.Json;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+
+/** Request bodies, read with a size limit: a body over it is a 413, not an out-of-memory. */
+public final class Bodies {
+
+    private Bodies() {
+    }
+
+    public static Json json(ServerRequest req, long maxBytes) {
+        return Json.parse(read(req, maxBytes));
+    }
+
+    public static byte[] read(ServerRequest req, long maxBytes) {
+        long declared = req.headers().first(HeaderNames.CONTENT_LENGTH).map(Long::parseLong).orElse(-1L);
+        if (declared > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] buffer = new byte[(int) Math.min(Math.max(declared, 8192), maxBytes + 1)];
+            int length = 0;
+            for (int n; (n = in.read(buffer, length, buffer.length - length)) > 0; ) {
+                length += n;
+                if (length > maxBytes) {
+                    throw tooLarge(maxBytes);
+                }
+                if (length == buffer.length) {
+                    buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, maxBytes + 1));
+                }
+            }
+            return Arrays.copyOf(buffer, length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ApiException tooLarge(long maxBytes) {
+        return new ApiException(Status.REQUEST_ENTITY_TOO_LARGE_413, "invalid_request_error",
+                "The request body is larger than the server's limit of " + maxBytes + " bytes.", null, "request_too_large");
+    }
+}

@@ -1,0 +1,56 @@
+package dev.sluice.api.http;
+
+import dev.sluice.api.openai.Json;
+import dev.sluice.api.openai.Responses;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.UncheckedIOException;
+
+/**
+ * Every failure reaches the client as OpenAI's error object with a fitting status; unexpected
+ * ones are logged with their stack trace here and reported to the client without it.
+ */
+public final class ErrorHandlers {
+
+    private static final System.Logger LOG = System.getLogger("sluice.api");
+
+    private ErrorHandlers() {
+    }
+
+    public static void register(HttpRouting.Builder routing) {
+        routing.error(ApiException.class, (req, res, e) -> write(res, e.status(), e.type(), e.getMessage(), e.param(), e.code()))
+                .error(RequestException.class, (req, res, e) -> write(res, e.status(), "invalid_request_error",
+                        e.getMessage(), null, null))
+                .error(UncheckedIOException.class, (req, res, e) -> {
+                    // Mostly a client gone while we read its body: nothing to answer.
+                    LOG.log(System.Logger.Level.DEBUG, "I/O error on " + req.path().path() + ": " + e.getMessage());
+                    write(res, Status.BAD_REQUEST_400, "invalid_request_error", "Could not read the request.", null, null);
+                })
+                .error(Throwable.class, (req, res, e) -> {
+                    LOG.log(System.Logger.Level.ERROR, "unexpected error handling " + req.prologue().method().text() + " "
+                            + req.path().path(), e);
+                    write(res, Status.INTERNAL_SERVER_ERROR_500, "server_error",
+                            "The server had an error while processing your request.", null, null);
+                });
+    }
+
+    static void write(ServerResponse res, Status status, String type, String message, String param, String code) {
+        if (res.isSent()) {
+            return;
+        }
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (status == Status.TOO_MANY_REQUESTS_429 || status == Status.SERVICE_UNAVAILABLE_503) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
+        try {
+            res.send(Json.MAPPER.writeValueAsBytes(Responses.error(message, type, param, code)));
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "could not send an error response: " + e);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.sluice.api.http;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.UUID;
+
+/** Cross-cutting HTTP concerns: request ids and access logging, API keys, CORS. */
+public final class Filters {
+
+    private static final System.Logger ACCESS = System.getLogger("sluice.access");
+
+    private Filters() {
+    }
+
+    /** Tags every request with an id ({@code X-Request-Id}, the client's if sent) and logs it when done. */
+    public static Filter accessLog() {
+        return (FilterChain chain, RoutingRequest req, RoutingResponse res) -> {
+            long start = System.nanoTime();
+            String id = req.headers().first(HeaderNames.X_REQUEST_ID).filter(s -> s.length() <= 128)
+                    .orElseGet(() -> UUID.randomUUID().toString());
+            res.header(HeaderNames.X_REQUEST_ID, id);
+            try {
+                chain.proceed();
+            } finally {
+                if (ACCESS.isLoggable(System.Logger.Level.INFO)) {
+                    ACCESS.log(System.Logger.Level.INFO, String.format("%s %s %s %d %.1fms %s",
+                            req.remotePeer().host(), req.prologue().method().text(), req.path().path(),
+                            res.status().code(), (System.nanoTime() - start) / 1e6, id));
+                }
+            }
+        };
+    }
+
+    /**
+     * Requires {@code Authorization: Bearer <key>} on every path but {@code /health} (load balancers
+     * probe it) and CORS preflights. Keys are compared in constant time.
+     */
+    public static Filter apiKeys(List<String> keys) {
+        List<byte[]> accepted = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        return (chain, req, res) -> {
+            String path = req.path().path();
+            if (path.equals("/health") || req.prologue().method() == Method.OPTIONS) {
+                chain.proceed();
+                return;
+            }
+            String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+            byte[] presented = header.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? header.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+            boolean ok = false;
+            for (byte[] key : accepted) {
+                ok |= MessageDigest.isEqual(key, presented);
+            }
+            if (!ok) {
+                ErrorHandlers.write(res, Status.UNAUTHORIZED_401, "invalid_request_error", header.isEmpty()
+                        ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+                        : "Incorrect API key provided.", null, "invalid_api_key");
+                return;
+            }
+            chain.proceed();
+        };
+    }
+
+    /** CORS for browser frontends: {@code *} or a list of exact origins. */
+    public static Filter cors(List<String> allowedOrigins) {
+        boolean any = allowedOrigins.contains("*");
+        return (chain, req, res) -> {
+            String origin = req.headers().first(HeaderNames.ORIGIN).orElse(null);
+            boolean allowed = origin != null && (any || allowedOrigins.contains(origin));
+            if (allowed) {
+                res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, any ? "*" : origin);
+                res.header(HeaderNames.VARY, "Origin");
+                res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "X-Request-Id");
+            }
+            if (req.prologue().method() == Method.OPTIONS
+                    && req.headers().contains(HeaderNames.ACCESS_CONTROL_REQUEST_METHOD)) {
+                if (allowed) {
+                    res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
+                    res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, req.headers()
+                            .first(HeaderNames.ACCESS_CONTROL_REQUEST_HEADERS).orElse("Authorization, Content-Type"));
+                    res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
+                }
+                res.status(allowed ? Status.NO_CONTENT_204 : Status.FORBIDDEN_403).send();
+                return;
+            }
+            chain.proceed();
+        };
+    }
+}

@@ -1,0 +1,63 @@
+package dev.sluice.api.http;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Server-Sent Events as OpenAI streams them: {@code data: <json>\n\n} per event, flushed at once
+ * so each token reaches the client as soon as it is sampled, and {@code data: [DONE]\n\n} last.
+ * A failed write means the client went away: {@link ClientGoneException}.
+ */
+public final class SseWriter {
+
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The client closed the connection. */
+    public static final class ClientGoneException extends RuntimeException {
+        ClientGoneException(IOException cause) {
+            super("client disconnected", cause);
+        }
+    }
+
+    private final OutputStream out;
+
+    public SseWriter(OutputStream out) {
+        this.out = out;
+    }
+
+    public void event(byte[] json) {
+        try {
+            out.write(DATA);
+            out.write(json);
+            out.write(END);
+            out.flush();
+        } catch (IOException | UncheckedIOException e) {
+            throw new ClientGoneException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+        }
+    }
+
+    /** An SSE comment: keeps proxies from timing out and finds out early if the client is gone. */
+    public void keepAlive() {
+        write(KEEP_ALIVE);
+    }
+
+    public void done() {
+        write(DONE);
+    }
+
+    private void write(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } catch (UncheckedIOException e) {
+            throw new ClientGoneException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.sluice.api.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.api.http.ApiException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * A validated {@code POST /v1/completions} body. A prompt is text or token ids; several prompts
+ * give {@code len(prompts) × n} choices, prompt-major.
+ */
+public record CompletionRequest(String model, List<Prompt> prompts, int maxTokens, SamplingOptions options,
+                                boolean echo, boolean stream, boolean includeUsage) {
+
+    /** OpenAI's default for completions. */
+    static final int DEFAULT_MAX_TOKENS = 16;
+
+    /** Exactly one of text and tokens is set. */
+    public record Prompt(String text, int[] tokens) {
+    }
+
+    public static CompletionRequest parse(Json json, int vocabSize) {
+        String model = json.string("model").orElse(null);
+        List<Prompt> prompts = prompts(json, vocabSize);
+        if (json.has("suffix")) {
+            throw ApiException.invalid("suffix", "suffix (fill-in-the-middle) is not supported by this server yet.");
+        }
+        OptionalInt logprobs = json.integer("logprobs", 0, 20);
+        boolean echo = json.bool("echo").orElse(false);
+        if (echo && logprobs.isPresent()) {
+            throw ApiException.invalid("logprobs", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
+        }
+        SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs.isPresent(), logprobs.orElse(0));
+        OptionalInt bestOf = json.integer("best_of", 1, SamplingOptions.MAX_N);
+        if (bestOf.isPresent() && bestOf.getAsInt() != options.n()) {
+            throw ApiException.invalid("best_of", "best_of different from n is not supported.");
+        }
+        if (prompts.size() * options.n() > SamplingOptions.MAX_N) {
+            throw ApiException.invalid("n", "At most " + SamplingOptions.MAX_N + " choices per request (prompts × n).");
+        }
+        boolean stream = json.bool("stream").orElse(false);
+        return new CompletionRequest(model, prompts,
+                json.integer("max_tokens", 1, Integer.MAX_VALUE).orElse(DEFAULT_MAX_TOKENS),
+                options, echo, stream, ChatRequest.includeUsage(json, stream));
+    }
+
+    private static List<Prompt> prompts(Json json, int vocabSize) {
+        JsonNode node = json.get("prompt");
+        if (node == null) {
+            throw ApiException.invalid("prompt", "Missing required parameter: 'prompt'.");
+        }
+        if (node.isTextual()) {
+            return List.of(new Prompt(node.textValue(), null));
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            throw Json.wrongType("prompt", "a string, an array of strings, an array of token ids or an array of those");
+        }
+        JsonNode first = node.get(0);
+        List<Prompt> out = new ArrayList<>();
+        if (first.isIntegralNumber()) {
+            out.add(new Prompt(null, tokens(node, "prompt", vocabSize)));
+            return out;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode item = node.get(i);
+            if (item.isTextual()) {
+                out.add(new Prompt(item.textValue(), null));
+            } else if (item.isArray() && !item.isEmpty()) {
+                out.add(new Prompt(null, tokens(item, "prompt[" + i + "]", vocabSize)));
+            } else {
+                throw Json.wrongType("prompt", "a string, an array of strings, an array of token ids or an array of those");
+            }
+        }
+        return out;
+    }
+
+    private static int[] tokens(JsonNode array, String where, int vocabSize) {
+        int[] ids = new int[array.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode t = array.get(i);
+            if (!t.isIntegralNumber() || t.longValue() < 0 || t.longValue() >= vocabSize) {
+                throw ApiException.invalid("prompt", "Token id " + t.asText() + " in " + where
+                        + " is out of vocabulary (0 to " + (vocabSize - 1) + ").");
+            }
+            ids[i] = t.intValue();
+        }
+        return ids;
+    }
+}

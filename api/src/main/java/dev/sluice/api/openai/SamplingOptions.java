@@ -1,0 +1,124 @@
+package dev.sluice.api.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.api.http.ApiException;
+import dev.sluice.engine.sampling.SamplingParams;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sampling and stopping fields chat and text completions share, validated with OpenAI's
+ * ranges and defaults, plus the vLLM / llama-server extensions clients rely on ({@code top_k},
+ * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code stop_token_ids},
+ * {@code priority}).
+ *
+ * @param topLogprobs alternatives to report per token (0 for none); {@code logprobs} must be on
+ */
+public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] stopTokenIds, boolean ignoreEos,
+                              int n, int priority, boolean logprobs, int topLogprobs) {
+
+    /** OpenAI accepts at most 4 stop sequences; vLLM more. Bound it to keep matching cheap. */
+    static final int MAX_STOP_STRINGS = 16;
+    static final int MAX_N = 128;
+
+    static SamplingOptions parse(Json json, int vocabSize, boolean logprobs, int topLogprobs) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        b.temperature((float) json.number("temperature", 0, 2).orElse(1.0));
+        b.topP((float) json.number("top_p", 0, 1).orElse(1.0));
+        if (json.has("top_p") && json.get("top_p").doubleValue() == 0) {
+            throw ApiException.invalid("top_p", "top_p must be greater than 0 and at most 1, got 0.");
+        }
+        int topK = json.integer("top_k", -1, Integer.MAX_VALUE).orElse(-1);
+        b.topK(topK <= 0 ? 0 : topK);
+        b.minP((float) json.number("min_p", 0, 1).orElse(0.0));
+        b.presencePenalty((float) json.number("presence_penalty", -2, 2).orElse(0.0));
+        b.frequencyPenalty((float) json.number("frequency_penalty", -2, 2).orElse(0.0));
+        double repetition = json.number("repetition_penalty", 0, 10).orElse(1.0);
+        if (repetition == 0) {
+            throw ApiException.invalid("repetition_penalty", "repetition_penalty must be greater than 0, got 0.");
+        }
+        b.repetitionPenalty((float) repetition);
+        json.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE).ifPresent(b::seed);
+        Map<Integer, Float> bias = logitBias(json, vocabSize);
+        if (!bias.isEmpty()) {
+            b.logitBias(bias);
+        }
+        if (logprobs) {
+            b.logprobs(topLogprobs);
+        }
+        json.string("user"); // accepted and type-checked; not used
+
+        List<String> stop = json.stringOrStrings("stop", MAX_STOP_STRINGS);
+        for (String s : stop) {
+            if (s.isEmpty()) {
+                throw ApiException.invalid("stop", "stop strings must not be empty.");
+            }
+        }
+        int[] stopTokenIds = tokenIds(json, "stop_token_ids", vocabSize);
+        boolean ignoreEos = json.bool("ignore_eos").orElse(false);
+        int n = json.integer("n", 1, MAX_N).orElse(1);
+        int priority = json.integer("priority", Integer.MIN_VALUE, Integer.MAX_VALUE).orElse(0);
+        SamplingParams params;
+        try {
+            params = b.build();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(null, e.getMessage());
+        }
+        return new SamplingOptions(params, stop, stopTokenIds, ignoreEos, n, priority, logprobs, topLogprobs);
+    }
+
+    private static Map<Integer, Float> logitBias(Json json, int vocabSize) {
+        JsonNode node = json.get("logit_bias");
+        if (node == null) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw Json.wrongType("logit_bias", "an object mapping token ids to biases");
+        }
+        Map<Integer, Float> bias = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int token;
+            try {
+                token = Integer.parseInt(e.getKey().strip());
+            } catch (NumberFormatException ex) {
+                throw ApiException.invalid("logit_bias", "Invalid key in logit_bias: '" + e.getKey() + "' is not a token id.");
+            }
+            if (token < 0 || token >= vocabSize) {
+                throw ApiException.invalid("logit_bias", "Token id " + token + " in logit_bias is out of vocabulary (0 to "
+                        + (vocabSize - 1) + ").");
+            }
+            if (!e.getValue().isNumber()) {
+                throw Json.wrongType("logit_bias", "numbers as bias values");
+            }
+            double v = e.getValue().doubleValue();
+            if (v < -100 || v > 100) {
+                throw ApiException.invalid("logit_bias", "logit_bias values must be between -100 and 100, got " + v + ".");
+            }
+            bias.put(token, (float) v);
+        }
+        return bias;
+    }
+
+    static int[] tokenIds(Json json, String name, int vocabSize) {
+        JsonNode node = json.get(name);
+        if (node == null) {
+            return new int[0];
+        }
+        if (!node.isArray()) {
+            throw Json.wrongType(name, "an array of token ids");
+        }
+        int[] ids = new int[node.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode item = node.get(i);
+            if (!item.isIntegralNumber() || item.longValue() < 0 || item.longValue() >= vocabSize) {
+                throw ApiException.invalid(name, name + " must contain token ids between 0 and " + (vocabSize - 1) + ".");
+            }
+            ids[i] = item.intValue();
+        }
+        return ids;
+    }
+}
