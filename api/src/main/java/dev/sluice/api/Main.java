@@ -5,7 +5,6 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
-import io.helidon.logging.common.LogConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ public final class Main {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        LogConfig.configureRuntime();
         ServerConfig config;
         try {
             config = ServerConfig.load(args, System.getenv());

@@ -43,8 +43,8 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
         Config config = Config.builder()
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
-                .sources(ConfigSources.create(cli), ConfigSources.create(env), ConfigSources.systemProperties(),
-                        ConfigSources.classpath("application.yaml").optional())
+                .sources(List.of(ConfigSources.create(cli), ConfigSources.create(env), ConfigSources.systemProperties(),
+                        ConfigSources.classpath("application.yaml").optional()))
                 .build();
         return from(config);
     }

@@ -1,5 +1,6 @@
 package dev.sluice.api.http;
 
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -17,6 +18,7 @@ import java.util.UUID;
 public final class Filters {
 
     private static final System.Logger ACCESS = System.getLogger("sluice.access");
+    private static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
 
     private Filters() {
     }
@@ -25,9 +27,9 @@ public final class Filters {
     public static Filter accessLog() {
         return (FilterChain chain, RoutingRequest req, RoutingResponse res) -> {
             long start = System.nanoTime();
-            String id = req.headers().first(HeaderNames.X_REQUEST_ID).filter(s -> s.length() <= 128)
+            String id = req.headers().first(REQUEST_ID).filter(s -> s.length() <= 128)
                     .orElseGet(() -> UUID.randomUUID().toString());
-            res.header(HeaderNames.X_REQUEST_ID, id);
+            res.header(REQUEST_ID, id);
             try {
                 chain.proceed();
             } finally {

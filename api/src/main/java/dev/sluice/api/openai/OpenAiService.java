@@ -175,7 +175,7 @@ public final class OpenAiService implements HttpService {
                     }
                     sse.event(chatChunk(id, created, choice, delta, logprobs, null, includeUsage));
                 }
-                if (d.isFinished()) {
+                if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
                     sse.event(chatChunk(id, created, choice, Json.MAPPER.createObjectNode(), null, d.finishReason(), includeUsage));
                 }
             }, usages, sse::keepAlive);
@@ -273,7 +273,7 @@ public final class OpenAiService implements HttpService {
                     sse.event(completionChunk(id, created, choice, d.text(), logprobs, null, includeUsage));
                     offsets[choice] += d.text().length();
                 }
-                if (d.isFinished()) {
+                if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
                     sse.event(completionChunk(id, created, choice, "", null, d.finishReason(), includeUsage));
                 }
             }, usages, sse::keepAlive);

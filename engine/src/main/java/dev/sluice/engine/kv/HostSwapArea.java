@@ -1,5 +1,7 @@
 package dev.sluice.engine.kv;
 
+import dev.sluice.bindings.HostMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -25,7 +27,7 @@ public final class HostSwapArea implements AutoCloseable {
         this.slots = slots;
         this.slotBytes = cache.blockBytes();
         this.arena = Arena.ofShared();
-        this.memory = slots == 0 ? MemorySegment.NULL : arena.allocate(slotBytes * slots, 64);
+        this.memory = slots == 0 ? MemorySegment.NULL : HostMemory.reserve(slotBytes * slots, arena);
     }
 
     /** How many slots fit in {@code bytes}. */

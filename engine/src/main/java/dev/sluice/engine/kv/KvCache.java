@@ -1,5 +1,6 @@
 package dev.sluice.engine.kv;
 
+import dev.sluice.bindings.HostMemory;
 import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.bindings.ggml.BackendBuffer;
 import dev.sluice.bindings.ggml.GgmlContext;
@@ -18,9 +19,9 @@ import java.util.List;
  * row lives at slot {@code block * blockSize + offset}; which blocks belong to which sequence is
  * the scheduler's business (block tables), never this class's.
  *
- * <p>On the CPU backend all pools live in one off-heap segment that this class allocates from
- * its own {@link Arena}, so its size, lifetime and accounting are Java's; on other backends in
- * one device buffer. Engine-thread only; {@link #close()} is idempotent.
+ * <p>On the CPU backend all pools live in one off-heap segment that this class maps from its own
+ * {@link Arena} ({@link HostMemory}: committed page by page as blocks are first used), so its
+ * size, lifetime and accounting are Java's; on other backends in one device buffer. Engine-thread only; {@link #close()} is idempotent.
  *
  * <p>Within a layer's pool a block's rows are contiguous, so copy-on-write and swapping move
  * {@code 2 × layers} contiguous ranges per block.
@@ -75,7 +76,8 @@ public final class KvCache implements AutoCloseable {
         this.ctx = GgmlContext.create(2 * model.layers(), 0);
         if (backend.isCpu()) {
             this.arena = Arena.ofShared();
-            this.host = arena.allocate(totalBytes, 64); // zeroed: gathered padding rows stay finite
+            // Zeroed (gathered padding rows stay finite) and committed lazily, as blocks are first used.
+            this.host = HostMemory.reserve(totalBytes, arena);
             this.buffer = BackendBuffer.wrapHost(host);
         } else {
             this.arena = null;

@@ -46,7 +46,8 @@ public final class ModelRunner implements AutoCloseable {
     private final RopeParams rope;
     private final float attentionScale;
     private final AttentionInputs attentionInputs;
-    private final Arena staging = Arena.ofConfined();
+    // Shared, not confined: the runner is built on a loader thread and used on the engine thread.
+    private final Arena staging = Arena.ofShared();
     private MemorySegment stagingBuffer = MemorySegment.NULL;
     private MemorySegment negInfRow = MemorySegment.NULL;
     private GgmlContext stepContext;
