@@ -4,6 +4,7 @@ import dev.sluice.bindings.NativeException;
 import dev.sluice.bindings.NativeLibraries;
 import dev.sluice.bindings.NativeStrings;
 import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.raw.ggml_threadpool_params;
 import dev.sluice.bindings.raw.llama_cpp;
 
 import java.lang.foreign.Arena;
@@ -85,6 +86,9 @@ public final class Backend implements AutoCloseable {
         MemorySegment old = threadpool;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = llama_cpp.ggml_threadpool_params_default(arena, threads);
+            // Idle workers sleep instead of spinning: between graphs the engine thread builds the
+            // next one and samples, and a spinning worker would compete with it for a core.
+            ggml_threadpool_params.poll(params, 0);
             threadpool = procs.newThreadpool(params);
         }
         if (threadpool.equals(MemorySegment.NULL)) {
