@@ -221,20 +221,23 @@ public final class EngineLoop implements AutoCloseable {
     }
 
     private boolean anyCancelled() {
+        long now = System.nanoTime();
         for (Request request : active.values()) {
-            if (request.isCancelled()) {
+            if (request.isCancelled() || request.isPastDeadline(now)) {
                 return true;
             }
         }
         return false;
     }
 
+    /** Ends requests that were cancelled (client gone) or ran past their deadline. */
     private void cancelRequested() {
         if (!anyCancelled()) {
             return;
         }
+        long now = System.nanoTime();
         for (Request request : List.copyOf(active.values())) {
-            if (request.isCancelled()) {
+            if (request.isCancelled() || request.isPastDeadline(now)) {
                 abort(request, FinishReason.CANCELLED, null);
             }
         }

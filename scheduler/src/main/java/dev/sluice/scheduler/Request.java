@@ -27,6 +27,7 @@ public final class Request {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     /** Admission order, set by the scheduler: breaks arrival-time ties deterministically. */
     long order;
+    private volatile long deadlineNanos = Long.MAX_VALUE;
 
     /**
      * @param priority   lower runs first (as in vLLM); equal priorities are first-come first-served
@@ -112,6 +113,20 @@ public final class Request {
 
     void addSequence(Sequence sequence) {
         sequences.add(sequence);
+    }
+
+    /**
+     * Cancels the request once {@code timeout} has passed since it arrived (the engine checks every
+     * step); its streams end with finish reason {@code abort}.
+     */
+    public Request withTimeout(java.time.Duration timeout) {
+        deadlineNanos = arrivalNanos + timeout.toNanos();
+        return this;
+    }
+
+    /** True once its deadline, if any, has passed. */
+    public boolean isPastDeadline(long nowNanos) {
+        return nowNanos - deadlineNanos > 0;
     }
 
     /** Asks the engine to stop this request; it frees its KV blocks within one step. */

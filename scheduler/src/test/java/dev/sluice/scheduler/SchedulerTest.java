@@ -186,6 +186,22 @@ class SchedulerTest {
     }
 
     @Test
+    void aRequestPastItsDeadlineIsCancelledAndFreesItsBlocks() throws InterruptedException {
+        try (Harness h = new Harness(64, 4, config(2048, 0))) {
+            Request r = h.submit(prompt(31, 10), GREEDY, 1000, 1);
+            r.withTimeout(java.time.Duration.ofMillis(50));
+            h.step();
+            assertTrue(h.pool.usedCount() > 0);
+            Thread.sleep(80);
+            h.step();
+            assertEquals(FinishReason.CANCELLED, r.sequences().getFirst().finishReason());
+            assertEquals(0, h.pool.usedCount());
+            assertTrue(h.result(r).done());
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
     void impossibleRequestsAreRejectedBeforeAnyWork() {
         try (Harness h = new Harness(8, 4, new SchedulerConfig(2048, 256, 64, true, 0))) {
             RequestRejectedException tooLong = assertThrows(RequestRejectedException.class,
