@@ -188,7 +188,7 @@ class SchedulerTest {
     @Test
     void aRequestPastItsDeadlineIsCancelledAndFreesItsBlocks() throws InterruptedException {
         try (Harness h = new Harness(64, 4, config(2048, 0))) {
-            Request r = h.submit(prompt(31, 10), GREEDY, 1000, 1);
+            Request r = h.submit(prompt(31, 10), GREEDY, 200, 1);
             r.withTimeout(java.time.Duration.ofMillis(50));
             h.step();
             assertTrue(h.pool.usedCount() > 0);
