@@ -80,7 +80,12 @@ public final class LoadGenerator {
     }
 
     private int benchmark(Command.Benchmark b) throws IOException, InterruptedException {
-        OpenAiClient client = new OpenAiClient(b.baseUrl(), b.apiKey(), b.timeout());
+        try (OpenAiClient client = new OpenAiClient(b.baseUrl(), b.apiKey(), b.timeout())) {
+            return benchmark(b, client);
+        }
+    }
+
+    private int benchmark(Command.Benchmark b, OpenAiClient client) throws IOException, InterruptedException {
         String model = b.model() != null ? b.model() : firstModel(client, b);
         Generation generation = new Generation(b.endpoint(), model, b.temperature());
         PromptRenderer renderer = new PromptRenderer(b.promptFormat(), b.vocabMin(), b.vocabMax());

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  * failure, from a refused connection to a malformed chunk, ends up in the returned sample rather
  * than in an exception: a benchmark counts errors, it does not stop at the first.
  */
-final class OpenAiClient {
+final class OpenAiClient implements AutoCloseable {
 
     private static final int MAX_ERROR_BODY = 64 * 1024;
     private static final int MAX_ERROR_TEXT = 300;
@@ -50,6 +50,12 @@ final class OpenAiClient {
         this.baseUrl = baseUrl;
         this.apiKey = apiKey;
         this.timeout = timeout;
+    }
+
+    /** Waits for requests in flight, then releases the connections. */
+    @Override
+    public void close() {
+        http.close();
     }
 
     /** The ids {@code GET /v1/models} lists, in its order. */

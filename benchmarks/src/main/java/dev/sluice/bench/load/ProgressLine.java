@@ -47,11 +47,13 @@ final class ProgressLine implements AutoCloseable {
         print(true);
     }
 
+    /** Ticks show the token rate since the previous tick; the last line, the level's average. */
     private synchronized void print(boolean last) {
         long now = System.nanoTime();
         long tokens = counters.outputTokens.sum();
-        double seconds = (now - lastNanos) / 1e9;
-        double rate = seconds > 0 ? (tokens - lastTokens) / seconds : 0;
+        long since = last ? 0 : lastTokens;
+        double seconds = (now - (last ? startNanos : lastNanos)) / 1e9;
+        double rate = seconds > 0 ? (tokens - since) / seconds : 0;
         lastTokens = tokens;
         lastNanos = now;
         String text = line(rate, (now - startNanos) / 1e9);

@@ -2,6 +2,7 @@ package dev.sluice.bench.load;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -55,15 +56,25 @@ final class RunReport {
         return out.toString();
     }
 
-    /** A level's figures as aligned plain-text lines, printed when the level ends. */
+    /** A level's figures as a few aligned plain-text lines, printed when the level ends. */
     static String terminal(LevelSummary s) {
         StringBuilder out = new StringBuilder();
         out.append("==== ").append(s.load().label()).append(" ====\n");
-        for (Figure figure : Figure.ALL) {
-            out.append(String.format("%-28s %12s%n", figure.name(), figure.format(s)));
-        }
-        s.errors().forEach((error, count) -> out.append(String.format("error (%d requests): %s%n", count, error)));
+        out.append(String.format(Locale.ROOT, "requests    %d ok, %d failed in %.2f s, peak concurrency %d%n",
+                s.succeeded(), s.failed(), s.durationS(), s.peakConcurrency()));
+        out.append(String.format(Locale.ROOT, "throughput  %.2f req/s, %.1f output tok/s, %.1f total tok/s, goodput %.2f req/s%n",
+                s.requestThroughput(), s.outputTokensPerS(), s.totalTokensPerS(), s.goodput()));
+        out.append(String.format(Locale.ROOT, "%-8s %10s %10s %10s %10s%n", "(ms)", "mean", "p50", "p90", "p99"));
+        terminalRow(out, "TTFT", s.ttftMs());
+        terminalRow(out, "TPOT", s.tpotMs());
+        terminalRow(out, "ITL", s.itlMs());
+        terminalRow(out, "E2E", s.e2eMs());
+        s.errors().forEach((error, count) -> out.append(String.format(Locale.ROOT, "error       %d x %s%n", count, error)));
         return out.toString();
+    }
+
+    private static void terminalRow(StringBuilder out, String metric, Distribution d) {
+        out.append(String.format(Locale.ROOT, "%-8s %10.1f %10.1f %10.1f %10.1f%n", metric, d.mean(), d.p50(), d.p90(), d.p99()));
     }
 
     private static void latencyRow(List<List<String>> rows, LevelSummary s, String metric,

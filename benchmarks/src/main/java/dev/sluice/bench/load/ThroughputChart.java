@@ -71,6 +71,7 @@ final class ThroughputChart {
         double tokensMax = niceCeiling(max(levels, LevelSummary::outputTokensPerS));
         double ttftMax = niceCeiling(Math.max(max(levels, s -> s.ttftMs().p99()), max(levels, s -> s.ttftMs().p50())));
 
+        g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
         centered(g, title, WIDTH / 2, 32);
 

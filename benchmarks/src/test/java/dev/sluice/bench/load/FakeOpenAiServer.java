@@ -28,6 +28,12 @@ final class FakeOpenAiServer implements AutoCloseable {
 
     static final String MODEL = "fake-model";
 
+    static {
+        // Stream chunks are small writes: without TCP_NODELAY, Nagle's algorithm meets delayed
+        // ACKs and holds some back for ~40 ms, which would show up as the client's ITL.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     enum Failure { NONE, BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, BREAK_STREAM, ERROR_EVENT, TRUNCATED, INVALID_JSON }
 
     /**

@@ -131,6 +131,7 @@ class LoadGeneratorTest {
         assertEquals(100, row(level, "output tokens/s").b());
         assertTrue(Double.isNaN(row(level, "failed requests").ratio()), "0/0 has no ratio");
         assertEquals(List.of("concurrency 1 (only in sluice)", "concurrency 64 (only in llama-server)"), comparison.unmatched());
+        assertEquals(List.of(), comparison.differences(), "labels differ, settings do not");
 
         String md = Files.readString(cmp);
         assertTrue(md.contains("| figure | sluice | llama-server | sluice / llama-server |"), md);
@@ -139,6 +140,19 @@ class LoadGeneratorTest {
         assertTrue(md.contains("| failed requests | 0 | 0 | – |"), md);
         assertTrue(md.contains("Not compared: concurrency 1 (only in sluice), concurrency 64 (only in llama-server)."), md);
         assertEquals(md, stdout.toString(StandardCharsets.UTF_8).replace("wrote " + cmp + "\n", ""));
+        assertFalse(md.contains("not made alike"), md);
+    }
+
+    @Test
+    void comparisonsSayWhenTheRunsWereMadeDifferently() {
+        RunResult a = result("x", summary(new LoadPattern.ClosedLoop(8), 1, 1));
+        RunConfig c = a.config();
+        RunConfig other = new RunConfig("y", "http://other", c.endpoint(), "other-model", "mixed", c.promptFormat(),
+                c.vocabMin(), c.vocabMax(), 7, c.numRequests(), c.durationS(), c.warmupRequests(), c.temperature(),
+                c.sloTtftMs(), c.sloTpotMs(), c.startedAt());
+        Comparison comparison = Comparison.of("x", a, "y", new RunResult(other, a.levels()));
+        assertEquals(List.of("workload chat-like vs mixed", "seed 0 vs 7"), comparison.differences());
+        assertTrue(comparison.markdown().contains("**The runs were not made alike:** workload chat-like vs mixed; seed 0 vs 7."));
     }
 
     /** Every table line ends with a pipe, and every row of a table has as many cells as its header. */

@@ -66,6 +66,7 @@ class ProgressAndChartTest {
         assertTrue(count(image, 0xd62728) > 100, "the TTFT p99 line is drawn");
         assertNotEquals(0xffffff, image.getRGB(ThroughputChart.WIDTH / 2, ThroughputChart.HEIGHT - 80) & 0xffffff,
                 "the x axis is drawn");
+        assertTrue(count(image.getSubimage(0, 0, ThroughputChart.WIDTH, 50), 0x404040) > 20, "the title is drawn");
     }
 
     private static int count(BufferedImage image, int rgb) {
