@@ -106,13 +106,14 @@ public final class LoadGenerator {
         List<LevelResult> results = new ArrayList<>();
         for (LoadPattern level : levels) {
             LevelCounters counters = new LevelCounters();
+            ProgressLine progress = b.progress() ? new ProgressLine(level.label(), b.stop(), counters, out, terminal) : null;
             LevelRun run;
-            if (b.progress()) {
-                try (ProgressLine ignored = new ProgressLine(level.label(), b.stop(), counters, out, terminal)) {
-                    run = runner.run(level, b.stop(), counters);
-                }
-            } else {
+            try {
                 run = runner.run(level, b.stop(), counters);
+            } finally {
+                if (progress != null) {
+                    progress.stop();
+                }
             }
             LevelSummary summary = LevelSummary.of(level, run, b.slo());
             out.print(RunReport.terminal(summary));

@@ -104,9 +104,13 @@ final class OpenAiClient implements AutoCloseable {
 
     private RequestSample readStream(Endpoint endpoint, SseReader events, Measurement m, LongAdder liveTokens)
             throws IOException {
-        String data;
-        while ((data = events.next()) != null) {
+        SseReader.Event event;
+        while ((event = events.next()) != null) {
             long now = System.nanoTime();
+            String data = event.data();
+            if (event.error()) {
+                return m.failed("error in stream: " + errorText(data));
+            }
             if (data.equals("[DONE]")) {
                 m.done(now);
                 continue; // read on to the end so the connection goes back to the pool
@@ -193,14 +197,18 @@ final class OpenAiClient implements AutoCloseable {
 
     /** "HTTP 429: message", the message taken from an OpenAI error body where there is one. */
     private String describeError(int status, String body) {
-        String message;
+        String message = errorText(body);
+        return "HTTP " + status + (message.isBlank() ? "" : ": " + message);
+    }
+
+    /** The message of an error body or event: its JSON's message where it has one, else its first line. */
+    private String errorText(String body) {
         try {
             JsonNode node = json.readTree(body);
-            message = node != null && node.isObject() ? errorMessage(node) : body;
+            return firstLine(node != null && node.isObject() ? errorMessage(node) : body);
         } catch (JsonProcessingException e) {
-            message = body;
+            return firstLine(body);
         }
-        return "HTTP " + status + (message.isBlank() ? "" : ": " + firstLine(message));
     }
 
     /** The message of {@code {"error": {"message": ...}}}, {@code {"error": "..."}} or {@code {"message": ...}}. */

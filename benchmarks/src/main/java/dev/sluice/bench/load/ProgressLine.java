@@ -7,9 +7,9 @@ import java.util.Locale;
 /**
  * Shows a level's progress while it runs: on a terminal one line rewritten every second, else a
  * plain line every ten seconds, so logs stay readable. Reads the level's counters from its own
- * thread; {@link #close()} stops it and ends the line.
+ * thread; {@link #stop()} stops it and ends the line.
  */
-final class ProgressLine implements AutoCloseable {
+final class ProgressLine {
 
     private final String label;
     private final StopCondition stop;
@@ -35,13 +35,12 @@ final class ProgressLine implements AutoCloseable {
                     print(false);
                 }
             } catch (InterruptedException e) {
-                // closed: the level is over
+                // stopped: the level is over
             }
         });
     }
 
-    @Override
-    public void close() throws InterruptedException {
+    void stop() throws InterruptedException {
         thread.interrupt();
         thread.join();
         print(true);

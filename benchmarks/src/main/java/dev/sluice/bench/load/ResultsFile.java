@@ -14,7 +14,7 @@ final class ResultsFile {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL)
             // A file from a later version, with figures this one does not know, still compares.
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 

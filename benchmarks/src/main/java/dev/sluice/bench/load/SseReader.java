@@ -10,16 +10,23 @@ import java.nio.charset.StandardCharsets;
  * LF or CR (a CRLF split across two reads is still one line end); {@code data:} lines accumulate
  * and a blank line dispatches them, joined by LF; lines starting with a colon are comments; other
  * fields ({@code event:}, {@code id:}, {@code retry:}) are ignored, as OpenAI streams do not use
- * them. Lines are decoded as UTF-8 only once complete, so a character split across reads is kept
- * whole. Not thread-safe: one reader per response.
+ * them. One non-standard field is kept: llama-server reports a failure mid-stream as an
+ * {@code error:} line, which marks the event as an error. Lines are decoded as UTF-8 only once
+ * complete, so a character split across reads is kept whole. Not thread-safe: one reader per
+ * response.
  */
 final class SseReader {
+
+    /** One dispatched event: its data, and whether it came in {@code error:} lines. */
+    record Event(String data, boolean error) {
+    }
 
     private final InputStream in;
     private final byte[] buffer = new byte[8192];
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
+    private boolean error;
     private int position;
     private int limit;
     private boolean afterCr;
@@ -30,11 +37,11 @@ final class SseReader {
     }
 
     /**
-     * The data of the next event, or null at the end of the stream. Blocks until a whole event
+     * The next event, or null at the end of the stream. Blocks until a whole event
      * has arrived. An event cut off by the end of the stream is returned rather than dropped: a
      * server that closes right after its last {@code data:} line still sent it.
      */
-    String next() throws IOException {
+    Event next() throws IOException {
         String text;
         while ((text = readLine()) != null) {
             if (text.isEmpty()) {
@@ -54,7 +61,9 @@ final class SseReader {
         }
         int colon = text.indexOf(':');
         String name = colon < 0 ? text : text.substring(0, colon);
-        if (!name.equals("data")) {
+        if (name.equals("error")) {
+            error = true;
+        } else if (!name.equals("data")) {
             return;
         }
         String value = colon < 0 ? "" : text.substring(colon + 1);
@@ -68,11 +77,12 @@ final class SseReader {
         hasData = true;
     }
 
-    private String takeData() {
-        String result = data.toString();
+    private Event takeData() {
+        Event event = new Event(data.toString(), error);
         data.setLength(0);
         hasData = false;
-        return result;
+        error = false;
+        return event;
     }
 
     /** The next line without its terminator, or null at the end of the stream with nothing pending. */

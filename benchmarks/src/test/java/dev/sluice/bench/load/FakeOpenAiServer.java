@@ -34,7 +34,7 @@ final class FakeOpenAiServer implements AutoCloseable {
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
-    enum Failure { NONE, BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, BREAK_STREAM, ERROR_EVENT, TRUNCATED, INVALID_JSON }
+    enum Failure { NONE, BAD_REQUEST, RATE_LIMITED, SERVER_ERROR, BREAK_STREAM, ERROR_EVENT, ERROR_FIELD, TRUNCATED, INVALID_JSON }
 
     /**
      * How to answer one request: the first chunk after {@code firstTokenDelayMs}, then one chunk of
@@ -189,6 +189,11 @@ final class FakeOpenAiServer implements AutoCloseable {
             }
             if (behavior.failure() == Failure.ERROR_EVENT && chunk == 2) {
                 event(out, eol, behavior, "{\"error\":{\"message\":\"out of KV cache\",\"type\":\"server_error\"}}");
+                return;
+            }
+            if (behavior.failure() == Failure.ERROR_FIELD && chunk == 2) { // as llama-server reports errors
+                out.write(("error: {\"code\":500,\"message\":\"context shift disabled\",\"type\":\"server_error\"}" + eol + eol)
+                        .getBytes(StandardCharsets.UTF_8));
                 return;
             }
             if (behavior.failure() == Failure.INVALID_JSON && chunk == 2) {

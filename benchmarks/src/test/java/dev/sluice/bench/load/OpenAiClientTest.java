@@ -149,12 +149,14 @@ class OpenAiClientTest {
 
     @Test
     void reportsBrokenTruncatedAndErroredStreams() throws Exception {
-        List<Failure> failures = List.of(Failure.BREAK_STREAM, Failure.TRUNCATED, Failure.ERROR_EVENT, Failure.INVALID_JSON);
+        List<Failure> failures = List.of(Failure.BREAK_STREAM, Failure.TRUNCATED, Failure.ERROR_EVENT, Failure.INVALID_JSON,
+                Failure.ERROR_FIELD);
         try (FakeOpenAiServer server = new FakeOpenAiServer(n -> Behavior.fast().failing(failures.get(n)))) {
             RequestSample broken = send(server, COMPLETIONS, request(4, 10));
             RequestSample truncated = send(server, COMPLETIONS, request(4, 10));
             RequestSample errored = send(server, COMPLETIONS, request(4, 10));
             RequestSample garbled = send(server, COMPLETIONS, request(4, 10));
+            RequestSample llamaError = send(server, COMPLETIONS, request(4, 10));
             assertAll(
                     () -> assertFalse(broken.success()),
                     () -> assertTrue(broken.error().startsWith("I/O error") || broken.error().startsWith("stream ended early"),
@@ -163,7 +165,8 @@ class OpenAiClientTest {
                     () -> assertEquals(200, truncated.httpStatus()),
                     () -> assertEquals("error in stream: out of KV cache", errored.error()),
                     () -> assertTrue(garbled.error().startsWith("invalid JSON in stream: "), garbled.error()),
-                    () -> assertEquals(2, garbled.chunks(), "what came before the bad chunk was measured"));
+                    () -> assertEquals(2, garbled.chunks(), "what came before the bad chunk was measured"),
+                    () -> assertEquals("error in stream: context shift disabled", llamaError.error()));
         }
     }
 

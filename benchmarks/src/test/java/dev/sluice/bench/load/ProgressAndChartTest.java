@@ -31,7 +31,7 @@ class ProgressAndChartTest {
 
         ProgressLine counted = new ProgressLine("concurrency 8", StopCondition.requests(20), counters, out, true);
         assertEquals("concurrency 8 | 1/20 done | 1 failed | 1 in flight | 1234 tok/s | 3 s", counted.line(1234.4, 3.2));
-        counted.close();
+        counted.stop();
         String terminal = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(terminal.startsWith("\rconcurrency 8 | 1/20 done") && terminal.endsWith("\u001b[K\n"), terminal);
 
@@ -39,7 +39,7 @@ class ProgressAndChartTest {
                 counters, out, false);
         assertEquals("rate 4/s | 1 done | 1 failed | 1 in flight | 0 tok/s | 12/60 s", timed.line(0, 12));
         bytes.reset();
-        timed.close();
+        timed.stop();
         assertEquals("", bytes.toString(StandardCharsets.UTF_8), "no final line off a terminal: the summary follows");
     }
 

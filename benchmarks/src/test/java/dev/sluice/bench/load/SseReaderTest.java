@@ -17,9 +17,9 @@ class SseReaderTest {
     private static List<String> events(String text, int bytesPerRead) throws IOException {
         SseReader reader = new SseReader(new Trickle(text.getBytes(StandardCharsets.UTF_8), bytesPerRead));
         List<String> events = new ArrayList<>();
-        String data;
-        while ((data = reader.next()) != null) {
-            events.add(data);
+        SseReader.Event event;
+        while ((event = reader.next()) != null) {
+            events.add(event.error() ? "error " + event.data() : event.data());
         }
         return events;
     }
@@ -56,6 +56,11 @@ class SseReaderTest {
     @Test
     void keepsMultiByteCharactersSplitAcrossReads() throws IOException {
         assertEvents("data: {\"text\":\"héllo → 世界 🙂\"}\n\n", "{\"text\":\"héllo → 世界 🙂\"}");
+    }
+
+    @Test
+    void marksLlamaServersErrorLinesAsErrorEvents() throws IOException {
+        assertEvents("data: a\n\nerror: {\"message\":\"boom\"}\n\ndata: b\n\n", "a", "error {\"message\":\"boom\"}", "b");
     }
 
     @Test
