@@ -1,0 +1,44 @@
+package dev.sluice.bench.load;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** What a command line asks for: help, a benchmark run, or a comparison of two results files. */
+sealed interface Command {
+
+    record Help(String text) implements Command {
+    }
+
+    /**
+     * A benchmark run. {@code model} and {@code apiKey} are null when not given (the model is then
+     * asked of the server); {@code out}, {@code markdown} and {@code chart} are null when not wanted.
+     */
+    record Benchmark(
+            URI baseUrl,
+            Endpoint endpoint,
+            String model,
+            String apiKey,
+            Workload workload,
+            PromptFormat promptFormat,
+            int vocabMin,
+            int vocabMax,
+            long seed,
+            List<LoadPattern> levels,
+            StopCondition stop,
+            int warmupRequests,
+            double temperature,
+            Duration timeout,
+            Slo slo,
+            String label,
+            Path out,
+            Path markdown,
+            Path chart,
+            boolean progress) implements Command {
+    }
+
+    /** Two results files side by side; labels null to take each run's own; markdown null for stdout only. */
+    record Compare(Path a, Path b, String labelA, String labelB, Path markdown) implements Command {
+    }
+}
