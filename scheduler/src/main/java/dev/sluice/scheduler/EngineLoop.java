@@ -45,6 +45,8 @@ public final class EngineLoop implements AutoCloseable {
     private final EngineMetrics metrics;
     private final int maxModelLength;
     private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
+    /** Submitted and not yet finished, counted exactly (the gauges lag by up to a step). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<String, Request> active = new LinkedHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
@@ -90,14 +92,15 @@ public final class EngineLoop implements AutoCloseable {
             throw new IllegalStateException("the engine stopped after an internal error: " + failure);
         }
         scheduler.validate(request);
+        inFlight.incrementAndGet();
         inbox.add(request);
         signal();
         return request;
     }
 
-    /** Requests submitted and not yet finished (approximate from other threads). */
+    /** Requests submitted and not yet finished. */
     public int pendingRequests() {
-        return inbox.size() + metrics.requestsRunning() + metrics.requestsWaiting() + metrics.requestsSwapped();
+        return inFlight.get();
     }
 
     /**
@@ -211,6 +214,7 @@ public final class EngineLoop implements AutoCloseable {
                 generation.sampler.acceptPrompt(request.prompt());
             } catch (RuntimeException e) {
                 active.remove(request.id());
+                inFlight.decrementAndGet();
                 metrics.requestsFailed.increment();
                 request.stream().fail(e.getMessage());
                 continue;
@@ -371,6 +375,7 @@ public final class EngineLoop implements AutoCloseable {
 
     private void completeRequest(Request request, FinishReason lastReason) {
         active.remove(request.id());
+        inFlight.decrementAndGet();
         long now = System.nanoTime();
         int completion = 0;
         long firstToken = Long.MAX_VALUE;
@@ -409,6 +414,7 @@ public final class EngineLoop implements AutoCloseable {
         }
         if (error != null) {
             active.remove(request.id());
+            inFlight.decrementAndGet();
             metrics.requestsFailed.increment();
             request.stream().fail(error);
         } else {

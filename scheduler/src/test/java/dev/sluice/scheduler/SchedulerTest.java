@@ -202,6 +202,24 @@ class SchedulerTest {
     }
 
     @Test
+    void pendingRequestsCountsEveryRequestFromSubmissionToCompletion() {
+        try (Harness h = new Harness(64, 4, config(2048, 0))) {
+            Request a = h.submit(prompt(60, 5), GREEDY, 3, 1);
+            Request b = h.submit(prompt(61, 5), GREEDY, 6, 1);
+            assertEquals(2, h.loop.pendingRequests(), "counted before the engine thread sees them");
+            h.step();
+            assertEquals(2, h.loop.pendingRequests(), "counted while running");
+            while (h.result(a) == null) {
+                h.step();
+            }
+            assertEquals(1, h.loop.pendingRequests());
+            b.cancel();
+            h.step();
+            assertEquals(0, h.loop.pendingRequests());
+        }
+    }
+
+    @Test
     void impossibleRequestsAreRejectedBeforeAnyWork() {
         try (Harness h = new Harness(8, 4, new SchedulerConfig(2048, 256, 64, true, 0))) {
             RequestRejectedException tooLong = assertThrows(RequestRejectedException.class,
