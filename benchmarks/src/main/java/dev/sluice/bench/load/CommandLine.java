@@ -44,6 +44,8 @@ final class CommandLine {
                                 + "a comma-separated list runs one level per rate")
                 .add("--max-concurrency", "N", null, "with --request-rate: at most N requests in flight (default: no cap)")
                 .add("--num-requests", "N", Integer.toString(DEFAULT_NUM_REQUESTS), "requests per level")
+                .add("--requests-per-concurrency", "F", "0",
+                        "closed loop: send at least F x concurrency requests at each level (0: --num-requests only)")
                 .add("--duration", "SECONDS", null,
                         "stop sending after this long instead (with --num-requests too: whichever comes first);\n"
                                 + "requests in flight then finish and count")
@@ -139,7 +141,7 @@ final class CommandLine {
                 vocabMax,
                 seed(a.string("--seed")),
                 levels(a),
-                new StopCondition(numRequests, duration),
+                new StopCondition(numRequests, duration, a.intValue("--requests-per-concurrency", 0)),
                 a.intValue("--warmup-requests", 0),
                 a.doubleValue("--temperature", 0),
                 Duration.ofMillis(Math.round(timeoutS * 1000)),

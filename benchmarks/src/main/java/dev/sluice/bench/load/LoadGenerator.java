@@ -106,10 +106,11 @@ public final class LoadGenerator {
         List<LevelResult> results = new ArrayList<>();
         for (LoadPattern level : levels) {
             LevelCounters counters = new LevelCounters();
-            ProgressLine progress = b.progress() ? new ProgressLine(level.label(), b.stop(), counters, out, terminal) : null;
+            StopCondition stop = b.stop().forLevel(level);
+            ProgressLine progress = b.progress() ? new ProgressLine(level.label(), stop, counters, out, terminal) : null;
             LevelRun run;
             try {
-                run = runner.run(level, b.stop(), counters);
+                run = runner.run(level, stop, counters);
             } finally {
                 if (progress != null) {
                     progress.stop();
