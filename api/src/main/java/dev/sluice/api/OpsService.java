@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.openai.Json;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatMessage;
@@ -41,7 +42,11 @@ public final class OpsService implements HttpService {
         rules.get("/health", this::health)
                 .get("/metrics", this::metrics)
                 .post("/tokenize", this::tokenize)
-                .post("/detokenize", this::detokenize);
+                .post("/detokenize", this::detokenize)
+                .any("/health", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/metrics", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/tokenize", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/detokenize", ErrorHandlers.methodNotAllowed("POST"));
     }
 
     /** 200 when serving; 503 while loading, after a failed load, or while shutting down. */

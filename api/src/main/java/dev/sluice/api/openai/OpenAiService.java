@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.ServedModel;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.SseWriter;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatTemplateException;
@@ -60,7 +61,11 @@ public final class OpenAiService implements HttpService {
         rules.post("/v1/chat/completions", this::chat)
                 .post("/v1/completions", this::completions)
                 .get("/v1/models", this::models)
-                .get("/v1/models/{id}", this::model);
+                .get("/v1/models/{id}", this::model)
+                .any("/v1/chat/completions", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/v1/completions", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/v1/models", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/v1/models/{id}", ErrorHandlers.methodNotAllowed("GET"));
     }
 
     // ---- models ------------------------------------------------------------------------------
