@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
 import dev.sluice.api.http.ErrorHandlers;
+import dev.sluice.api.openai.ChatRequest;
 import dev.sluice.api.openai.Json;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatMessage;
@@ -22,7 +23,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -68,19 +68,7 @@ public final class OpsService implements HttpService {
         boolean addSpecial = json.bool("add_special_tokens").orElse(true);
         int[] tokens;
         if (json.has("messages")) {
-            List<ChatMessage> messages = new ArrayList<>();
-            for (JsonNode m : json.get("messages")) {
-                JsonNode role = m.get("role");
-                JsonNode content = m.get("content");
-                if (role == null || !role.isTextual() || (content != null && !content.isNull() && !content.isTextual())) {
-                    throw ApiException.invalid("messages", "Each message needs a string 'role' and string 'content'.");
-                }
-                try {
-                    messages.add(new ChatMessage(role.textValue(), content == null || content.isNull() ? "" : content.textValue()));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.invalid("messages", e.getMessage());
-                }
-            }
+            List<ChatMessage> messages = ChatRequest.messages(json);
             String prompt;
             try {
                 prompt = engine.chatTemplate().render(messages, json.bool("add_generation_prompt").orElse(true));
