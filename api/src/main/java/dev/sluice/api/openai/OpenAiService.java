@@ -147,7 +147,8 @@ public final class OpenAiService implements HttpService {
             message.put("role", "assistant");
             message.put("content", collected.text[c].toString());
             if (submission.logprobs) {
-                choice.putObject("logprobs").set("content", Responses.chatLogprobContent(tokenizer, collected.logprobs.get(c)));
+                choice.putObject("logprobs").set("content",
+                        Responses.chatLogprobContent(tokenizer, collected.logprobs.get(c), submission.tokenIdNames));
             } else {
                 choice.putNull("logprobs");
             }
@@ -176,7 +177,7 @@ public final class OpenAiService implements HttpService {
                     ObjectNode logprobs = null;
                     if (submission.logprobs) {
                         logprobs = Json.MAPPER.createObjectNode();
-                        logprobs.set("content", Responses.chatLogprobContent(tokenizer, d.logprobs()));
+                        logprobs.set("content", Responses.chatLogprobContent(tokenizer, d.logprobs(), submission.tokenIdNames));
                     }
                     sse.event(chatChunk(id, created, choice, delta, logprobs, null, includeUsage));
                 }
@@ -247,7 +248,8 @@ public final class OpenAiService implements HttpService {
             choice.put("index", c);
             choice.put("text", echo + collected.text[c]);
             if (submission.logprobs) {
-                choice.set("logprobs", Responses.completionLogprobs(tokenizer, collected.logprobs.get(c), echo.length()));
+                choice.set("logprobs", Responses.completionLogprobs(tokenizer, collected.logprobs.get(c), echo.length(),
+                        submission.tokenIdNames));
             } else {
                 choice.putNull("logprobs");
             }
@@ -274,7 +276,8 @@ public final class OpenAiService implements HttpService {
             String error = consume(submission, (choice, d) -> {
                 if (!d.text().isEmpty() || (submission.logprobs && d.tokens().length > 0)) {
                     ObjectNode logprobs = submission.logprobs
-                            ? Responses.completionLogprobs(tokenizer, d.logprobs(), offsets[choice]) : null;
+                            ? Responses.completionLogprobs(tokenizer, d.logprobs(), offsets[choice], submission.tokenIdNames)
+                            : null;
                     sse.event(completionChunk(id, created, choice, d.text(), logprobs, null, includeUsage));
                     offsets[choice] += d.text().length();
                 }
@@ -309,7 +312,7 @@ public final class OpenAiService implements HttpService {
     // ---- shared ------------------------------------------------------------------------------
 
     /** The engine requests behind one API call: one per prompt, each with {@code n} choices. */
-    private record Submission(List<Request> requests, int n, boolean logprobs) {
+    private record Submission(List<Request> requests, int n, boolean logprobs, boolean tokenIdNames) {
         int choices() {
             return requests.size() * n;
         }
@@ -349,7 +352,7 @@ public final class OpenAiService implements HttpService {
             submitted.forEach(Request::cancel);
             throw ApiException.unavailable(e.getMessage());
         }
-        return new Submission(List.copyOf(submitted), o.n(), o.logprobs());
+        return new Submission(List.copyOf(submitted), o.n(), o.logprobs(), o.tokenIdNames());
     }
 
     /** Receives each choice's delta as it arrives. */
