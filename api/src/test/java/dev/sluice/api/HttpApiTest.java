@@ -200,6 +200,39 @@ class HttpApiTest {
         }
     }
 
+    /** vLLM's {@code return_tokens_as_token_ids}: logprobs name tokens {@code token_id:<id>}. */
+    @Test
+    void logprobsCanNameTokensByTheirIds() {
+        JsonNode chat = server.postOk("/v1/chat/completions", chat("Hi", "max_tokens", 4, "ignore_eos", true,
+                "temperature", 0, "logprobs", true, "top_logprobs", 2, "return_tokens_as_token_ids", true));
+        List<Integer> ids = new ArrayList<>();
+        StringBuilder bytes = new StringBuilder();
+        for (JsonNode entry : chat.get("choices").get(0).get("logprobs").get("content")) {
+            String token = entry.get("token").textValue();
+            assertTrue(token.matches("token_id:\\d+"), token);
+            ids.add(Integer.parseInt(token.substring(9)));
+            entry.get("bytes").forEach(b -> bytes.append((char) b.intValue()));
+            assertEquals(token, entry.get("top_logprobs").get(0).get("token").textValue(), "greedy: the top one");
+            assertTrue(entry.get("top_logprobs").get(1).get("token").textValue().startsWith("token_id:"));
+        }
+        assertEquals(4, ids.size());
+        String text = chat.get("choices").get(0).get("message").get("content").textValue();
+        // The bytes stay the token's own, and the ids spell the text.
+        assertEquals(text, new String(bytes.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
+        assertEquals(text, server.postOk("/detokenize", Map.of("tokens", ids)).get("prompt").textValue());
+
+        JsonNode completion = server.postOk("/v1/completions", completion("Hi", "max_tokens", 3, "temperature", 0,
+                "logprobs", 1, "return_tokens_as_token_ids", true));
+        JsonNode logprobs = completion.get("choices").get(0).get("logprobs");
+        for (int i = 0; i < logprobs.get("tokens").size(); i++) {
+            String token = logprobs.get("tokens").get(i).textValue();
+            assertTrue(token.matches("token_id:\\d+"), token);
+            assertTrue(logprobs.get("top_logprobs").get(i).has(token), logprobs.toString());
+        }
+        assertEquals("return_tokens_as_token_ids", assertError(server.post("/v1/completions",
+                completion("Hi", "return_tokens_as_token_ids", "yes")), 400).get("param").textValue());
+    }
+
     // ---- errors ------------------------------------------------------------------------------
 
     static Stream<Arguments> badChatRequests() {
