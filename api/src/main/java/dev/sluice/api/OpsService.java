@@ -185,7 +185,10 @@ public final class OpsService implements HttpService {
                     .append(counts[i]).append('\n');
         }
         out.append("sluice:").append(name).append("_sum{").append(label).append("} ").append(format(h.sum())).append('\n');
-        out.append("sluice:").append(name).append("_count{").append(label).append("} ").append(h.count()).append('\n');
+        // The +Inf bucket is the count by definition. Histogram.count() is a separate counter that a
+        // step recorded between the two reads makes disagree with it, which Prometheus rejects.
+        out.append("sluice:").append(name).append("_count{").append(label).append("} ").append(counts[counts.length - 1])
+                .append('\n');
     }
 
     private static String format(double v) {
