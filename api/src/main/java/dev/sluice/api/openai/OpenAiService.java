@@ -128,10 +128,14 @@ public final class OpenAiService implements HttpService {
         Submission submission = submit(service, List.of(tokens), chat.options(), maxTokens, "messages");
         String id = Responses.newId("chatcmpl-");
         long created = System.currentTimeMillis() / 1000;
-        if (chat.stream()) {
-            streamChat(res, submission, tokenizer, id, created, chat.includeUsage());
-        } else {
-            respondChat(res, submission, tokenizer, id, created);
+        try {
+            if (chat.stream()) {
+                streamChat(res, submission, tokenizer, id, created, chat.includeUsage());
+            } else {
+                respondChat(res, submission, tokenizer, id, created);
+            }
+        } finally {
+            submission.cancel(); // see Submission.cancel
         }
     }
 
@@ -230,10 +234,14 @@ public final class OpenAiService implements HttpService {
         Submission submission = submit(service, prompts, completion.options(), completion.maxTokens(), "prompt");
         String id = Responses.newId("cmpl-");
         long created = System.currentTimeMillis() / 1000;
-        if (completion.stream()) {
-            streamCompletion(res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
-        } else {
-            respondCompletion(res, submission, tokenizer, id, created, echoes);
+        try {
+            if (completion.stream()) {
+                streamCompletion(res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
+            } else {
+                respondCompletion(res, submission, tokenizer, id, created, echoes);
+            }
+        } finally {
+            submission.cancel(); // see Submission.cancel
         }
     }
 
@@ -317,6 +325,12 @@ public final class OpenAiService implements HttpService {
             return requests.size() * n;
         }
 
+        /**
+         * Stops whatever is still running; a no-op for finished requests (the engine has let go of
+         * them). Handlers call it on every way out: a client that disconnects mid-stream surfaces
+         * as Helidon's ServerConnectionException or SocketWriterException (RuntimeExceptions, not
+         * IOExceptions), and those must not leave the generation running to max_tokens.
+         */
         void cancel() {
             requests.forEach(Request::cancel);
         }
