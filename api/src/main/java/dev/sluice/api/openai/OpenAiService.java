@@ -32,6 +32,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code /v1/chat/completions}, {@code /v1/completions} and {@code /v1/models}: OpenAI's
@@ -49,6 +50,12 @@ public final class OpenAiService implements HttpService {
     private final ServedModel served;
     private final long maxBodyBytes;
     private final int maxQueuedRequests;
+    /**
+     * Engine requests submitted by handlers that have not returned yet: what
+     * {@code --max-queued-requests} bounds. Counted here rather than asked of the engine, whose
+     * {@code pendingRequests()} misses requests during the step that admits them.
+     */
+    private final AtomicInteger admitted = new AtomicInteger();
 
     public OpenAiService(ServedModel served, long maxBodyBytes, int maxQueuedRequests) {
         this.served = served;
@@ -135,7 +142,7 @@ public final class OpenAiService implements HttpService {
                 respondChat(res, submission, tokenizer, id, created);
             }
         } finally {
-            submission.cancel(); // see Submission.cancel
+            release(submission);
         }
     }
 
@@ -241,7 +248,7 @@ public final class OpenAiService implements HttpService {
                 respondCompletion(res, submission, tokenizer, id, created, echoes);
             }
         } finally {
-            submission.cancel(); // see Submission.cancel
+            release(submission);
         }
     }
 
@@ -349,7 +356,9 @@ public final class OpenAiService implements HttpService {
             }
             requests.add(request);
         }
-        if (service.pendingRequests() + requests.size() > maxQueuedRequests) {
+        // Reserve the slots atomically: concurrent handlers cannot both take the last one.
+        if (admitted.addAndGet(requests.size()) > maxQueuedRequests) {
+            admitted.addAndGet(-requests.size());
             throw new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limit_exceeded",
                     "The server is at capacity (" + maxQueuedRequests + " queued requests); retry shortly.", null,
                     "rate_limit_exceeded");
@@ -361,12 +370,20 @@ public final class OpenAiService implements HttpService {
             }
         } catch (RequestRejectedException e) {
             submitted.forEach(Request::cancel);
+            admitted.addAndGet(-requests.size());
             throw ApiException.invalid(promptParam, e.getMessage(), "context_length_exceeded");
         } catch (IllegalStateException e) {
             submitted.forEach(Request::cancel);
+            admitted.addAndGet(-requests.size());
             throw ApiException.unavailable(e.getMessage());
         }
         return new Submission(List.copyOf(submitted), o.n(), o.logprobs(), o.tokenIdNames());
+    }
+
+    /** Ends a submission however its handler ends: cancels what still runs and frees its admission slots. */
+    private void release(Submission submission) {
+        submission.cancel();
+        admitted.addAndGet(-submission.requests().size());
     }
 
     /** Receives each choice's delta as it arrives. */
