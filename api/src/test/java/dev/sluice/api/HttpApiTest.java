@@ -529,6 +529,8 @@ class HttpApiTest {
                 "'Counting' is 2 tokens");
         assertEquals(before.value("sluice:request_success_total", "finished_reason", "length") + 1,
                 after.value("sluice:request_success_total", "finished_reason", "length"));
+        assertEquals(before.value("sluice:request_success_total", "finished_reason", "abort"),
+                after.value("sluice:request_success_total", "finished_reason", "abort"), "a finished request is no abort");
         assertEquals(before.value("sluice:e2e_request_latency_seconds_count") + 1,
                 after.value("sluice:e2e_request_latency_seconds_count"));
         assertEquals(before.value("sluice:time_to_first_token_seconds_count") + 1,
