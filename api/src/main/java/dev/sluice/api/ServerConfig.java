@@ -125,8 +125,15 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
             }
         }
 
+        /**
+         * Comma-separated in one string (flags, variables, YAML), or a YAML list. A string from a
+         * higher source wins over a YAML list: the merged node then has both.
+         */
         List<String> list(Option o) {
-            return Arrays.stream(string(o).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+            Config node = config.get(o.key());
+            List<String> items = node.isList() && node.asString().isEmpty() ? node.asList(String.class).get()
+                    : List.of(string(o).split(","));
+            return items.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
         }
     }
 }
