@@ -65,7 +65,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 kv.isBlank() ? null : r.budget(Option.KV_CACHE_MEMORY, kv),
                 r.choice(Option.KV_CACHE_TYPE, KvCache.CacheType.class),
                 r.integer(Option.BLOCK_SIZE, 1, 1024),
-                swap.isBlank() || swap.equals("0") ? 0 : r.budget(Option.SWAP_SPACE, swap).bytes(),
+                swap.isBlank() || swap.equals("0") ? 0 : r.size(Option.SWAP_SPACE, swap),
                 r.integer(Option.MAX_MODEL_LEN, 0, Integer.MAX_VALUE),
                 r.integer(Option.MAX_BATCHED_TOKENS, 1, Integer.MAX_VALUE),
                 r.integer(Option.MAX_SEQS, 1, 65536),
@@ -123,6 +123,15 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
             } catch (IllegalArgumentException e) {
                 throw new InvalidConfigException("--" + o.flag() + ": " + e.getMessage());
             }
+        }
+
+        /** A size in bytes: a fraction of free memory makes no sense here. */
+        long size(Option o, String value) {
+            KvCacheBudget budget = budget(o, value);
+            if (budget.bytes() <= 0) {
+                throw new InvalidConfigException("--" + o.flag() + " must be a size such as 1GiB, got '" + value + "'");
+            }
+            return budget.bytes();
         }
 
         /**
