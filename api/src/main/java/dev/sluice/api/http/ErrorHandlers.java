@@ -2,11 +2,13 @@ package dev.sluice.api.http;
 
 import dev.sluice.api.openai.Json;
 import dev.sluice.api.openai.Responses;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.NotFoundException;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
@@ -50,6 +52,38 @@ public final class ErrorHandlers {
                     write(res, Status.INTERNAL_SERVER_ERROR_500, "server_error",
                             "The server had an error while processing your request.", null, null);
                 });
+    }
+
+    /**
+     * Errors Helidon answers itself, before routing (a body whose Content-Length is over the
+     * payload limit, a malformed request line or header): the same OpenAI error body as the rest,
+     * instead of Helidon's empty one.
+     */
+    public static DirectHandlers direct(long maxBodyBytes) {
+        DirectHandler handler = (request, event, status, headers, message) -> {
+            ApiException e;
+            if (event == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413) {
+                e = Bodies.tooLarge(maxBodyBytes);
+            } else if (status.code() >= 500) {
+                e = new ApiException(status, "server_error", "The server had an error while processing your request.", null, null);
+            } else {
+                e = new ApiException(status, "invalid_request_error",
+                        message == null || message.isBlank() ? status.reasonPhrase() : message, null, null);
+            }
+            byte[] body;
+            try {
+                body = Json.MAPPER.writeValueAsBytes(Responses.error(e.getMessage(), e.type(), e.param(), e.code()));
+            } catch (Exception x) {
+                body = new byte[0];
+            }
+            return DirectHandler.TransportResponse.builder().status(e.status()).headers(headers)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json").entity(body).build();
+        };
+        DirectHandlers.Builder handlers = DirectHandlers.builder();
+        for (DirectHandler.EventType event : DirectHandler.EventType.values()) {
+            handlers.addHandler(event, handler);
+        }
+        return handlers.build();
     }
 
     /**
