@@ -245,6 +245,8 @@ class HttpApiTest {
                 Arguments.of("42", null),
                 Arguments.of("null", null),
                 Arguments.of("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]", null),
+                Arguments.of("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]} {", null),
+                Arguments.of("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}]", null),
                 Arguments.of("[".repeat(30000), null),
                 Arguments.of("{}", "messages"),
                 Arguments.of("{\"messages\":\"hi\"}", "messages"),
@@ -402,12 +404,44 @@ class HttpApiTest {
                 .build());
         assertEquals("request_too_large", assertError(chunked, 413).get("code").textValue());
 
+        // Far over the limit (past Helidon's own payload limit, which is ours + 1 KiB): the same answer.
+        String huge = TestServer.json(chat("x".repeat(4 * MAX_REQUEST_BYTES)));
+        assertEquals("request_too_large", assertError(server.post("/v1/chat/completions", huge), 413).get("code").textValue());
+        HttpResponse<String> hugeChunked = server.send(server.request("/v1/chat/completions")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge.getBytes(StandardCharsets.UTF_8))))
+                .build());
+        assertEquals("request_too_large", assertError(hugeChunked, 413).get("code").textValue());
+
         // Just under the limit is fine (and /tokenize has the same limit).
         String under = TestServer.json(Map.of("prompt", "y".repeat(MAX_REQUEST_BYTES - 100)));
         assertEquals(200, server.post("/tokenize", under).statusCode());
         assertError(server.post("/tokenize", TestServer.json(Map.of("prompt", "y".repeat(MAX_REQUEST_BYTES)))), 413);
         // The server still serves afterwards.
         assertEquals(200, server.get("/health").statusCode());
+    }
+
+    /** What Helidon rejects before routing (a malformed request) still gets an OpenAI error body. */
+    @Test
+    void malformedHttpGetsAnOpenAiError() throws Exception {
+        for (String request : List.of(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nThis is no header\r\n\r\n",
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + (10L * MAX_REQUEST_BYTES) + "\r\n\r\n{")) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                socket.setSoTimeout(10_000);
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                String status = response.substring(0, response.indexOf("\r\n"));
+                assertTrue(status.matches("HTTP/1.1 4\\d\\d .*"), response);
+                assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("content-type: application/json"), response);
+                JsonNode body = TestServer.parse(response.substring(response.indexOf("\r\n\r\n") + 4));
+                assertEquals(List.of("message", "type", "param", "code"), TestServer.fieldNames(body.get("error")), response);
+                if (status.contains("413")) {
+                    assertEquals("request_too_large", body.get("error").get("code").textValue());
+                }
+            }
+        }
     }
 
     @Test
