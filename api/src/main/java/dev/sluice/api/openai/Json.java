@@ -19,7 +19,7 @@ import java.util.OptionalLong;
  */
 public final class Json {
 
-    /** Rejects trailing content after the body's value ({@code {...} {}) as malformed. */
+    /** Rejects content after the body's JSON value (a second object, a stray bracket) as malformed. */
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
