@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ErrorHandlers;
+import dev.sluice.api.openai.ChatRequest;
 import dev.sluice.api.openai.Json;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatMessage;
@@ -21,7 +23,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -41,7 +42,11 @@ public final class OpsService implements HttpService {
         rules.get("/health", this::health)
                 .get("/metrics", this::metrics)
                 .post("/tokenize", this::tokenize)
-                .post("/detokenize", this::detokenize);
+                .post("/detokenize", this::detokenize)
+                .any("/health", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/metrics", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/tokenize", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/detokenize", ErrorHandlers.methodNotAllowed("POST"));
     }
 
     /** 200 when serving; 503 while loading, after a failed load, or while shutting down. */
@@ -63,19 +68,7 @@ public final class OpsService implements HttpService {
         boolean addSpecial = json.bool("add_special_tokens").orElse(true);
         int[] tokens;
         if (json.has("messages")) {
-            List<ChatMessage> messages = new ArrayList<>();
-            for (JsonNode m : json.get("messages")) {
-                JsonNode role = m.get("role");
-                JsonNode content = m.get("content");
-                if (role == null || !role.isTextual() || (content != null && !content.isNull() && !content.isTextual())) {
-                    throw ApiException.invalid("messages", "Each message needs a string 'role' and string 'content'.");
-                }
-                try {
-                    messages.add(new ChatMessage(role.textValue(), content == null || content.isNull() ? "" : content.textValue()));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.invalid("messages", e.getMessage());
-                }
-            }
+            List<ChatMessage> messages = ChatRequest.messages(json);
             String prompt;
             try {
                 prompt = engine.chatTemplate().render(messages, json.bool("add_generation_prompt").orElse(true));
@@ -192,7 +185,10 @@ public final class OpsService implements HttpService {
                     .append(counts[i]).append('\n');
         }
         out.append("sluice:").append(name).append("_sum{").append(label).append("} ").append(format(h.sum())).append('\n');
-        out.append("sluice:").append(name).append("_count{").append(label).append("} ").append(h.count()).append('\n');
+        // The +Inf bucket is the count by definition. Histogram.count() is a separate counter that a
+        // step recorded between the two reads makes disagree with it, which Prometheus rejects.
+        out.append("sluice:").append(name).append("_count{").append(label).append("} ").append(counts[counts.length - 1])
+                .append('\n');
     }
 
     private static String format(double v) {

@@ -65,7 +65,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 kv.isBlank() ? null : r.budget(Option.KV_CACHE_MEMORY, kv),
                 r.choice(Option.KV_CACHE_TYPE, KvCache.CacheType.class),
                 r.integer(Option.BLOCK_SIZE, 1, 1024),
-                swap.isBlank() || swap.equals("0") ? 0 : r.budget(Option.SWAP_SPACE, swap).bytes(),
+                swap.isBlank() || swap.equals("0") ? 0 : r.size(Option.SWAP_SPACE, swap),
                 r.integer(Option.MAX_MODEL_LEN, 0, Integer.MAX_VALUE),
                 r.integer(Option.MAX_BATCHED_TOKENS, 1, Integer.MAX_VALUE),
                 r.integer(Option.MAX_SEQS, 1, 65536),
@@ -125,8 +125,24 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
             }
         }
 
+        /** A size in bytes: a fraction of free memory makes no sense here. */
+        long size(Option o, String value) {
+            KvCacheBudget budget = budget(o, value);
+            if (budget.bytes() <= 0) {
+                throw new InvalidConfigException("--" + o.flag() + " must be a size such as 1GiB, got '" + value + "'");
+            }
+            return budget.bytes();
+        }
+
+        /**
+         * Comma-separated in one string (flags, variables, YAML), or a YAML list. A string from a
+         * higher source wins over a YAML list: the merged node then has both.
+         */
         List<String> list(Option o) {
-            return Arrays.stream(string(o).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+            Config node = config.get(o.key());
+            List<String> items = node.isList() && node.asString().isEmpty() ? node.asList(String.class).get()
+                    : List.of(string(o).split(","));
+            return items.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
         }
     }
 }

@@ -40,6 +40,7 @@ public final class SluiceServer implements AutoCloseable {
                 .port(config.port())
                 .shutdownHook(false) // ours drains requests first
                 .maxPayloadSize(config.maxRequestBytes() + 1024) // our own check answers 413 in OpenAI's format first
+                .directHandlers(ErrorHandlers.direct(config.maxRequestBytes())) // and Helidon's, past that, too
                 .routing(this::routing)
                 .build();
     }

@@ -43,7 +43,7 @@ public final class Bodies {
         }
     }
 
-    private static ApiException tooLarge(long maxBytes) {
+    static ApiException tooLarge(long maxBytes) {
         return new ApiException(Status.REQUEST_ENTITY_TOO_LARGE_413, "invalid_request_error",
                 "The request body is larger than the server's limit of " + maxBytes + " bytes.", null, "request_too_large");
     }

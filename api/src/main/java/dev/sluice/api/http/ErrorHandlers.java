@@ -2,9 +2,14 @@ package dev.sluice.api.http;
 
 import dev.sluice.api.openai.Json;
 import dev.sluice.api.openai.Responses;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.NotFoundException;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -25,6 +30,17 @@ public final class ErrorHandlers {
         routing.error(ApiException.class, (req, res, e) -> write(res, e.status(), e.type(), e.getMessage(), e.param(), e.code()))
                 .error(RequestException.class, (req, res, e) -> write(res, e.status(), "invalid_request_error",
                         e.getMessage(), null, null))
+                .error(NotFoundException.class, (req, res, e) -> write(res, Status.NOT_FOUND_404, "invalid_request_error",
+                        "Invalid URL (" + req.prologue().method().text() + " " + req.path().path() + ")", null, null))
+                .error(HttpException.class, (req, res, e) -> {
+                    boolean server = e.status().code() >= 500;
+                    if (server) {
+                        LOG.log(System.Logger.Level.ERROR, "error handling " + req.prologue().method().text() + " "
+                                + req.path().path(), e);
+                    }
+                    write(res, e.status(), server ? "server_error" : "invalid_request_error", server
+                            ? "The server had an error while processing your request." : e.getMessage(), null, null);
+                })
                 .error(UncheckedIOException.class, (req, res, e) -> {
                     // Mostly a client gone while we read its body: nothing to answer.
                     LOG.log(System.Logger.Level.DEBUG, "I/O error on " + req.path().path() + ": " + e.getMessage());
@@ -36,6 +52,50 @@ public final class ErrorHandlers {
                     write(res, Status.INTERNAL_SERVER_ERROR_500, "server_error",
                             "The server had an error while processing your request.", null, null);
                 });
+    }
+
+    /**
+     * Errors Helidon answers itself, before routing (a body whose Content-Length is over the
+     * payload limit, a malformed request line or header): the same OpenAI error body as the rest,
+     * instead of Helidon's empty one.
+     */
+    public static DirectHandlers direct(long maxBodyBytes) {
+        DirectHandler handler = (request, event, status, headers, message) -> {
+            ApiException e;
+            if (event == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413) {
+                e = Bodies.tooLarge(maxBodyBytes);
+            } else if (status.code() >= 500) {
+                e = new ApiException(status, "server_error", "The server had an error while processing your request.", null, null);
+            } else {
+                e = new ApiException(status, "invalid_request_error",
+                        message == null || message.isBlank() ? status.reasonPhrase() : message, null, null);
+            }
+            byte[] body;
+            try {
+                body = Json.MAPPER.writeValueAsBytes(Responses.error(e.getMessage(), e.type(), e.param(), e.code()));
+            } catch (Exception x) {
+                body = new byte[0];
+            }
+            return DirectHandler.TransportResponse.builder().status(e.status()).headers(headers)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json").entity(body).build();
+        };
+        DirectHandlers.Builder handlers = DirectHandlers.builder();
+        for (DirectHandler.EventType event : DirectHandler.EventType.values()) {
+            handlers.addHandler(event, handler);
+        }
+        return handlers.build();
+    }
+
+    /**
+     * For a known path called with the wrong method: 405 with an {@code Allow} header (instead of
+     * the 404 routing would give).
+     */
+    public static Handler methodNotAllowed(String allowed) {
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, allowed);
+            write(res, Status.METHOD_NOT_ALLOWED_405, "invalid_request_error", "Method " + req.prologue().method().text()
+                    + " is not allowed on " + req.path().path() + "; use " + allowed + ".", null, null);
+        };
     }
 
     static void write(ServerResponse res, Status status, String type, String message, String param, String code) {

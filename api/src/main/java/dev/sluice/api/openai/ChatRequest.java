@@ -49,7 +49,8 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
         return include != null && include.asBoolean(false);
     }
 
-    private static List<ChatMessage> messages(Json json) {
+    /** The validated {@code messages} array (also what {@code /tokenize} takes). */
+    public static List<ChatMessage> messages(Json json) {
         JsonNode node = json.get("messages");
         if (node == null) {
             throw ApiException.invalid("messages", "Missing required parameter: 'messages'.");

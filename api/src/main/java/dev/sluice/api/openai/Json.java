@@ -1,5 +1,6 @@
 package dev.sluice.api.openai;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,7 +19,9 @@ import java.util.OptionalLong;
  */
 public final class Json {
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Rejects content after the body's JSON value (a second object, a stray bracket) as malformed. */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final ObjectNode body;
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.ServedModel;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.SseWriter;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatTemplateException;
@@ -31,6 +32,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code /v1/chat/completions}, {@code /v1/completions} and {@code /v1/models}: OpenAI's
@@ -48,6 +50,12 @@ public final class OpenAiService implements HttpService {
     private final ServedModel served;
     private final long maxBodyBytes;
     private final int maxQueuedRequests;
+    /**
+     * Engine requests submitted by handlers that have not returned yet: what
+     * {@code --max-queued-requests} bounds. Counted here rather than asked of the engine, whose
+     * {@code pendingRequests()} misses requests during the step that admits them.
+     */
+    private final AtomicInteger admitted = new AtomicInteger();
 
     public OpenAiService(ServedModel served, long maxBodyBytes, int maxQueuedRequests) {
         this.served = served;
@@ -60,7 +68,11 @@ public final class OpenAiService implements HttpService {
         rules.post("/v1/chat/completions", this::chat)
                 .post("/v1/completions", this::completions)
                 .get("/v1/models", this::models)
-                .get("/v1/models/{id}", this::model);
+                .get("/v1/models/{id}", this::model)
+                .any("/v1/chat/completions", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/v1/completions", ErrorHandlers.methodNotAllowed("POST"))
+                .any("/v1/models", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/v1/models/{id}", ErrorHandlers.methodNotAllowed("GET"));
     }
 
     // ---- models ------------------------------------------------------------------------------
@@ -123,10 +135,14 @@ public final class OpenAiService implements HttpService {
         Submission submission = submit(service, List.of(tokens), chat.options(), maxTokens, "messages");
         String id = Responses.newId("chatcmpl-");
         long created = System.currentTimeMillis() / 1000;
-        if (chat.stream()) {
-            streamChat(res, submission, tokenizer, id, created, chat.includeUsage());
-        } else {
-            respondChat(res, submission, tokenizer, id, created);
+        try {
+            if (chat.stream()) {
+                streamChat(res, submission, tokenizer, id, created, chat.includeUsage());
+            } else {
+                respondChat(res, submission, tokenizer, id, created);
+            }
+        } finally {
+            release(submission);
         }
     }
 
@@ -142,7 +158,8 @@ public final class OpenAiService implements HttpService {
             message.put("role", "assistant");
             message.put("content", collected.text[c].toString());
             if (submission.logprobs) {
-                choice.putObject("logprobs").set("content", Responses.chatLogprobContent(tokenizer, collected.logprobs.get(c)));
+                choice.putObject("logprobs").set("content",
+                        Responses.chatLogprobContent(tokenizer, collected.logprobs.get(c), submission.tokenIdNames));
             } else {
                 choice.putNull("logprobs");
             }
@@ -171,7 +188,7 @@ public final class OpenAiService implements HttpService {
                     ObjectNode logprobs = null;
                     if (submission.logprobs) {
                         logprobs = Json.MAPPER.createObjectNode();
-                        logprobs.set("content", Responses.chatLogprobContent(tokenizer, d.logprobs()));
+                        logprobs.set("content", Responses.chatLogprobContent(tokenizer, d.logprobs(), submission.tokenIdNames));
                     }
                     sse.event(chatChunk(id, created, choice, delta, logprobs, null, includeUsage));
                 }
@@ -224,10 +241,14 @@ public final class OpenAiService implements HttpService {
         Submission submission = submit(service, prompts, completion.options(), completion.maxTokens(), "prompt");
         String id = Responses.newId("cmpl-");
         long created = System.currentTimeMillis() / 1000;
-        if (completion.stream()) {
-            streamCompletion(res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
-        } else {
-            respondCompletion(res, submission, tokenizer, id, created, echoes);
+        try {
+            if (completion.stream()) {
+                streamCompletion(res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
+            } else {
+                respondCompletion(res, submission, tokenizer, id, created, echoes);
+            }
+        } finally {
+            release(submission);
         }
     }
 
@@ -242,7 +263,8 @@ public final class OpenAiService implements HttpService {
             choice.put("index", c);
             choice.put("text", echo + collected.text[c]);
             if (submission.logprobs) {
-                choice.set("logprobs", Responses.completionLogprobs(tokenizer, collected.logprobs.get(c), echo.length()));
+                choice.set("logprobs", Responses.completionLogprobs(tokenizer, collected.logprobs.get(c), echo.length(),
+                        submission.tokenIdNames));
             } else {
                 choice.putNull("logprobs");
             }
@@ -269,7 +291,8 @@ public final class OpenAiService implements HttpService {
             String error = consume(submission, (choice, d) -> {
                 if (!d.text().isEmpty() || (submission.logprobs && d.tokens().length > 0)) {
                     ObjectNode logprobs = submission.logprobs
-                            ? Responses.completionLogprobs(tokenizer, d.logprobs(), offsets[choice]) : null;
+                            ? Responses.completionLogprobs(tokenizer, d.logprobs(), offsets[choice], submission.tokenIdNames)
+                            : null;
                     sse.event(completionChunk(id, created, choice, d.text(), logprobs, null, includeUsage));
                     offsets[choice] += d.text().length();
                 }
@@ -304,11 +327,17 @@ public final class OpenAiService implements HttpService {
     // ---- shared ------------------------------------------------------------------------------
 
     /** The engine requests behind one API call: one per prompt, each with {@code n} choices. */
-    private record Submission(List<Request> requests, int n, boolean logprobs) {
+    private record Submission(List<Request> requests, int n, boolean logprobs, boolean tokenIdNames) {
         int choices() {
             return requests.size() * n;
         }
 
+        /**
+         * Stops whatever is still running; a no-op for finished requests (the engine has let go of
+         * them). Handlers call it on every way out: a client that disconnects mid-stream surfaces
+         * as Helidon's ServerConnectionException or SocketWriterException (RuntimeExceptions, not
+         * IOExceptions), and those must not leave the generation running to max_tokens.
+         */
         void cancel() {
             requests.forEach(Request::cancel);
         }
@@ -327,7 +356,9 @@ public final class OpenAiService implements HttpService {
             }
             requests.add(request);
         }
-        if (service.pendingRequests() + requests.size() > maxQueuedRequests) {
+        // Reserve the slots atomically: concurrent handlers cannot both take the last one.
+        if (admitted.addAndGet(requests.size()) > maxQueuedRequests) {
+            admitted.addAndGet(-requests.size());
             throw new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limit_exceeded",
                     "The server is at capacity (" + maxQueuedRequests + " queued requests); retry shortly.", null,
                     "rate_limit_exceeded");
@@ -339,12 +370,20 @@ public final class OpenAiService implements HttpService {
             }
         } catch (RequestRejectedException e) {
             submitted.forEach(Request::cancel);
+            admitted.addAndGet(-requests.size());
             throw ApiException.invalid(promptParam, e.getMessage(), "context_length_exceeded");
         } catch (IllegalStateException e) {
             submitted.forEach(Request::cancel);
+            admitted.addAndGet(-requests.size());
             throw ApiException.unavailable(e.getMessage());
         }
-        return new Submission(List.copyOf(submitted), o.n(), o.logprobs());
+        return new Submission(List.copyOf(submitted), o.n(), o.logprobs(), o.tokenIdNames());
+    }
+
+    /** Ends a submission however its handler ends: cancels what still runs and frees its admission slots. */
+    private void release(Submission submission) {
+        submission.cancel();
+        admitted.addAndGet(-submission.requests().size());
     }
 
     /** Receives each choice's delta as it arrives. */

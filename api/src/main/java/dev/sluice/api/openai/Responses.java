@@ -79,24 +79,32 @@ public final class Responses {
         return Float.isFinite(logprob) ? logprob : MIN_LOGPROB;
     }
 
-    /** Chat's {@code logprobs.content} entries for some sampled tokens. */
-    public static ArrayNode chatLogprobContent(Tokenizer tokenizer, List<SampledToken> tokens) {
+    /** A token as logprobs name it: its text, or {@code token_id:<id>} with {@code idNames}. */
+    private static String tokenName(byte[] bytes, int token, boolean idNames) {
+        return idNames ? "token_id:" + token : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Chat's {@code logprobs.content} entries for some sampled tokens; {@code idNames} names them
+     * {@code token_id:<id>} (their {@code bytes} stay the token's own).
+     */
+    public static ArrayNode chatLogprobContent(Tokenizer tokenizer, List<SampledToken> tokens, boolean idNames) {
         ArrayNode content = F.arrayNode();
         for (SampledToken t : tokens) {
-            ObjectNode entry = chatLogprob(tokenizer, t.token(), t.logprob());
+            ObjectNode entry = chatLogprob(tokenizer, t.token(), t.logprob(), idNames);
             ArrayNode top = entry.putArray("top_logprobs");
             for (TokenLogprob alt : t.topLogprobs()) {
-                top.add(chatLogprob(tokenizer, alt.token(), alt.logprob()));
+                top.add(chatLogprob(tokenizer, alt.token(), alt.logprob(), idNames));
             }
             content.add(entry);
         }
         return content;
     }
 
-    private static ObjectNode chatLogprob(Tokenizer tokenizer, int token, float logprob) {
+    private static ObjectNode chatLogprob(Tokenizer tokenizer, int token, float logprob, boolean idNames) {
         byte[] bytes = tokenBytes(tokenizer, token);
         ObjectNode o = F.objectNode();
-        o.put("token", new String(bytes, StandardCharsets.UTF_8));
+        o.put("token", tokenName(bytes, token, idNames));
         o.put("logprob", clamp(logprob));
         ArrayNode b = o.putArray("bytes");
         for (byte x : bytes) {
@@ -107,9 +115,10 @@ public final class Responses {
 
     /**
      * Completions' {@code logprobs} object; {@code textOffset} is where the first token's text
-     * starts in the choice's text.
+     * starts in the choice's text; {@code idNames} names tokens {@code token_id:<id>}.
      */
-    public static ObjectNode completionLogprobs(Tokenizer tokenizer, List<SampledToken> tokens, int textOffset) {
+    public static ObjectNode completionLogprobs(Tokenizer tokenizer, List<SampledToken> tokens, int textOffset,
+                                                boolean idNames) {
         ObjectNode o = F.objectNode();
         ArrayNode strings = o.putArray("tokens");
         ArrayNode logprobs = o.putArray("token_logprobs");
@@ -117,12 +126,13 @@ public final class Responses {
         ArrayNode offsets = o.putArray("text_offset");
         int offset = textOffset;
         for (SampledToken t : tokens) {
-            String text = new String(tokenBytes(tokenizer, t.token()), StandardCharsets.UTF_8);
-            strings.add(text);
+            byte[] bytes = tokenBytes(tokenizer, t.token());
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            strings.add(tokenName(bytes, t.token(), idNames));
             logprobs.add(clamp(t.logprob()));
             ObjectNode alternatives = F.objectNode();
             for (TokenLogprob alt : t.topLogprobs()) {
-                alternatives.put(new String(tokenBytes(tokenizer, alt.token()), StandardCharsets.UTF_8), clamp(alt.logprob()));
+                alternatives.put(tokenName(tokenBytes(tokenizer, alt.token()), alt.token(), idNames), clamp(alt.logprob()));
             }
             top.add(alternatives);
             offsets.add(offset);

@@ -13,12 +13,15 @@ import java.util.Map;
  * The sampling and stopping fields chat and text completions share, validated with OpenAI's
  * ranges and defaults, plus the vLLM / llama-server extensions clients rely on ({@code top_k},
  * {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}, {@code stop_token_ids},
- * {@code priority}).
+ * {@code priority}, {@code return_tokens_as_token_ids}).
  *
- * @param topLogprobs alternatives to report per token (0 for none); {@code logprobs} must be on
+ * @param topLogprobs  alternatives to report per token (0 for none); {@code logprobs} must be on
+ * @param tokenIdNames vLLM's {@code return_tokens_as_token_ids}: logprobs name tokens
+ *                     {@code "token_id:<id>"} instead of by their text, which is lossy for tokens
+ *                     that are part of a UTF-8 character
  */
 public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] stopTokenIds, boolean ignoreEos,
-                              int n, int priority, boolean logprobs, int topLogprobs) {
+                              int n, int priority, boolean logprobs, int topLogprobs, boolean tokenIdNames) {
 
     /** OpenAI accepts at most 4 stop sequences; vLLM more. Bound it to keep matching cheap. */
     static final int MAX_STOP_STRINGS = 16;
@@ -61,13 +64,14 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
         boolean ignoreEos = json.bool("ignore_eos").orElse(false);
         int n = json.integer("n", 1, MAX_N).orElse(1);
         int priority = json.integer("priority", Integer.MIN_VALUE, Integer.MAX_VALUE).orElse(0);
+        boolean tokenIdNames = json.bool("return_tokens_as_token_ids").orElse(false);
         SamplingParams params;
         try {
             params = b.build();
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(null, e.getMessage());
         }
-        return new SamplingOptions(params, stop, stopTokenIds, ignoreEos, n, priority, logprobs, topLogprobs);
+        return new SamplingOptions(params, stop, stopTokenIds, ignoreEos, n, priority, logprobs, topLogprobs, tokenIdNames);
     }
 
     private static Map<Integer, Float> logitBias(Json json, int vocabSize) {
