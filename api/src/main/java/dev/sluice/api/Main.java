@@ -84,6 +84,9 @@ public final class Main {
         if (config.kvCacheMemory() != null) {
             options = options.withKvBudget(config.kvCacheMemory());
         }
+        if (config.kvCacheTokens() > 0) {
+            options = options.withKvTokens(config.kvCacheTokens());
+        }
         return options;
     }
 }

@@ -114,7 +114,7 @@ public final class OpsService implements HttpService {
             tokens[i] = t.intValue();
         }
         ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("prompt", tokenizer.decode(tokens));
+        body.put("prompt", tokenizer.decode(tokens, true));
         send(res, body);
     }
 

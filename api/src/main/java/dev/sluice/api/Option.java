@@ -18,6 +18,8 @@ public enum Option {
     THREADS("sluice.threads", "threads", "0", "CPU threads for compute; 0 = physical cores."),
     KV_CACHE_MEMORY("sluice.kv-cache-memory", "kv-cache-memory", "",
             "KV cache size: bytes with a K/M/G suffix (e.g. 2GiB) or a fraction of free memory (e.g. 0.3). Empty: min(4 GiB, 25% of free RAM) on CPU, 85% of free GPU memory."),
+    KV_CACHE_TOKENS("sluice.kv-cache-tokens", "kv-cache-tokens", "0",
+            "KV cache size in tokens shared by all requests, like llama.cpp's -c; when set it replaces --kv-cache-memory."),
     KV_CACHE_TYPE("sluice.kv-cache-type", "kv-cache-type", "f16", "KV cache element type: f16 or q8_0."),
     BLOCK_SIZE("sluice.block-size", "block-size", "16", "Tokens per KV cache block."),
     SWAP_SPACE("sluice.swap-space", "swap-space", "0",

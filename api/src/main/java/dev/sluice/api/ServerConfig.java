@@ -19,7 +19,8 @@ import java.util.Map;
  * {@link Option} for every key.
  */
 public record ServerConfig(String host, int port, Path model, String modelName, String demoPreset, Engine.Device device,
-                           int threads, KvCacheBudget kvCacheMemory, KvCache.CacheType kvCacheType, int blockSize,
+                           int threads, KvCacheBudget kvCacheMemory, int kvCacheTokens, KvCache.CacheType kvCacheType,
+                           int blockSize,
                            long swapSpaceBytes, int maxModelLen, int maxBatchedTokens, int maxSeqs,
                            boolean prefixCaching, int maxQueuedRequests, long maxRequestBytes, List<String> apiKeys,
                            List<String> corsAllowedOrigins, int shutdownDrainSeconds) {
@@ -63,6 +64,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.choice(Option.DEVICE, Engine.Device.class),
                 r.integer(Option.THREADS, 0, 4096),
                 kv.isBlank() ? null : r.budget(Option.KV_CACHE_MEMORY, kv),
+                r.integer(Option.KV_CACHE_TOKENS, 0, Integer.MAX_VALUE),
                 r.choice(Option.KV_CACHE_TYPE, KvCache.CacheType.class),
                 r.integer(Option.BLOCK_SIZE, 1, 1024),
                 swap.isBlank() || swap.equals("0") ? 0 : r.size(Option.SWAP_SPACE, swap),

@@ -3,7 +3,6 @@ package dev.sluice.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -529,7 +528,6 @@ class HttpApiTest {
      * the native vocabulary itself: only the Tokenizer guards it against use after close).
      */
     @Test
-    @Disabled("engine: Tokenizer has no decode that renders control tokens; /detokenize drops <|im_start|> etc.")
     void detokenizeRendersControlTokensLikeVllm() {
         JsonNode chatTokens = server.postOk("/tokenize", Map.of("messages", List.of(Map.of("role", "user", "content", "Hi"))));
         JsonNode chatText = server.postOk("/detokenize", Map.of("tokens", chatTokens.get("tokens")));

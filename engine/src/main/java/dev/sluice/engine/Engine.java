@@ -34,45 +34,50 @@ public final class Engine implements AutoCloseable {
      * @param threads        CPU threads for compute (default: physical cores)
      * @param kvBudget       KV pool memory; null for the default (CPU: the smaller of 4 GiB and a
      *                       quarter of available memory; GPU: 85% of free device memory)
+     * @param kvTokens       KV pool size in tokens instead (as llama.cpp's {@code -c}); 0 to use kvBudget
      * @param blockSize      tokens per KV block
      * @param swapBytes      host memory for preempted sequences' blocks (0: recompute instead)
      * @param maxModelLength longest sequence served; 0 for the model's trained context
      */
-    public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int blockSize,
+    public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int kvTokens, int blockSize,
                           KvCache.CacheType cacheType, long swapBytes, int maxModelLength,
                           ModelRunner.AttentionInputs attentionInputs) {
 
         public static Options defaults(Path model) {
-            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 16, KvCache.CacheType.F16, 0, 0,
+            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0,
                     ModelRunner.AttentionInputs.F16);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
-            return new Options(model, device, threads, budget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+        }
+
+        public Options withKvTokens(int tokens) {
+            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
         }
 
         public Options withThreads(int n) {
-            return new Options(model, device, n, kvBudget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
         }
 
         public Options withBlockSize(int n) {
-            return new Options(model, device, threads, kvBudget, n, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, attentionInputs);
         }
 
         public Options withSwapBytes(long bytes) {
-            return new Options(model, device, threads, kvBudget, blockSize, cacheType, bytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, attentionInputs);
         }
 
         public Options withMaxModelLength(int tokens) {
-            return new Options(model, device, threads, kvBudget, blockSize, cacheType, swapBytes, tokens, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, attentionInputs);
         }
 
         public Options withDevice(Device d) {
-            return new Options(model, d, threads, kvBudget, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
         }
 
         public Options withCacheType(KvCache.CacheType type) {
-            return new Options(model, device, threads, kvBudget, blockSize, type, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, attentionInputs);
         }
     }
 
@@ -128,7 +133,9 @@ public final class Engine implements AutoCloseable {
             weights = ModelWeights.load(options.model(), backend);
             ModelConfig config = weights.config();
             long budget = kvBudgetBytes(options, backend);
-            int blocks = KvCache.blocksForBudget(config, options.cacheType(), options.blockSize(), budget);
+            int blocks = options.kvTokens() > 0
+                    ? (options.kvTokens() + options.blockSize() - 1) / options.blockSize()
+                    : KvCache.blocksForBudget(config, options.cacheType(), options.blockSize(), budget);
             if (blocks < 1) {
                 throw new IllegalArgumentException("a KV budget of " + budget + " bytes holds not one block of "
                         + options.blockSize() + " tokens (" + KvCache.bytesPerToken(config, options.cacheType())

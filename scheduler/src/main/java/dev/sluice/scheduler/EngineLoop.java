@@ -214,9 +214,9 @@ public final class EngineLoop implements AutoCloseable {
                 generation.sampler.acceptPrompt(request.prompt());
             } catch (RuntimeException e) {
                 active.remove(request.id());
-                inFlight.decrementAndGet();
                 metrics.requestsFailed.increment();
                 request.stream().fail(e.getMessage());
+                inFlight.decrementAndGet();
                 continue;
             }
             metrics.promptTokens.add(request.promptLength());
@@ -375,7 +375,6 @@ public final class EngineLoop implements AutoCloseable {
 
     private void completeRequest(Request request, FinishReason lastReason) {
         active.remove(request.id());
-        inFlight.decrementAndGet();
         long now = System.nanoTime();
         int completion = 0;
         long firstToken = Long.MAX_VALUE;
@@ -390,6 +389,7 @@ public final class EngineLoop implements AutoCloseable {
         int cached = request.sequences().getFirst().cachedPromptTokens();
         request.stream().complete(new RequestUsage(request.promptLength(), completion, cached,
                 firstToken == Long.MAX_VALUE ? -1 : firstToken - request.arrivalNanos(), now - request.arrivalNanos()));
+        inFlight.decrementAndGet(); // after complete(): pending never reads 0 while a consumer still waits
         metrics.endToEndLatency.record((now - request.arrivalNanos()) / 1e9);
         switch (lastReason) {
             case CANCELLED -> metrics.requestsAborted.increment();
@@ -414,9 +414,9 @@ public final class EngineLoop implements AutoCloseable {
         }
         if (error != null) {
             active.remove(request.id());
-            inFlight.decrementAndGet();
             metrics.requestsFailed.increment();
             request.stream().fail(error);
+            inFlight.decrementAndGet();
         } else {
             completeRequest(request, reason);
         }

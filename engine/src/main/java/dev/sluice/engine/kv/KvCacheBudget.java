@@ -43,6 +43,10 @@ public record KvCacheBudget(long bytes, double fraction) {
             throw new IllegalArgumentException("not a memory size or fraction: '" + text + "' (e.g. 2GiB, 512m, 0.3)");
         }
         double value = Double.parseDouble(m.group(1));
+        if (m.group(2).isEmpty() && m.group(1).contains(".")) {
+            throw new IllegalArgumentException("'" + text + "' is ambiguous: a fraction of free memory must be below 1"
+                    + " (e.g. 0.3), a size needs a unit (e.g. 1.5GiB)");
+        }
         int power = switch (m.group(2).toLowerCase(Locale.ROOT)) {
             case "k" -> 1;
             case "m" -> 2;

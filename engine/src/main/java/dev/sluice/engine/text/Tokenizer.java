@@ -107,12 +107,21 @@ public final class Tokenizer implements AutoCloseable {
      * markers) are skipped, and a SentencePiece vocabulary drops the space it prefixed when encoding.
      */
     public String decode(int[] tokens) {
+        return decode(tokens, false);
+    }
+
+    /**
+     * Token ids to text; with {@code renderSpecial}, control tokens appear as their text
+     * ({@code <|im_start|>}), so a tokenized chat prompt round-trips (vLLM's and llama-server's
+     * {@code /detokenize}).
+     */
+    public String decode(int[] tokens, boolean renderSpecial) {
         for (int token : tokens) {
             checkToken(token);
         }
         Lock read = readLock();
         try {
-            return vocab.detokenize(tokens, true, false);
+            return vocab.detokenize(tokens, !renderSpecial, renderSpecial);
         } finally {
             read.unlock();
         }

@@ -21,6 +21,7 @@ class KvCacheBudgetTest {
     @Test
     void rejectsNonsense() {
         assertThrows(IllegalArgumentException.class, () -> KvCacheBudget.parse("lots"));
+        assertThrows(IllegalArgumentException.class, () -> KvCacheBudget.parse("1.5"), "a size without a unit");
         assertThrows(IllegalArgumentException.class, () -> KvCacheBudget.parse("0"));
         assertThrows(IllegalArgumentException.class, () -> KvCacheBudget.parse("-5m"));
         assertThrows(IllegalArgumentException.class, () -> KvCacheBudget.ofFreeMemory(1.5));

@@ -7,7 +7,6 @@ import dev.sluice.scheduler.Request;
 import dev.sluice.scheduler.RequestUpdate;
 import dev.sluice.scheduler.SchedulerConfig;
 import dev.sluice.scheduler.StopConditions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,21 +15,13 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Problems found below the API while testing it, each with a test that fails today. They are
- * disabled until the module that owns them is fixed; the API works around them where it can.
+ * {@code EngineService.pendingRequests()} must count a request from submission to completion:
+ * {@code SluiceServer.shutdown} waits on it to drain. It once came from gauges published after
+ * each step, so a request admitted during a step was invisible for that step.
  */
-class SchedulerFindingsTest {
+class PendingRequestsTest {
 
-    /**
-     * {@code EngineService.pendingRequests()} (EngineLoop: inbox size + the running / waiting /
-     * swapped gauges) does not count a request between the moment {@code admit()} takes it out
-     * of the inbox and the {@code publishGauges()} after the step that first schedules it: for a
-     * whole engine step, a just-submitted request is invisible. The API's 429 admission control
-     * used it and let requests through a full queue (OpenAiService now counts its own requests);
-     * {@code SluiceServer.shutdown} still uses it to wait for the drain.
-     */
     @Test
-    @Disabled("scheduler: EngineLoop.pendingRequests() misses requests admitted during the current step")
     void pendingRequestsCountsASubmittedRequestUntilItCompletes() throws Exception {
         ServerConfig config = TestServer.config();
         Engine engine = Engine.load(Main.engineOptions(config));
