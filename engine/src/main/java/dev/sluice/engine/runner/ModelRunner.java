@@ -91,7 +91,8 @@ public final class ModelRunner implements AutoCloseable {
             throw new IllegalArgumentException("empty batch");
         }
         validate(batch);
-        Plan plan = Plan.of(batch);
+        // Rows are read in place only from an F16 cache: quantized rows must be dequantized by a gather.
+        Plan plan = Plan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16);
 
         if (stepContext != null) {
             stepContext.close();
@@ -164,7 +165,9 @@ public final class ModelRunner implements AutoCloseable {
         Tensor[] masks = new Tensor[groups];
         for (int i = 0; i < groups; i++) {
             Group group = plan.groups.get(i);
-            gatherRows[i] = ctx.newTensor(GgmlType.I32, (long) group.kvLength * group.streams).asInput();
+            if (!group.inPlace()) {
+                gatherRows[i] = ctx.newTensor(GgmlType.I32, (long) group.kvLength * group.streams).asInput();
+            }
             masks[i] = ctx.newTensor(GgmlType.F16, group.kvLength, group.tokensPerStream, 1, group.streams).asInput();
         }
 
@@ -190,11 +193,11 @@ public final class ModelRunner implements AutoCloseable {
             Tensor kPool = ctx.setRows(cache.keys(layer), ctx.reshape(k, config.kvDim(), n), slots);
             Tensor vPool = ctx.setRows(cache.values(layer), v, slots);
 
-            Tensor attention = null;
+            List<Tensor> outputs = new ArrayList<>(groups);
             for (int i = 0; i < groups; i++) {
-                Tensor out = attend(ctx, plan.groups.get(i), q, kPool, vPool, gatherRows[i], masks[i]);
-                attention = attention == null ? out : ctx.concat(attention, out, 1);
+                outputs.add(attend(ctx, plan.groups.get(i), q, kPool, vPool, gatherRows[i], masks[i]));
             }
+            Tensor attention = concatInOrder(ctx, outputs);
             Tensor o = addBias(ctx, ctx.mulMat(w.wo(), attention), w.attnOutputBias());
             if (layer == config.layers() - 1) {
                 // Only rows that need logits go through the last MLP and the output head.
@@ -223,20 +226,54 @@ public final class ModelRunner implements AutoCloseable {
         // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
         Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
                 q.nb(1), q.nb(2), q.nb(2) * t, q.nb(2) * group.firstToken), 0, 2, 1, 3);
-        Tensor kg = gatherKv(ctx, kPool, gatherRows, l, s);
-        Tensor vg = gatherKv(ctx, vPool, gatherRows, l, s);
+        Tensor kg = group.inPlace() ? sliceKv(ctx, kPool, group.firstSlot, l) : gatherKv(ctx, kPool, gatherRows, l, s);
+        Tensor vg = group.inPlace() ? sliceKv(ctx, vPool, group.firstSlot, l) : gatherKv(ctx, vPool, gatherRows, l, s);
         Tensor out = ctx.flashAttention(qg, kg, vg, mask, attentionScale); // [hd, heads, T, S]
         return ctx.reshape(out, (long) hd * config.heads(), (long) t * s);
     }
 
+    /**
+     * One sequence's rows read in place from an F16 pool: slots [first, first + L) as
+     * [hd, L, kvHeads, 1]. No copy at all, and exactly the layout llama.cpp's attention reads.
+     */
+    private Tensor sliceKv(GgmlContext ctx, Tensor pool, int firstSlot, int kvLength) {
+        long rowBytes = pool.nb(1);
+        long headBytes = pool.nb(0) * config.headDim();
+        return ctx.view4d(pool, config.headDim(), kvLength, config.kvHeads(), 1,
+                rowBytes, headBytes, rowBytes * kvLength, rowBytes * firstSlot);
+    }
+
     /** Gathers [kvDim, L*S] rows in logical order and lays them out as [hd, L, kvHeads, S]. */
     private Tensor gatherKv(GgmlContext ctx, Tensor pool, Tensor rows, int kvLength, int streams) {
-        Tensor gathered = ctx.getRows(pool, rows); // F32
-        Tensor shaped = ctx.permute(ctx.reshape(gathered, config.headDim(), config.kvHeads(), kvLength, streams), 0, 2, 1, 3);
-        // Gathered rows are F32. Casting them back to F16 makes attention read exactly what
-        // llama.cpp's reads (bit-identical logits); the CPU kernel can also take F32 directly,
-        // which saves a pass over the gathered rows. Non-CPU kernels require F16.
-        return attentionInputs == AttentionInputs.F32 && backend.isCpu() ? shaped : ctx.cast(shaped, GgmlType.F16);
+        Tensor gathered;
+        if (pool.type() == GgmlType.F16 && attentionInputs == AttentionInputs.F16) {
+            // get_rows converts F16 rows to F32, and attention wants F16: read the rows as pairs of
+            // F16 packed in I32 instead, which get_rows copies as they are. One pass, 2 bytes per
+            // element each way, and exactly the values llama.cpp's attention reads.
+            gathered = ctx.reinterpret(ctx.getRows(ctx.reinterpret(pool, GgmlType.I32), rows), GgmlType.F16);
+        } else {
+            gathered = ctx.getRows(pool, rows); // F32 (dequantized for a Q8_0 cache)
+            if (attentionInputs == AttentionInputs.F16 || !backend.isCpu()) {
+                gathered = ctx.cast(gathered, GgmlType.F16); // non-CPU kernels require F16
+            }
+        }
+        return ctx.permute(ctx.reshape(gathered, config.headDim(), config.kvHeads(), kvLength, streams), 0, 2, 1, 3);
+    }
+
+    /** Joins the groups' outputs along the token dimension, pairwise, so each row is copied log(n) times. */
+    private static Tensor concatInOrder(GgmlContext ctx, List<Tensor> parts) {
+        List<Tensor> level = parts;
+        while (level.size() > 1) {
+            List<Tensor> next = new ArrayList<>((level.size() + 1) / 2);
+            for (int i = 0; i + 1 < level.size(); i += 2) {
+                next.add(ctx.concat(level.get(i), level.get(i + 1), 1));
+            }
+            if (level.size() % 2 == 1) {
+                next.add(level.getLast());
+            }
+            level = next;
+        }
+        return level.getFirst();
     }
 
     private static Tensor addBias(GgmlContext ctx, Tensor x, Tensor bias) {
@@ -284,7 +321,7 @@ public final class ModelRunner implements AutoCloseable {
 
     private void writeGroup(Batch batch, Group group, Tensor gatherTensor, Tensor maskTensor, int blockSize) {
         int l = group.kvLength;
-        MemorySegment rows = input(gatherTensor);
+        MemorySegment rows = group.inPlace() ? null : input(gatherTensor);
         MemorySegment mask = input(maskTensor);
         MemorySegment negInf = negInfRow(l);
         long rowBytes = (long) l * Short.BYTES;
@@ -294,7 +331,7 @@ public final class ModelRunner implements AutoCloseable {
             int context = batch.contextLength(s);
             int firstSlot = table[0] * blockSize;
             long base = (long) stream * l;
-            for (int j = 0; j < l; j++) {
+            for (int j = 0; rows != null && j < l; j++) {
                 // Padding positions gather the sequence's own first row: finite data, masked out.
                 int slot = j < context ? table[j / blockSize] * blockSize + j % blockSize : firstSlot;
                 rows.setAtIndex(ValueLayout.JAVA_INT, base + j, slot);
@@ -306,7 +343,9 @@ public final class ModelRunner implements AutoCloseable {
                 MemorySegment.copy(negInf, 0, mask, offset + (long) visible * Short.BYTES, rowBytes - (long) visible * Short.BYTES);
             }
         }
-        commit(gatherTensor, rows);
+        if (rows != null) {
+            commit(gatherTensor, rows);
+        }
         commit(maskTensor, mask);
     }
 
@@ -357,14 +396,23 @@ public final class ModelRunner implements AutoCloseable {
         staging.close();
     }
 
-    /** A run of sequences attended together: S streams of T tokens over L cached positions each. */
-    private record Group(int firstSequence, int streams, int tokensPerStream, int kvLength, int firstToken) {
+    /**
+     * A run of sequences attended together: S streams of T tokens over L cached positions each.
+     * {@code firstSlot} is set (≥ 0) when the group is one sequence whose blocks are physically
+     * consecutive: its K/V rows are then one slice of the pool, read in place without a gather.
+     */
+    private record Group(int firstSequence, int streams, int tokensPerStream, int kvLength, int firstToken,
+                         int firstSlot) {
+
+        boolean inPlace() {
+            return firstSlot >= 0;
+        }
     }
 
     /** How a batch splits into attention groups and which rows produce logits. */
     private record Plan(int tokens, List<Group> groups, int outputRows, int[] firstRow, int[] rowCount) {
 
-        static Plan of(Batch batch) {
+        static Plan of(Batch batch, int blockSize, boolean inPlaceAllowed) {
             int sequences = batch.sequenceCount();
             int[] firstRow = new int[sequences];
             int[] rowCount = new int[sequences];
@@ -385,6 +433,10 @@ public final class ModelRunner implements AutoCloseable {
                 firstRow[sequences - 1] = 0;
                 rows = 1;
             }
+            // Decode sequences run together: one gather and one batched attention for the run (one
+            // attention op per sequence over in-place views costs more in per-op overhead than the
+            // gather saves, measured at 8 and 32 sequences). A group of one sequence whose blocks are
+            // consecutive reads its rows in place.
             List<Group> groups = new ArrayList<>();
             int s = 0;
             while (s < sequences) {
@@ -395,13 +447,28 @@ public final class ModelRunner implements AutoCloseable {
                         longest = Math.max(longest, batch.contextLength(s));
                         s++;
                     }
-                    groups.add(new Group(first, s - first, 1, longest, batch.tokenStart(first)));
+                    int streams = s - first;
+                    groups.add(new Group(first, streams, 1, longest, batch.tokenStart(first),
+                            streams == 1 && inPlaceAllowed ? contiguousFirstSlot(batch, first, blockSize) : -1));
                 } else {
-                    groups.add(new Group(s, 1, batch.tokenCount(s), batch.contextLength(s), batch.tokenStart(s)));
+                    groups.add(new Group(s, 1, batch.tokenCount(s), batch.contextLength(s), batch.tokenStart(s),
+                            inPlaceAllowed ? contiguousFirstSlot(batch, s, blockSize) : -1));
                     s++;
                 }
             }
             return new Plan(batch.tokenCount(), List.copyOf(groups), rows, firstRow, rowCount);
+        }
+
+        /** The sequence's first slot if the blocks holding its context are consecutive, else -1. */
+        private static int contiguousFirstSlot(Batch batch, int seq, int blockSize) {
+            int[] table = batch.blockTable(seq);
+            int blocks = (batch.contextLength(seq) + blockSize - 1) / blockSize;
+            for (int i = 1; i < blocks; i++) {
+                if (table[i] != table[0] + i) {
+                    return -1;
+                }
+            }
+            return table[0] * blockSize;
         }
     }
 }

@@ -200,6 +200,30 @@ public final class GgmlContext implements AutoCloseable {
         return wrap(llama_cpp.ggml_cpy(pointer(), a.pointer(), b.pointer()));
     }
 
+    /**
+     * A view of {@code a}'s bytes as elements of {@code type}: rows keep their byte length, so
+     * {@code ne[0]} scales with the element sizes. Both types must be plain (not block-quantized)
+     * and {@code a}'s rows contiguous. ggml has no such op; the view is made with {@code a}'s type,
+     * then its type and first dimension are set, which ggml reads only when the view is used.
+     */
+    public Tensor reinterpret(Tensor a, GgmlType type) {
+        GgmlType from = a.type();
+        long fromSize = from.blockBytes();
+        long toSize = type.blockBytes();
+        if (from.blockSize() != 1 || type.blockSize() != 1) {
+            throw new IllegalArgumentException("cannot reinterpret " + from + " as " + type + ": block-quantized");
+        }
+        if (a.nb(0) != fromSize || (a.ne(0) * fromSize) % toSize != 0) {
+            throw new IllegalArgumentException("cannot reinterpret rows of " + a.ne(0) + " " + from + " as " + type);
+        }
+        Tensor view = view4d(a, a.ne(0), a.ne(1), a.ne(2), a.ne(3), a.nb(1), a.nb(2), a.nb(3), 0);
+        MemorySegment t = view.pointer();
+        dev.sluice.bindings.raw.ggml_tensor.type(t, type.id());
+        dev.sluice.bindings.raw.ggml_tensor.ne(t, 0, a.ne(0) * fromSize / toSize);
+        dev.sluice.bindings.raw.ggml_tensor.nb(t, 0, toSize);
+        return view;
+    }
+
     public Tensor concat(Tensor a, Tensor b, int dim) {
         return wrap(llama_cpp.ggml_concat(pointer(), a.pointer(), b.pointer(), dim));
     }
