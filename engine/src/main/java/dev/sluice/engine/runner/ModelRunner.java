@@ -17,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,7 +36,8 @@ import java.util.List;
  */
 public final class ModelRunner implements AutoCloseable {
 
-    private static final short F16_ZERO = 0;
+    /** In-place attention lengths are padded to this many positions so decode steps reuse a graph. */
+    private static final int REUSE_PADDING = 32;
     private static final short F16_NEG_INF = (short) 0xFC00;
 
     private final ModelWeights weights;
@@ -51,6 +53,8 @@ public final class ModelRunner implements AutoCloseable {
     private MemorySegment stagingBuffer = MemorySegment.NULL;
     private MemorySegment negInfRow = MemorySegment.NULL;
     private GgmlContext stepContext;
+    private StepGraph lastGraph;
+    private int[] lastSignature;
     private StepTimings lastTimings;
     private boolean closed;
 
@@ -92,19 +96,31 @@ public final class ModelRunner implements AutoCloseable {
         }
         validate(batch);
         // Rows are read in place only from an F16 cache: quantized rows must be dequantized by a gather.
-        Plan plan = Plan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16);
+        Plan plan = Plan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16, cache.slots());
 
-        if (stepContext != null) {
-            stepContext.close();
-        }
         long t0 = System.nanoTime();
-        int nodes = 64 + config.layers() * (48 + 16 * plan.groups.size());
-        stepContext = GgmlContext.create(nodes + 16, nodes);
-        GgmlContext ctx = stepContext;
-        StepGraph g = build(ctx, plan, nodes);
-        long t1 = System.nanoTime();
-        allocator.allocate(g.graph);
-        long t2 = System.nanoTime();
+        int[] signature = plan.signature();
+        StepGraph g;
+        long t1;
+        long t2;
+        if (lastGraph != null && Arrays.equals(signature, lastSignature)) {
+            // Same shapes as the last step: its graph and allocation still hold; only inputs change.
+            g = lastGraph;
+            t1 = System.nanoTime();
+            t2 = t1;
+        } else {
+            if (stepContext != null) {
+                stepContext.close();
+            }
+            int nodes = 64 + config.layers() * (48 + 16 * plan.groups.size());
+            stepContext = GgmlContext.create(nodes + 16, nodes);
+            g = build(stepContext, plan, nodes);
+            t1 = System.nanoTime();
+            allocator.allocate(g.graph);
+            t2 = System.nanoTime();
+            lastGraph = g;
+            lastSignature = signature;
+        }
         writeInputs(batch, plan, g);
         long t3 = System.nanoTime();
         backend.compute(g.graph);
@@ -412,7 +428,7 @@ public final class ModelRunner implements AutoCloseable {
     /** How a batch splits into attention groups and which rows produce logits. */
     private record Plan(int tokens, List<Group> groups, int outputRows, int[] firstRow, int[] rowCount) {
 
-        static Plan of(Batch batch, int blockSize, boolean inPlaceAllowed) {
+        static Plan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots) {
             int sequences = batch.sequenceCount();
             int[] firstRow = new int[sequences];
             int[] rowCount = new int[sequences];
@@ -448,15 +464,46 @@ public final class ModelRunner implements AutoCloseable {
                         s++;
                     }
                     int streams = s - first;
-                    groups.add(new Group(first, streams, 1, longest, batch.tokenStart(first),
-                            streams == 1 && inPlaceAllowed ? contiguousFirstSlot(batch, first, blockSize) : -1));
+                    int slot = streams == 1 && inPlaceAllowed ? contiguousFirstSlot(batch, first, blockSize) : -1;
+                    groups.add(new Group(first, streams, 1, slot >= 0 ? paddedLength(longest, slot, poolSlots) : longest,
+                            batch.tokenStart(first), slot));
                 } else {
-                    groups.add(new Group(s, 1, batch.tokenCount(s), batch.contextLength(s), batch.tokenStart(s),
-                            inPlaceAllowed ? contiguousFirstSlot(batch, s, blockSize) : -1));
+                    int slot = inPlaceAllowed ? contiguousFirstSlot(batch, s, blockSize) : -1;
+                    int context = batch.contextLength(s);
+                    groups.add(new Group(s, 1, batch.tokenCount(s), slot >= 0 ? paddedLength(context, slot, poolSlots) : context,
+                            batch.tokenStart(s), slot));
                     s++;
                 }
             }
             return new Plan(batch.tokenCount(), List.copyOf(groups), rows, firstRow, rowCount);
+        }
+
+        /**
+         * Attention length of an in-place group: the context rounded up to {@link #REUSE_PADDING}
+         * positions (masked, and skipped by the kernel) so consecutive decode steps keep one graph
+         * shape, within the pool's end.
+         */
+        private static int paddedLength(int context, int firstSlot, int poolSlots) {
+            int padded = (context + REUSE_PADDING - 1) / REUSE_PADDING * REUSE_PADDING;
+            return Math.max(context, Math.min(padded, poolSlots - firstSlot));
+        }
+
+        /** Group shapes and input sizes: two steps with equal signatures can share one graph. */
+        int[] signature() {
+            int[] sig = new int[3 + groups.size() * 5];
+            sig[0] = tokens;
+            sig[1] = outputRows;
+            sig[2] = groups.size();
+            for (int i = 0; i < groups.size(); i++) {
+                Group g = groups.get(i);
+                int at = 3 + i * 5;
+                sig[at] = g.streams();
+                sig[at + 1] = g.tokensPerStream();
+                sig[at + 2] = g.kvLength();
+                sig[at + 3] = g.firstToken();
+                sig[at + 4] = g.firstSlot();
+            }
+            return sig;
         }
 
         /** The sequence's first slot if the blocks holding its context are consecutive, else -1. */

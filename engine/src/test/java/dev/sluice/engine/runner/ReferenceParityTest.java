@@ -88,6 +88,16 @@ class ReferenceParityTest {
             GreedyDriver.run(runner, BLOCK, List.of(alone), 64);
             assertArrayEquals(greedyExpected, alone.generatedTokens(), name + ": greedy tokens");
 
+            // (b') the same with consecutive blocks: attention reads the pool in place, and decode
+            // steps reuse one graph while the padded attention length stays the same
+            int[] consecutive = new int[40];
+            for (int i = 0; i < consecutive.length; i++) {
+                consecutive[i] = 100 + i;
+            }
+            GreedyDriver.Sequence inPlace = new GreedyDriver.Sequence(prompt, consecutive, prompt.length, 0);
+            GreedyDriver.run(runner, BLOCK, List.of(inPlace), 64);
+            assertArrayEquals(greedyExpected, inPlace.generatedTokens(), name + ": greedy tokens, blocks in place");
+
             // (c) four sequences of different lengths in one pool with interleaved blocks, prefilled
             // together then decoded together, each as it decodes alone
             List<GreedyDriver.Sequence> together = new ArrayList<>();
