@@ -40,6 +40,8 @@ public final class Scheduler {
     private final TreeSet<Sequence> waiting = new TreeSet<>(ORDER);
     private final List<Sequence> swapped = new ArrayList<>();
     private final SchedulerStep step = new SchedulerStep();
+    /** Set when {@link #running} gained members out of order; sorting every step costs more than checking. */
+    private boolean runningUnsorted;
     private long nextOrder;
     private long preemptions;
 
@@ -99,7 +101,10 @@ public final class Scheduler {
         int tokenBudget = config.maxBatchedTokens();
         int sequenceBudget = config.maxSequences();
 
-        running.sort(ORDER);
+        if (runningUnsorted) {
+            running.sort(ORDER);
+            runningUnsorted = false;
+        }
         for (int i = 0; i < running.size() && tokenBudget > 0 && sequenceBudget > 0; i++) {
             Sequence seq = running.get(i);
             if (seq.request().stream().isBackedUp()) {
@@ -170,6 +175,7 @@ public final class Scheduler {
                 it.remove();
                 seq.status = SequenceStatus.RUNNING;
                 running.add(seq);
+                runningUnsorted = true;
                 step.add(seq, count);
                 tokenBudget -= count;
                 sequenceBudget--;
@@ -214,6 +220,7 @@ public final class Scheduler {
             kv.fork(parent.blocks(), sibling.blocks());
             request.addSequence(sibling);
             running.add(sibling);
+            runningUnsorted = true;
             siblings.add(sibling);
         }
         return siblings;
@@ -320,5 +327,6 @@ public final class Scheduler {
         seq.swapSlots = null;
         seq.status = SequenceStatus.RUNNING;
         running.add(seq);
+        runningUnsorted = true;
     }
 }

@@ -44,6 +44,17 @@ public final class SchedulerStep {
     /** Puts single-token sequences first, keeping the order within each kind. */
     void orderDecodesFirst() {
         int n = sequences.size();
+        int firstChunk = 0;
+        while (firstChunk < n && newTokens[firstChunk] == 1) {
+            firstChunk++;
+        }
+        int next = firstChunk;
+        while (next < n && newTokens[next] != 1) {
+            next++;
+        }
+        if (next == n) {
+            return; // already decodes first (the common, decode-only step)
+        }
         List<Sequence> ordered = new ArrayList<>(n);
         int[] counts = new int[Math.max(n, 1)];
         for (int pass = 0; pass < 2; pass++) {

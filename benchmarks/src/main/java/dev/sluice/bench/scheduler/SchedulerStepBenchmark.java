@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 5, time = 200, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 10, time = 200, timeUnit = TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class SchedulerStepBenchmark {
 
@@ -47,8 +47,8 @@ public class SchedulerStepBenchmark {
 
     @Setup(Level.Iteration)
     public void setUp() {
-        // Room for every sequence to grow for a whole measurement iteration.
-        BlockPool pool = new BlockPool(running * 4096);
+        // Room for every sequence to grow for a whole measurement iteration (200 ms).
+        BlockPool pool = new BlockPool(running * 512);
         KvCacheManager kv = new KvCacheManager(pool, BLOCK_SIZE, true);
         scheduler = new Scheduler(new SchedulerConfig(2048, running, 1 << 20, true, 0), kv);
         for (int i = 0; i < running; i++) {
