@@ -1,7 +1,9 @@
 package dev.sluice.api.openai;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.sluice.api.ServedModel;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
@@ -204,20 +206,7 @@ public final class OpenAiService implements HttpService {
 
     private byte[] chatChunk(String id, long created, int choice, ObjectNode delta, ObjectNode logprobs,
                              FinishReason finish, boolean includeUsage) {
-        ObjectNode chunk = Responses.envelope(id, "chat.completion.chunk", created, served.id());
-        ObjectNode c = chunk.putArray("choices").addObject();
-        c.put("index", choice);
-        c.set("delta", delta);
-        if (logprobs == null) {
-            c.putNull("logprobs");
-        } else {
-            c.set("logprobs", logprobs);
-        }
-        c.put("finish_reason", Responses.finishReason(finish));
-        if (includeUsage) {
-            chunk.putNull("usage");
-        }
-        return bytes(chunk);
+        return chunk(id, "chat.completion.chunk", created, choice, "delta", delta, logprobs, finish, includeUsage);
     }
 
     // ---- completions -------------------------------------------------------------------------
@@ -308,10 +297,16 @@ public final class OpenAiService implements HttpService {
 
     private byte[] completionChunk(String id, long created, int choice, String text, ObjectNode logprobs,
                                    FinishReason finish, boolean includeUsage) {
-        ObjectNode chunk = Responses.envelope(id, "text_completion", created, served.id());
+        return chunk(id, "text_completion", created, choice, "text", TextNode.valueOf(text), logprobs, finish, includeUsage);
+    }
+
+    /** One stream chunk with one choice: its {@code delta} (chat) or {@code text} (completions). */
+    private byte[] chunk(String id, String object, long created, int choice, String field, JsonNode value,
+                         ObjectNode logprobs, FinishReason finish, boolean includeUsage) {
+        ObjectNode chunk = Responses.envelope(id, object, created, served.id());
         ObjectNode c = chunk.putArray("choices").addObject();
         c.put("index", choice);
-        c.put("text", text);
+        c.set(field, value);
         if (logprobs == null) {
             c.putNull("logprobs");
         } else {
