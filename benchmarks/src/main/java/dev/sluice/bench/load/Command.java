@@ -38,7 +38,7 @@ sealed interface Command {
             boolean progress) implements Command {
     }
 
-    /** Two results files side by side; labels null to take each run's own; markdown null for stdout only. */
-    record Compare(Path a, Path b, String labelA, String labelB, Path markdown) implements Command {
+    /** Two results files side by side; labels null to take each run's own; markdown and chart optional. */
+    record Compare(Path a, Path b, String labelA, String labelB, Path markdown, Path chart) implements Command {
     }
 }

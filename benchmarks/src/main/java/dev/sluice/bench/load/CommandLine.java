@@ -14,7 +14,7 @@ final class CommandLine {
     static final String DEFAULT_BASE_URL = "http://127.0.0.1:8080";
     static final int DEFAULT_NUM_REQUESTS = 100;
 
-    private static final Set<String> COMPARE_OPTIONS = Set.of("--compare", "--labels", "--markdown");
+    private static final Set<String> COMPARE_OPTIONS = Set.of("--compare", "--labels", "--markdown", "--chart");
 
     private CommandLine() {
     }
@@ -57,7 +57,8 @@ final class CommandLine {
                 .add("--label", "NAME", null, "names the run in reports and comparisons (default: the model)")
                 .add("--out", "FILE", null, "write JSON results: config, per-level summaries, every request's samples")
                 .add("--markdown", "FILE", null, "write a Markdown report (with --compare: the comparison)")
-                .add("--chart", "FILE", null, "write a PNG chart of output tokens/s and TTFT p50/p99 per level")
+                .add("--chart", "FILE", null, "write a PNG chart of output tokens/s and TTFT p50/p99 per level\n"
+                        + "(with --compare: both runs' output tokens/s and TTFT p99)")
                 .add("--no-progress", null, null, "no live progress line")
                 .add(new ArgumentParser.Option("--compare", "A.json B.json", 2, null,
                         "compare two --out files instead of running: every figure side by side with the ratio A/B"))
@@ -68,7 +69,7 @@ final class CommandLine {
     static String help() {
         return """
                 Usage: bin/bench [OPTIONS]
-                       bin/bench --compare A.json B.json [--labels A,B] [--markdown FILE]
+                       bin/bench --compare A.json B.json [--labels A,B] [--markdown FILE] [--chart FILE]
 
                 Drives an OpenAI-compatible server (Sluice, llama-server, vLLM, ...) with streamed
                 generations and reports throughput, TTFT, TPOT, ITL and end-to-end latency per load level.
@@ -94,7 +95,7 @@ final class CommandLine {
     private static Command.Compare compare(ArgumentParser.Arguments a) throws UsageException {
         for (String name : a.given()) {
             if (!COMPARE_OPTIONS.contains(name)) {
-                throw new UsageException(name + " does not go with --compare (only --labels and --markdown do)");
+                throw new UsageException(name + " does not go with --compare (only --labels, --markdown and --chart do)");
             }
         }
         List<String> files = a.values("--compare");
@@ -108,7 +109,8 @@ final class CommandLine {
             labelA = labels[0].strip();
             labelB = labels[1].strip();
         }
-        return new Command.Compare(Path.of(files.get(0)), Path.of(files.get(1)), labelA, labelB, path(a, "--markdown"));
+        return new Command.Compare(Path.of(files.get(0)), Path.of(files.get(1)), labelA, labelB, path(a, "--markdown"),
+                path(a, "--chart"));
     }
 
     private static Command.Benchmark benchmark(ArgumentParser.Arguments a) throws UsageException {

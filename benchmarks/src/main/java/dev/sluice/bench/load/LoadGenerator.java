@@ -32,6 +32,12 @@ public final class LoadGenerator {
 
     public static void main(String[] args) throws InterruptedException {
         System.setProperty("java.awt.headless", "true"); // the chart needs no display
+        // Idle connections are dropped after 2 s rather than the JDK's 30: servers such as
+        // llama-server close theirs after 5 s, and reusing a connection the server has already
+        // closed fails a request for a reason that has nothing to do with the server's load.
+        if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
+            System.setProperty("jdk.httpclient.keepalive.timeout", "2");
+        }
         boolean terminal = System.console() != null && System.console().isTerminal();
         int status = new LoadGenerator(System.out, System.err, terminal).run(args);
         System.exit(status);
@@ -75,6 +81,11 @@ public final class LoadGenerator {
         if (c.markdown() != null) {
             writeText(c.markdown(), markdown);
             out.println("wrote " + c.markdown());
+        }
+        if (c.chart() != null) {
+            ThroughputChart.writeComparison(a.config().workload() + ": " + labelA + " vs " + labelB,
+                    labelA, a.summaries(), labelB, b.summaries(), c.chart());
+            out.println("wrote " + c.chart());
         }
         return 0;
     }

@@ -45,10 +45,50 @@ final class ThroughputChart {
         if (levels.isEmpty()) {
             throw new IllegalArgumentException("no levels to chart");
         }
+        render(path, g -> {
+            double tokensMax = niceCeiling(max(levels, LevelSummary::outputTokensPerS));
+            double ttftMax = niceCeiling(Math.max(max(levels, s -> s.ttftMs().p99()), max(levels, s -> s.ttftMs().p50())));
+            frame(g, title, levels, tokensMax, ttftMax, THROUGHPUT, TTFT_P99, "output tokens/s", "TTFT (ms)");
+            series(g, levels, LevelSummary::outputTokensPerS, tokensMax, THROUGHPUT, LINE);
+            series(g, levels, s -> s.ttftMs().p50(), ttftMax, TTFT_P50, LINE);
+            series(g, levels, s -> s.ttftMs().p99(), ttftMax, TTFT_P99, DASHED);
+            legend(g, new String[] {"output tokens/s (left)", "TTFT p50 (right)", "TTFT p99 (right)"},
+                    new Color[] {THROUGHPUT, TTFT_P50, TTFT_P99}, new Stroke[] {LINE, LINE, DASHED});
+        });
+    }
+
+    /**
+     * Two runs on one chart, at the same levels: each run's output tokens/s (solid, left axis) and
+     * TTFT p99 (dashed, right axis), in one colour per run.
+     */
+    static void writeComparison(String title, String labelA, List<LevelSummary> a, String labelB,
+                                List<LevelSummary> b, Path path) throws IOException {
+        if (a.isEmpty() || a.size() != b.size()) {
+            throw new IllegalArgumentException("the runs must have the same levels to chart them together");
+        }
+        render(path, g -> {
+            double tokensMax = niceCeiling(Math.max(max(a, LevelSummary::outputTokensPerS), max(b, LevelSummary::outputTokensPerS)));
+            double ttftMax = niceCeiling(Math.max(max(a, s -> s.ttftMs().p99()), max(b, s -> s.ttftMs().p99())));
+            frame(g, title, a, tokensMax, ttftMax, Color.DARK_GRAY, Color.DARK_GRAY,
+                    "output tokens/s (solid)", "TTFT p99, ms (dashed)");
+            series(g, a, LevelSummary::outputTokensPerS, tokensMax, THROUGHPUT, LINE);
+            series(g, b, LevelSummary::outputTokensPerS, tokensMax, TTFT_P50, LINE);
+            series(g, a, s -> s.ttftMs().p99(), ttftMax, THROUGHPUT, DASHED);
+            series(g, b, s -> s.ttftMs().p99(), ttftMax, TTFT_P50, DASHED);
+            legend(g, new String[] {labelA + " tokens/s", labelB + " tokens/s", labelA + " TTFT p99", labelB + " TTFT p99"},
+                    new Color[] {THROUGHPUT, TTFT_P50, THROUGHPUT, TTFT_P50}, new Stroke[] {LINE, LINE, DASHED, DASHED});
+        });
+    }
+
+    private static void render(Path path, java.util.function.Consumer<Graphics2D> painter) throws IOException {
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
-            draw(g, title, levels);
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, WIDTH, HEIGHT);
+            painter.accept(g);
         } finally {
             g.dispose();
         }
@@ -61,16 +101,11 @@ final class ThroughputChart {
         }
     }
 
-    private static void draw(Graphics2D g, String title, List<LevelSummary> levels) {
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, WIDTH, HEIGHT);
+    /** Title, grid, both axes with their ticks and titles, and the x axis's level labels. */
+    private static void frame(Graphics2D g, String title, List<LevelSummary> levels, double leftMax, double rightMax,
+                              Color leftColor, Color rightColor, String leftTitle, String rightTitle) {
         int plotWidth = WIDTH - LEFT - RIGHT;
         int plotHeight = HEIGHT - TOP - BOTTOM;
-        double tokensMax = niceCeiling(max(levels, LevelSummary::outputTokensPerS));
-        double ttftMax = niceCeiling(Math.max(max(levels, s -> s.ttftMs().p99()), max(levels, s -> s.ttftMs().p50())));
-
         g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
         centered(g, title, WIDTH / 2, 32);
@@ -81,11 +116,11 @@ final class ThroughputChart {
             int y = TOP + plotHeight - plotHeight * i / TICKS;
             g.setColor(GRID);
             g.drawLine(LEFT, y, LEFT + plotWidth, y);
-            g.setColor(THROUGHPUT);
-            String left = tick(tokensMax, i);
+            g.setColor(leftColor);
+            String left = tick(leftMax, i);
             g.drawString(left, LEFT - 8 - metrics.stringWidth(left), y + metrics.getAscent() / 2);
-            g.setColor(TTFT_P99);
-            g.drawString(tick(ttftMax, i), LEFT + plotWidth + 8, y + metrics.getAscent() / 2);
+            g.setColor(rightColor);
+            g.drawString(tick(rightMax, i), LEFT + plotWidth + 8, y + metrics.getAscent() / 2);
         }
         g.setColor(Color.DARK_GRAY);
         g.setStroke(new BasicStroke(1.5f));
@@ -97,22 +132,17 @@ final class ThroughputChart {
         }
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         centered(g, levels.getFirst().load().axisTitle(), LEFT + plotWidth / 2, HEIGHT - 30);
-        g.setColor(THROUGHPUT);
-        vertical(g, "output tokens/s", 28, TOP + plotHeight / 2);
-        g.setColor(TTFT_P99);
-        vertical(g, "TTFT (ms)", WIDTH - 22, TOP + plotHeight / 2);
-
-        series(g, levels, LevelSummary::outputTokensPerS, tokensMax, THROUGHPUT, LINE, plotWidth, plotHeight);
-        series(g, levels, s -> s.ttftMs().p50(), ttftMax, TTFT_P50, LINE, plotWidth, plotHeight);
-        series(g, levels, s -> s.ttftMs().p99(), ttftMax, TTFT_P99, DASHED, plotWidth, plotHeight);
-
+        g.setColor(leftColor);
+        vertical(g, leftTitle, 28, TOP + plotHeight / 2);
+        g.setColor(rightColor);
+        vertical(g, rightTitle, WIDTH - 22, TOP + plotHeight / 2);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        legend(g, LEFT + 16, TOP + 14, new String[] {"output tokens/s (left)", "TTFT p50 (right)", "TTFT p99 (right)"},
-                new Color[] {THROUGHPUT, TTFT_P50, TTFT_P99}, new Stroke[] {LINE, LINE, DASHED});
     }
 
     private static void series(Graphics2D g, List<LevelSummary> levels, ToDoubleFunction<LevelSummary> value,
-                               double max, Color color, Stroke stroke, int plotWidth, int plotHeight) {
+                               double max, Color color, Stroke stroke) {
+        int plotWidth = WIDTH - LEFT - RIGHT;
+        int plotHeight = HEIGHT - TOP - BOTTOM;
         g.setColor(color);
         int previousX = 0;
         int previousY = 0;
@@ -129,7 +159,9 @@ final class ThroughputChart {
         }
     }
 
-    private static void legend(Graphics2D g, int x, int y, String[] names, Color[] colors, Stroke[] strokes) {
+    private static void legend(Graphics2D g, String[] names, Color[] colors, Stroke[] strokes) {
+        int x = LEFT + 16;
+        int y = TOP + 14;
         FontMetrics metrics = g.getFontMetrics();
         int width = 0;
         for (String name : names) {

@@ -92,7 +92,7 @@ class CommandLineTest {
     void parsesCompare() throws UsageException {
         Command.Compare c = assertInstanceOf(Command.Compare.class,
                 CommandLine.parse(new String[] {"--compare", "a.json", "b.json", "--labels", "sluice, llama-server"}));
-        assertEquals(new Command.Compare(Path.of("a.json"), Path.of("b.json"), "sluice", "llama-server", null), c);
+        assertEquals(new Command.Compare(Path.of("a.json"), Path.of("b.json"), "sluice", "llama-server", null, null), c);
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProgressAndChartTest {
@@ -67,6 +68,20 @@ class ProgressAndChartTest {
         assertNotEquals(0xffffff, image.getRGB(ThroughputChart.WIDTH / 2, ThroughputChart.HEIGHT - 80) & 0xffffff,
                 "the x axis is drawn");
         assertTrue(count(image.getSubimage(0, 0, ThroughputChart.WIDTH, 50), 0x404040) > 20, "the title is drawn");
+    }
+
+    @Test
+    void comparisonChartDrawsBothRuns(@TempDir Path dir) throws Exception {
+        List<LevelSummary> a = List.of(level(1, 100, 50, 80), level(8, 700, 90, 200));
+        List<LevelSummary> b = List.of(level(1, 90, 60, 95), level(8, 400, 150, 600));
+        Path png = dir.resolve("compare.png");
+        ThroughputChart.writeComparison("chat-like: sluice vs llama-server", "sluice", a, "llama-server", b, png);
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertEquals(ThroughputChart.WIDTH, image.getWidth());
+        assertTrue(count(image, 0x1f77b4) > 200, "the first run's lines are drawn");
+        assertTrue(count(image, 0xff7f0e) > 200, "the second run's lines are drawn");
+        assertThrows(IllegalArgumentException.class,
+                () -> ThroughputChart.writeComparison("x", "a", a, "b", b.subList(0, 1), dir.resolve("bad.png")));
     }
 
     private static int count(BufferedImage image, int rgb) {
