@@ -132,6 +132,13 @@ public final class OpsService implements HttpService {
             gauge(out, "kv_cache_blocks_total", "KV cache blocks in the pool.", label, m.kvBlocksTotal());
             gauge(out, "kv_cache_blocks_used", "KV cache blocks referenced by sequences.", label, m.kvBlocksUsed());
             gauge(out, "kv_cache_blocks_free", "KV cache blocks free (including cached ones).", label, m.kvBlocksFree());
+            gauge(out, "kv_cache_unfilled_slots", "Slots in KV blocks in use that hold no token yet (upper bound).",
+                    label, m.kvSlotsUnfilled());
+            gauge(out, "kv_cache_blocks_peak", "Most KV cache blocks in use after any step since start.", label,
+                    m.kvBlocksPeak());
+            gauge(out, "kv_cache_waste_at_peak_perc",
+                    "Fraction of allocated KV slots holding no token at the step with the most blocks in use (0 to 1).",
+                    label, m.kvWasteAtPeak());
             gauge(out, "kv_cache_blocks_cached_free", "Free KV cache blocks still holding reusable prefixes.", label,
                     m.kvBlocksCachedFree());
             counter(out, "prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", label, m.prefixCacheQueryTokens());

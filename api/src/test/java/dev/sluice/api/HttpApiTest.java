@@ -568,6 +568,9 @@ class HttpApiTest {
         assertEquals(before.value("sluice:time_to_first_token_seconds_count") + 1,
                 after.value("sluice:time_to_first_token_seconds_count"));
         assertTrue(after.value("sluice:iteration_tokens_total_count") > before.value("sluice:iteration_tokens_total_count"));
+        assertTrue(after.value("sluice:kv_cache_blocks_peak") >= 1, "a request used at least one block");
+        double waste = after.value("sluice:kv_cache_waste_at_peak_perc");
+        assertTrue(waste >= 0 && waste < 1, "a fraction: " + waste);
         HttpResponse<String> raw = server.get("/metrics");
         assertTrue(raw.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
     }

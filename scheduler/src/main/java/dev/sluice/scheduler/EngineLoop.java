@@ -427,7 +427,21 @@ public final class EngineLoop implements AutoCloseable {
         BlockPool pool = kv.pool();
         metrics.update(countRequests(SequenceStatus.RUNNING), countRequests(SequenceStatus.WAITING),
                 countRequests(SequenceStatus.SWAPPED), pool.size(), pool.usedCount(), pool.cachedFreeCount(),
-                kv.prefixQueryTokens(), kv.prefixHitTokens(), scheduler.preemptions());
+                unfilledSlots(kv.blockSize()), kv.blockSize(), kv.prefixQueryTokens(), kv.prefixHitTokens(),
+                scheduler.preemptions());
+    }
+
+    /** Slots of running sequences' blocks that hold no computed token yet. */
+    private long unfilledSlots(int blockSize) {
+        long unfilled = 0;
+        for (Request request : active.values()) {
+            for (Sequence seq : request.sequences()) {
+                if (seq.status() == SequenceStatus.RUNNING) {
+                    unfilled += Math.max(0, (long) seq.blocks().size() * blockSize - seq.computed());
+                }
+            }
+        }
+        return unfilled;
     }
 
     /** Requests with at least one sequence in {@code status} (vLLM counts requests, not sequences). */

@@ -157,6 +157,21 @@ class EngineServiceTest {
         }
     }
 
+    @Test
+    void kvWasteAtPeakIsTheEmptyTailOfThePartialLastBlock() throws Exception {
+        try (EngineService service = start(bytesFor(1024), 0, SchedulerConfig.defaults(2048))) {
+            int[] prompt = randomPrompt(new Random(4), 20);
+            drain(service.submit(greedy("w", prompt, 5)));
+            awaitIdle(service);
+            // 20 prompt tokens, then 4 more written while decoding: 2 blocks of 16 hold 20 to 24
+            // tokens at every step, so 8 to 12 of the 32 slots are empty at the peak.
+            assertEquals(2, service.metrics().kvBlocksPeak());
+            double waste = service.metrics().kvWasteAtPeak();
+            assertTrue(waste >= 8.0 / 32 && waste <= 12.0 / 32, "waste at peak " + waste);
+            assertEquals(0, service.metrics().kvSlotsUnfilled(), "nothing runs, nothing is allocated");
+        }
+    }
+
     private static void awaitIdle(EngineService service) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while ((service.metrics().requestsRunning() > 0 || service.metrics().kvBlocksUsed() > 0) && System.nanoTime() < deadline) {

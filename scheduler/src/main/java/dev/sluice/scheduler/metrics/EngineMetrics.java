@@ -25,6 +25,9 @@ public final class EngineMetrics {
     private volatile long prefixQueryTokens;
     private volatile long prefixHitTokens;
     private volatile long preemptions;
+    private volatile long kvSlotsUnfilled;
+    private volatile int kvBlocksPeak;
+    private volatile double kvWasteAtPeak;
 
     public final LongAdder promptTokens = new LongAdder();
     public final LongAdder generationTokens = new LongAdder();
@@ -40,15 +43,25 @@ public final class EngineMetrics {
     public final Histogram stepTokens = new Histogram(BATCH_TOKENS);
     public final Histogram stepSequences = new Histogram(BATCH_TOKENS);
 
-    /** Publishes the gauges; called by the engine loop after every step. */
+    /**
+     * Publishes the gauges; called by the engine loop after every step. {@code slotsUnfilled}
+     * counts the slots of in-use blocks that hold no token yet: each running sequence's empty
+     * tail (a partial last block shared by {@code n > 1} siblings counts once per sibling, so
+     * this is an upper bound).
+     */
     public void update(int running, int waiting, int swapped, int blocksTotal, int blocksUsed, int blocksCachedFree,
-                       long queryTokens, long hitTokens, long preemptionCount) {
+                       long slotsUnfilled, int blockSize, long queryTokens, long hitTokens, long preemptionCount) {
         requestsRunning = running;
         requestsWaiting = waiting;
         requestsSwapped = swapped;
         kvBlocksTotal = blocksTotal;
         kvBlocksUsed = blocksUsed;
         kvBlocksCachedFree = blocksCachedFree;
+        kvSlotsUnfilled = slotsUnfilled;
+        if (blocksUsed > 0 && blocksUsed >= kvBlocksPeak) {
+            kvBlocksPeak = blocksUsed;
+            kvWasteAtPeak = (double) slotsUnfilled / ((long) blocksUsed * blockSize);
+        }
         prefixQueryTokens = queryTokens;
         prefixHitTokens = hitTokens;
         preemptions = preemptionCount;
@@ -87,6 +100,24 @@ public final class EngineMetrics {
     public double kvCacheUsage() {
         int total = kvBlocksTotal;
         return total == 0 ? 0 : (double) kvBlocksUsed / total;
+    }
+
+    /** Slots in blocks in use that hold no token (an upper bound; see {@link #update}). */
+    public long kvSlotsUnfilled() {
+        return kvSlotsUnfilled;
+    }
+
+    /** The most KV blocks in use after any step so far. */
+    public int kvBlocksPeak() {
+        return kvBlocksPeak;
+    }
+
+    /**
+     * Fraction of the allocated slots that held no token at the step with the most blocks in use
+     * so far (the latest such step): the memory paging wastes when it matters most.
+     */
+    public double kvWasteAtPeak() {
+        return kvWasteAtPeak;
     }
 
     public long prefixCacheQueryTokens() {
