@@ -2,9 +2,11 @@ package dev.sluice.engine.runner;
 
 /**
  * Where the last {@link ModelRunner#forward} spent its time, in nanoseconds: building the graph
- * (Java + FFM calls into ggml), allocating it, writing inputs, and computing it.
+ * (Java + FFM calls into ggml), allocating it, writing inputs, and computing it; and the graph's
+ * size: its nodes and how many attention groups the batch was split into.
  */
-public record StepTimings(long buildNanos, long allocateNanos, long inputNanos, long computeNanos, int graphNodes) {
+public record StepTimings(long buildNanos, long allocateNanos, long inputNanos, long computeNanos, int graphNodes,
+                          int attentionGroups) {
 
     public long totalNanos() {
         return buildNanos + allocateNanos + inputNanos + computeNanos;

@@ -1,0 +1,68 @@
+package dev.sluice.engine.runner;
+
+import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.llama.LlamaContext;
+import dev.sluice.bindings.llama.LlamaReference;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.model.ModelWeights;
+import dev.sluice.engine.testmodel.Preset;
+import dev.sluice.engine.testmodel.TestModelGenerator;
+import dev.sluice.engine.testmodel.WeightType;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Decode sequences of very different context lengths are attended in separate groups (sorted by
+ * length, so one long context does not pad the short ones to its length), their graph rows
+ * reordered, and each still decodes exactly as llama.cpp decodes it alone.
+ */
+class DecodeGroupingTest {
+
+    private static final int BLOCK = 8;
+
+    @Test
+    void oneLongContextAmongShortOnesGetsItsOwnGroupAndEverySequenceMatchesLlamaCpp() {
+        Path model = TestModelGenerator.ensure(Preset.TINY_LLAMA, WeightType.F16, 7);
+        Random random = new Random(5);
+        // The long one sits in the middle of the batch, so the reordering is visible.
+        int[] lengths = {12, 17, 700, 9, 21};
+        try (LlamaReference reference = LlamaReference.open(model, LlamaContext.Options.defaults(1024).withThreads(2)
+                     .withFlashAttention(LlamaContext.FlashAttention.ON));
+             Backend cpu = Backend.cpu(2);
+             ModelWeights weights = ModelWeights.load(model, cpu);
+             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
+             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+            List<Integer> pool = new ArrayList<>();
+            for (int b = 0; b < cache.blocks(); b++) {
+                pool.add(b);
+            }
+            Collections.shuffle(pool, new Random(13));
+            List<GreedyDriver.Sequence> sequences = new ArrayList<>();
+            int next = 0;
+            for (int length : lengths) {
+                int[] prompt = random.ints(length, 100, 20_000).toArray();
+                int[] table = new int[(length + 16 + BLOCK - 1) / BLOCK];
+                for (int i = 0; i < table.length; i++) {
+                    table[i] = pool.get(next++);
+                }
+                sequences.add(new GreedyDriver.Sequence(prompt, table, length, 0));
+            }
+            GreedyDriver.run(runner, BLOCK, sequences, 16);
+
+            // The last step decodes all five: the four short contexts together, the long one alone.
+            assertEquals(2, runner.lastTimings().attentionGroups());
+            for (int i = 0; i < sequences.size(); i++) {
+                GreedyDriver.Sequence s = sequences.get(i);
+                assertArrayEquals(reference.greedy(s.prompt, 16, false), s.generatedTokens(), "sequence " + i);
+            }
+        }
+    }
+}
