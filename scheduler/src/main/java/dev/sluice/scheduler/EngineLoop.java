@@ -425,36 +425,33 @@ public final class EngineLoop implements AutoCloseable {
     private void publishGauges() {
         KvCacheManager kv = scheduler.kvCache();
         BlockPool pool = kv.pool();
-        metrics.update(countRequests(SequenceStatus.RUNNING), countRequests(SequenceStatus.WAITING),
-                countRequests(SequenceStatus.SWAPPED), pool.size(), pool.usedCount(), pool.cachedFreeCount(),
-                unfilledSlots(kv.blockSize()), kv.blockSize(), kv.prefixQueryTokens(), kv.prefixHitTokens(),
-                scheduler.preemptions());
-    }
-
-    /** Slots of running sequences' blocks that hold no computed token yet. */
-    private long unfilledSlots(int blockSize) {
-        long unfilled = 0;
+        int blockSize = kv.blockSize();
+        // One pass over the requests. vLLM counts requests, not sequences: a request counts in
+        // every state one of its sequences is in.
+        int running = 0;
+        int waiting = 0;
+        int swapped = 0;
+        long unfilledSlots = 0; // slots of running sequences' blocks that hold no computed token yet
         for (Request request : active.values()) {
+            boolean isRunning = false;
+            boolean isWaiting = false;
+            boolean isSwapped = false;
             for (Sequence seq : request.sequences()) {
-                if (seq.status() == SequenceStatus.RUNNING) {
-                    unfilled += Math.max(0, (long) seq.blocks().size() * blockSize - seq.computed());
+                switch (seq.status()) {
+                    case RUNNING -> {
+                        isRunning = true;
+                        unfilledSlots += Math.max(0, (long) seq.blocks().size() * blockSize - seq.computed());
+                    }
+                    case WAITING -> isWaiting = true;
+                    case SWAPPED -> isSwapped = true;
+                    default -> { }
                 }
             }
+            running += isRunning ? 1 : 0;
+            waiting += isWaiting ? 1 : 0;
+            swapped += isSwapped ? 1 : 0;
         }
-        return unfilled;
-    }
-
-    /** Requests with at least one sequence in {@code status} (vLLM counts requests, not sequences). */
-    private int countRequests(SequenceStatus status) {
-        int n = 0;
-        for (Request request : active.values()) {
-            for (Sequence seq : request.sequences()) {
-                if (seq.status() == status) {
-                    n++;
-                    break;
-                }
-            }
-        }
-        return n;
+        metrics.update(running, waiting, swapped, pool.size(), pool.usedCount(), pool.cachedFreeCount(),
+                unfilledSlots, blockSize, kv.prefixQueryTokens(), kv.prefixHitTokens(), scheduler.preemptions());
     }
 }

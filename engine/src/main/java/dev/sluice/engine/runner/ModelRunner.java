@@ -18,6 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -539,7 +540,7 @@ public final class ModelRunner implements AutoCloseable {
                 }
                 groups.add(members);
             }
-            java.util.Collections.reverse(groups);
+            Collections.reverse(groups);
             return groups;
         }
 
