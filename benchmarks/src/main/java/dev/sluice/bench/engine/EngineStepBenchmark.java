@@ -1,15 +1,9 @@
 package dev.sluice.bench.engine;
 
 import dev.sluice.bindings.SystemInfo;
-import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.bindings.llama.LlamaBatch;
-import dev.sluice.bindings.llama.LlamaContext;
-import dev.sluice.bindings.llama.LlamaModel;
-import dev.sluice.engine.kv.KvCache;
-import dev.sluice.engine.model.ModelWeights;
 import dev.sluice.engine.runner.Batch;
 import dev.sluice.engine.runner.Logits;
-import dev.sluice.engine.runner.ModelRunner;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
@@ -46,9 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class EngineStepBenchmark {
 
-    private static final int CONTEXT = 128;
     private static final int PREFILL = 512;
-    private static final int BLOCK = 16;
 
     @Param({"smollm2-135m-shape"})
     public String preset;
@@ -59,105 +51,45 @@ public class EngineStepBenchmark {
     @Param({"1", "8", "32"})
     public int batch;
 
-    private Backend backend;
-    private ModelWeights weights;
-    private KvCache cache;
-    private ModelRunner runner;
-    private Batch decode;
+    private EngineStepFixture fixture;
     private Batch prefill;
-    private int[][] tables;
-
-    private LlamaModel llamaModel;
-    private LlamaContext llama;
-    private LlamaBatch llamaDecode;
     private LlamaBatch llamaPrefill;
 
     @Setup(Level.Trial)
     public void setUp() {
         Path model = TestModelGenerator.ensure(Preset.byId(preset), WeightType.byId(type), 42);
-        int threads = SystemInfo.physicalCores();
-        int[] prompt = new int[PREFILL];
-        for (int i = 0; i < PREFILL; i++) {
-            prompt[i] = 1000 + (i * 37) % 20000;
-        }
-
-        backend = Backend.cpu(threads);
-        weights = ModelWeights.load(model, backend);
-        int blocksPerSequence = (PREFILL + BLOCK) / BLOCK + 1;
-        cache = new KvCache(weights.config(), backend, BLOCK, (batch + 1) * blocksPerSequence, KvCache.CacheType.F16);
-        runner = new ModelRunner(weights, cache, backend);
-        tables = new int[batch + 1][blocksPerSequence];
-        for (int s = 0; s <= batch; s++) {
-            for (int b = 0; b < blocksPerSequence; b++) {
-                tables[s][b] = s * blocksPerSequence + b;
-            }
-        }
-        Batch setup = new Batch();
-        for (int s = 0; s < batch; s++) {
-            setup.clear();
-            setup.add(prompt, 0, CONTEXT, 0, tables[s], CONTEXT / BLOCK, Batch.Logits.LAST);
-            runner.forward(setup);
-        }
-        decode = new Batch();
-        for (int s = 0; s < batch; s++) {
-            decode.addToken(prompt[CONTEXT], CONTEXT, tables[s], CONTEXT / BLOCK + 1);
-        }
-        prefill = new Batch();
-        prefill.add(prompt, 0, PREFILL, 0, tables[batch], PREFILL / BLOCK, Batch.Logits.LAST);
-
-        llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
-        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * 1024, PREFILL,
-                batch + 1, threads, LlamaContext.FlashAttention.ON));
+        fixture = new EngineStepFixture(model, SystemInfo.physicalCores(), batch, PREFILL);
+        int[] prompt = EngineStepFixture.prompt(PREFILL);
+        prefill = fixture.sparePrefill(prompt, PREFILL);
         llamaPrefill = new LlamaBatch(PREFILL);
-        for (int s = 0; s < batch; s++) {
-            llamaPrefill.clear();
-            for (int i = 0; i < CONTEXT; i++) {
-                llamaPrefill.add(prompt[i], i, s, i == CONTEXT - 1);
-            }
-            llama.decode(llamaPrefill);
-        }
-        llamaDecode = new LlamaBatch(batch);
-        for (int s = 0; s < batch; s++) {
-            llamaDecode.add(prompt[CONTEXT], CONTEXT, s, true);
-        }
-        llamaPrefill.clear();
         for (int i = 0; i < PREFILL; i++) {
-            llamaPrefill.add(prompt[i], i, batch, i == PREFILL - 1);
+            llamaPrefill.add(prompt[i], i, fixture.spareSequence(), i == PREFILL - 1);
         }
     }
 
     @Benchmark
     public Logits sluiceDecodeStep() {
-        return runner.forward(decode);
+        return fixture.sluiceDecodeStep();
     }
 
     @Benchmark
     public void llamaDecodeStep() {
-        llama.decode(llamaDecode);
-        for (int s = 0; s < batch; s++) {
-            llama.removeSequencePositions(s, CONTEXT);
-        }
+        fixture.llamaDecodeStep();
     }
 
     @Benchmark
     public Logits sluicePrefill512() {
-        return runner.forward(prefill);
+        return fixture.sluiceStep(prefill);
     }
 
     @Benchmark
     public void llamaPrefill512() {
-        llama.decode(llamaPrefill);
-        llama.removeSequencePositions(batch, 0);
+        fixture.llamaSpareStep(llamaPrefill);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        llamaDecode.close();
         llamaPrefill.close();
-        llamaModel.close();
-        runner.close();
-        cache.close();
-        weights.close();
-        backend.close();
+        fixture.close();
     }
 }

@@ -1,14 +1,6 @@
 package dev.sluice.bench.engine;
 
 import dev.sluice.bindings.SystemInfo;
-import dev.sluice.bindings.ggml.Backend;
-import dev.sluice.bindings.llama.LlamaBatch;
-import dev.sluice.bindings.llama.LlamaContext;
-import dev.sluice.bindings.llama.LlamaModel;
-import dev.sluice.engine.kv.KvCache;
-import dev.sluice.engine.model.ModelWeights;
-import dev.sluice.engine.runner.Batch;
-import dev.sluice.engine.runner.ModelRunner;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
@@ -25,9 +17,6 @@ import java.util.Arrays;
  */
 public final class InterleavedDecode {
 
-    private static final int CONTEXT = 128;
-    private static final int BLOCK = 16;
-
     private InterleavedDecode() {
     }
 
@@ -40,7 +29,7 @@ public final class InterleavedDecode {
         Path model = TestModelGenerator.ensure(Preset.byId(preset), WeightType.byId(type), 42);
         int threads = SystemInfo.physicalCores();
         System.out.printf("%s %s, %d threads, context %d, medians of %d alternating steps%n", preset, type, threads,
-                CONTEXT, steps);
+                EngineStepFixture.CONTEXT, steps);
         System.out.println("| batch | Sluice (ms) | llama_decode (ms) | Sluice speed / llama.cpp |");
         System.out.println("|---:|---:|---:|---:|");
         for (int batch : batches) {
@@ -51,50 +40,14 @@ public final class InterleavedDecode {
 
     /** Median milliseconds per step: {Sluice, llama.cpp}. */
     static double[] run(Path model, int threads, int batch, int steps) {
-        int[] prompt = new int[CONTEXT + 1];
-        for (int i = 0; i <= CONTEXT; i++) {
-            prompt[i] = 1000 + (i * 37) % 20000;
-        }
-        int blocksPerSequence = CONTEXT / BLOCK + 2;
-        try (Backend cpu = Backend.cpu(threads);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, batch * blocksPerSequence + 8, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu);
-             LlamaModel llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
-             LlamaContext llama = LlamaContext.create(llamaModel, new LlamaContext.Options(batch * 1024, 512, batch,
-                     threads, LlamaContext.FlashAttention.ON));
-             LlamaBatch llamaBatch = new LlamaBatch(512)) {
-            Batch ours = new Batch();
-            int[][] tables = new int[batch][blocksPerSequence];
-            for (int s = 0; s < batch; s++) {
-                for (int b = 0; b < blocksPerSequence; b++) {
-                    tables[s][b] = s * blocksPerSequence + b;
-                }
-                ours.clear();
-                ours.add(prompt, 0, CONTEXT, 0, tables[s], CONTEXT / BLOCK, Batch.Logits.LAST);
-                runner.forward(ours);
-                llamaBatch.clear();
-                for (int i = 0; i < CONTEXT; i++) {
-                    llamaBatch.add(prompt[i], i, s, i == CONTEXT - 1);
-                }
-                llama.decode(llamaBatch);
-            }
-            ours.clear();
-            llamaBatch.clear();
-            for (int s = 0; s < batch; s++) {
-                ours.addToken(prompt[CONTEXT], CONTEXT, tables[s], CONTEXT / BLOCK + 1);
-                llamaBatch.add(prompt[CONTEXT], CONTEXT, s, true);
-            }
+        try (EngineStepFixture fixture = new EngineStepFixture(model, threads, batch, 0)) {
             long[] sluice = new long[steps];
             long[] reference = new long[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
-                runner.forward(ours);
+                fixture.sluiceDecodeStep();
                 long t1 = System.nanoTime();
-                llama.decode(llamaBatch);
-                for (int s = 0; s < batch; s++) {
-                    llama.removeSequencePositions(s, CONTEXT);
-                }
+                fixture.llamaDecodeStep();
                 long t2 = System.nanoTime();
                 sluice[i] = t1 - t0;
                 reference[i] = t2 - t1;

@@ -1,0 +1,130 @@
+package dev.sluice.bench.engine;
+
+import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.llama.LlamaBatch;
+import dev.sluice.bindings.llama.LlamaContext;
+import dev.sluice.bindings.llama.LlamaModel;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.model.ModelWeights;
+import dev.sluice.engine.runner.Batch;
+import dev.sluice.engine.runner.Logits;
+import dev.sluice.engine.runner.ModelRunner;
+
+import java.nio.file.Path;
+
+/**
+ * Sluice's runner and llama.cpp's {@code llama_decode} on one GGUF, each with {@code batch}
+ * sequences prefilled to {@link #CONTEXT} tokens, ready to run the same decode step again and
+ * again: ours rewrites the same KV slots, llama.cpp's new positions are removed again with
+ * {@code llama_memory_seq_rm} (cheap bookkeeping). Optionally one spare sequence more, for a
+ * prefill of up to {@code spareTokens} tokens, which is left to the caller.
+ */
+final class EngineStepFixture implements AutoCloseable {
+
+    static final int CONTEXT = 128;
+    static final int BLOCK = 16;
+
+    private final int batch;
+    private final Backend backend;
+    private final ModelWeights weights;
+    private final KvCache cache;
+    private final ModelRunner runner;
+    private final LlamaModel llamaModel;
+    private final LlamaContext llama;
+    private final LlamaBatch llamaDecode;
+    private final Batch decode = new Batch();
+    private final int[] spareTable;
+
+    EngineStepFixture(Path model, int threads, int batch, int spareTokens) {
+        this.batch = batch;
+        int[] prompt = prompt(Math.max(CONTEXT + 1, spareTokens));
+        int blocksPerSequence = Math.max(CONTEXT + 1, spareTokens) / BLOCK + 1;
+        int sequences = batch + (spareTokens > 0 ? 1 : 0);
+        backend = Backend.cpu(threads);
+        weights = ModelWeights.load(model, backend);
+        cache = new KvCache(weights.config(), backend, BLOCK, sequences * blocksPerSequence, KvCache.CacheType.F16);
+        runner = new ModelRunner(weights, cache, backend);
+        llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
+        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * 1024,
+                Math.max(512, spareTokens), sequences, threads, LlamaContext.FlashAttention.ON));
+        llamaDecode = new LlamaBatch(Math.max(batch, 1));
+
+        int[][] tables = new int[sequences][blocksPerSequence];
+        for (int s = 0; s < sequences; s++) {
+            for (int b = 0; b < blocksPerSequence; b++) {
+                tables[s][b] = s * blocksPerSequence + b;
+            }
+        }
+        spareTable = spareTokens > 0 ? tables[batch] : null;
+        Batch setup = new Batch();
+        try (LlamaBatch llamaSetup = new LlamaBatch(CONTEXT)) {
+            for (int s = 0; s < batch; s++) {
+                setup.clear();
+                setup.add(prompt, 0, CONTEXT, 0, tables[s], CONTEXT / BLOCK, Batch.Logits.LAST);
+                runner.forward(setup);
+                llamaSetup.clear();
+                for (int i = 0; i < CONTEXT; i++) {
+                    llamaSetup.add(prompt[i], i, s, i == CONTEXT - 1);
+                }
+                llama.decode(llamaSetup);
+            }
+        }
+        for (int s = 0; s < batch; s++) {
+            decode.addToken(prompt[CONTEXT], CONTEXT, tables[s], CONTEXT / BLOCK + 1);
+            llamaDecode.add(prompt[CONTEXT], CONTEXT, s, true);
+        }
+    }
+
+    /** A deterministic token sequence spread over the vocabulary. */
+    static int[] prompt(int length) {
+        int[] prompt = new int[length];
+        for (int i = 0; i < length; i++) {
+            prompt[i] = 1000 + (i * 37) % 20000;
+        }
+        return prompt;
+    }
+
+    Logits sluiceDecodeStep() {
+        return runner.forward(decode);
+    }
+
+    void llamaDecodeStep() {
+        llama.decode(llamaDecode);
+        for (int s = 0; s < batch; s++) {
+            llama.removeSequencePositions(s, CONTEXT);
+        }
+    }
+
+    /** A batch prefilling {@code tokens} of {@code prompt} into the spare sequence. */
+    Batch sparePrefill(int[] prompt, int tokens) {
+        Batch prefill = new Batch();
+        prefill.add(prompt, 0, tokens, 0, spareTable, tokens / BLOCK, Batch.Logits.LAST);
+        return prefill;
+    }
+
+    Logits sluiceStep(Batch step) {
+        return runner.forward(step);
+    }
+
+    /** Runs {@code step} (on the spare sequence) in llama.cpp, then removes its positions again. */
+    void llamaSpareStep(LlamaBatch step) {
+        llama.decode(step);
+        llama.removeSequencePositions(batch, 0);
+    }
+
+    /** The llama.cpp sequence id of the spare sequence. */
+    int spareSequence() {
+        return batch;
+    }
+
+    @Override
+    public void close() {
+        llamaDecode.close();
+        llama.close();
+        llamaModel.close();
+        runner.close();
+        cache.close();
+        weights.close();
+        backend.close();
+    }
+}
