@@ -23,7 +23,7 @@ final class Generation implements AutoCloseable {
         }
         this.sampler = new Sampler(params, workspace);
         this.detokenizer = new StreamingDetokenizer(tokenizer);
-        this.stops = new StopStringMatcher(request.stop().stopStrings());
+        this.stops = request.stop().stopStrings().matcher();
         this.logprobs = params.logprobs();
     }
 

@@ -1,35 +1,62 @@
 package dev.sluice.scheduler;
 
+import dev.sluice.engine.text.StopStrings;
+
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * When a sequence stops generating.
+ * When a sequence stops generating. Built once per request on the handler thread, where its
+ * tables are paid for; every sequence of the request shares it.
  *
- * @param maxTokens      most tokens to generate
- * @param ignoreEos      keep going past end-of-generation tokens (benchmarks on random models)
- * @param stopTokenIds   extra token ids that end generation (they are not part of the output text)
- * @param stopStrings    strings that end generation; the matched string is not part of the output
+ * @see #StopConditions(int, boolean, int[], List)
  */
-public record StopConditions(int maxTokens, boolean ignoreEos, int[] stopTokenIds, List<String> stopStrings) {
+public final class StopConditions {
 
-    public StopConditions {
+    private final int maxTokens;
+    private final boolean ignoreEos;
+    /** Sorted and distinct, so a sampled token is checked in O(log n). */
+    private final int[] stopTokenIds;
+    private final StopStrings stopStrings;
+
+    /**
+     * @param maxTokens      most tokens to generate
+     * @param ignoreEos      keep going past end-of-generation tokens (benchmarks on random models)
+     * @param stopTokenIds   extra token ids that end generation (they are not part of the output text)
+     * @param stopStrings    strings that end generation; the matched string is not part of the output
+     */
+    public StopConditions(int maxTokens, boolean ignoreEos, int[] stopTokenIds, List<String> stopStrings) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("max tokens must be at least 1: " + maxTokens);
         }
-        stopTokenIds = stopTokenIds == null ? new int[0] : stopTokenIds.clone();
-        stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
+        this.maxTokens = maxTokens;
+        this.ignoreEos = ignoreEos;
+        this.stopTokenIds = stopTokenIds == null ? new int[0] : Arrays.stream(stopTokenIds).sorted().distinct().toArray();
+        this.stopStrings = stopStrings == null || stopStrings.isEmpty() ? StopStrings.NONE : new StopStrings(stopStrings);
     }
 
     public static StopConditions maxTokens(int maxTokens) {
         return new StopConditions(maxTokens, false, null, null);
     }
 
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    public boolean ignoreEos() {
+        return ignoreEos;
+    }
+
+    public int[] stopTokenIds() {
+        return stopTokenIds.clone();
+    }
+
+    /** The compiled stop strings, shared by the request's sequences. */
+    public StopStrings stopStrings() {
+        return stopStrings;
+    }
+
     public boolean isStopToken(int token) {
-        for (int id : stopTokenIds) {
-            if (id == token) {
-                return true;
-            }
-        }
-        return false;
+        return stopTokenIds.length > 0 && Arrays.binarySearch(stopTokenIds, token) >= 0;
     }
 }

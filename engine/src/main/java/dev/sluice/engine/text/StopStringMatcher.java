@@ -13,7 +13,9 @@ import java.util.Optional;
  *
  * <p>Each stop string keeps a Knuth–Morris–Pratt state (how much of it the text currently ends
  * with), so a delta costs O(delta length × number of stop strings) amortized, plus copying at most
- * the longest stop string's length of held text. Not thread-safe: one instance per sequence.
+ * the longest stop string's length of held text. The failure tables live in the shared
+ * {@link StopStrings}; this object holds only one int per stop string and the held text. Not
+ * thread-safe: one instance per sequence.
  */
 public final class StopStringMatcher {
 
@@ -24,7 +26,6 @@ public final class StopStringMatcher {
     }
 
     private final String[] stops;
-    /** Per stop string, the KMP failure function: longest proper border of each prefix. */
     private final int[][] borders;
     /** Per stop string, the length of its longest prefix the text seen so far ends with. */
     private final int[] matched;
@@ -34,12 +35,14 @@ public final class StopStringMatcher {
 
     /** @param stops  the stop strings; empty strings are ignored */
     public StopStringMatcher(List<String> stops) {
-        this.stops = stops.stream().filter(s -> !s.isEmpty()).distinct().toArray(String[]::new);
-        this.borders = new int[this.stops.length][];
-        for (int i = 0; i < this.stops.length; i++) {
-            borders[i] = borders(this.stops[i]);
-        }
-        this.matched = new int[this.stops.length];
+        this(new StopStrings(stops));
+    }
+
+    /** A matcher over compiled stop strings (shared by a request's sequences). */
+    public StopStringMatcher(StopStrings compiled) {
+        this.stops = compiled.stops;
+        this.borders = compiled.borders;
+        this.matched = new int[stops.length];
     }
 
     /** Adds the next text delta; returns the text safe to release now and whether a stop string matched. */
@@ -105,21 +108,5 @@ public final class StopStringMatcher {
         }
         matched[s] = q;
         return q;
-    }
-
-    /** {@code result[i]}: length of the longest proper prefix of {@code s[0..i]} that is also its suffix. */
-    private static int[] borders(String s) {
-        int[] result = new int[s.length()];
-        int k = 0;
-        for (int i = 1; i < s.length(); i++) {
-            while (k > 0 && s.charAt(i) != s.charAt(k)) {
-                k = result[k - 1];
-            }
-            if (s.charAt(i) == s.charAt(k)) {
-                k++;
-            }
-            result[i] = k;
-        }
-        return result;
     }
 }
