@@ -27,6 +27,9 @@ public final class Request {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     /** Admission order, set by the scheduler: breaks arrival-time ties deterministically. */
     long order;
+    /** The scheduler's step in which {@link #scheduledCount} sequences were scheduled (its fair share). */
+    private long countedStep = -1;
+    private int scheduledCount;
     private volatile long deadlineNanos = Long.MAX_VALUE;
 
     /**
@@ -109,6 +112,19 @@ public final class Request {
     /** Its sequences so far: one until the prompt is prefilled, then {@code n}. Engine thread only. */
     public List<Sequence> sequences() {
         return Collections.unmodifiableList(sequences);
+    }
+
+    /** Sequences of this request scheduled so far in step {@code step}. */
+    int scheduledIn(long step) {
+        return countedStep == step ? scheduledCount : 0;
+    }
+
+    void countScheduled(long step) {
+        if (countedStep != step) {
+            countedStep = step;
+            scheduledCount = 0;
+        }
+        scheduledCount++;
     }
 
     void addSequence(Sequence sequence) {

@@ -13,13 +13,22 @@ import java.util.TreeSet;
  * Continuous batching: decides, one step at a time, which sequences run and how many tokens each
  * computes, under a token budget and a sequence cap.
  *
- * <p>Each step: running sequences first (their decode token, or the next chunk of a prompt being
- * prefilled), in priority then arrival order; if the pool cannot hold a running sequence's next
- * tokens, the lowest-priority, most recently arrived running sequence is preempted — swapped to
- * host memory when the swap space has room, else freed to be recomputed later (its prefix may
- * still be in the cache). Then, if nothing was preempted, swapped sequences come back, and then
- * waiting requests are admitted with their prompts chunked into the remaining budget (chunked
- * prefill), so long prompts share steps with decodes instead of stalling them.
+ * <p>Each step, in order:
+ * <ol>
+ *   <li>Running sequences (their decode token, or the next chunk of a prompt being prefilled), in
+ *       priority then arrival order, each request up to its share of the step's sequences
+ *       ({@link SchedulerConfig#requestSequenceCap()}); while requests wait, a prompt chunk takes at
+ *       most its share of the tokens. If the pool cannot hold a sequence's next tokens, another
+ *       running sequence is preempted: first one whose client is not reading its stream, else
+ *       the lowest-priority, most recently arrived — swapped to host memory when the swap space
+ *       has room, else freed to be recomputed later (its prefix may still be in the cache).</li>
+ *   <li>If nothing was preempted, swapped sequences come back.</li>
+ *   <li>Then waiting requests are admitted with their prompts chunked into the remaining budget
+ *       (chunked prefill), so long prompts share steps with decodes instead of stalling them.</li>
+ *   <li>Whatever budget is left goes to the sequences step 1 held back for fairness.</li>
+ * </ol>
+ * So a request with {@code n = 128} uses the whole engine when alone, yet a request arriving
+ * next to it is admitted at the next step.
  *
  * <p>Never touches tensors: the engine executes the swaps, copies and forward pass a
  * {@link SchedulerStep} describes. Engine-thread only.
@@ -40,6 +49,10 @@ public final class Scheduler {
     private final TreeSet<Sequence> waiting = new TreeSet<>(ORDER);
     private final List<Sequence> swapped = new ArrayList<>();
     private final SchedulerStep step = new SchedulerStep();
+    private final Budget budget = new Budget();
+    /** The running list as the step began: preemption changes {@link #running} while passes walk it. */
+    private final List<Sequence> snapshot = new ArrayList<>();
+    private long stepNumber;
     /** Set when {@link #running} gained members out of order; sorting every step costs more than checking. */
     private boolean runningUnsorted;
     private long nextOrder;
@@ -98,40 +111,36 @@ public final class Scheduler {
     /** Plans the next step; an empty step means nothing can run now. */
     public SchedulerStep schedule() {
         step.clear();
-        int tokenBudget = config.maxBatchedTokens();
-        int sequenceBudget = config.maxSequences();
+        stepNumber++;
+        budget.reset(config.maxBatchedTokens(), config.maxSequences());
 
         if (runningUnsorted) {
             running.sort(ORDER);
             runningUnsorted = false;
         }
-        for (int i = 0; i < running.size() && tokenBudget > 0 && sequenceBudget > 0; i++) {
-            Sequence seq = running.get(i);
-            if (seq.request().stream().isBackedUp()) {
+        // Pass 1: every running request gets up to its share of the step before any request gets
+        // more, so one request's many choices cannot starve the others (or what waits behind them).
+        snapshot.clear();
+        snapshot.addAll(running);
+        int sequenceCap = config.requestSequenceCap();
+        boolean deferred = false;
+        for (int i = 0; i < snapshot.size() && budget.open(); i++) {
+            Sequence seq = snapshot.get(i);
+            if (seq.status != SequenceStatus.RUNNING || seq.request().stream().isBackedUp()) {
                 continue;
             }
-            int count = Math.min(seq.pending(), tokenBudget);
-            boolean fits = true;
-            while (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
-                Sequence victim = running.size() - 1 > i ? running.get(running.size() - 1) : null;
-                if (victim == null) {
-                    preempt(seq);
-                    i--;
-                    fits = false;
-                    break;
-                }
-                preempt(victim);
+            if (seq.request().scheduledIn(stepNumber) >= sequenceCap) {
+                deferred = true;
+                continue;
             }
-            if (fits) {
-                step.add(seq, count);
-                tokenBudget -= count;
-                sequenceBudget--;
-            }
+            int count = seq.pending() > 1 && !waiting.isEmpty() ? Math.min(seq.pending(), config.requestTokenCap())
+                    : seq.pending();
+            run(seq, count);
         }
 
         if (step.preemptions == 0) {
             swapped.sort(ORDER);
-            for (Iterator<Sequence> it = swapped.iterator(); it.hasNext() && tokenBudget > 0 && sequenceBudget > 0; ) {
+            for (Iterator<Sequence> it = swapped.iterator(); it.hasNext() && budget.open(); ) {
                 Sequence seq = it.next();
                 int slots = seq.swapSlots.length;
                 int extra = Math.max(0, kv.blocksFor(seq.computed() + seq.pending()) - slots);
@@ -140,49 +149,130 @@ public final class Scheduler {
                 }
                 it.remove();
                 swapIn(seq);
-                int count = Math.min(seq.pending(), tokenBudget);
+                int count = Math.min(seq.pending(), budget.tokens);
                 if (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
                     throw new IllegalStateException("checked capacity vanished for " + seq);
                 }
-                step.add(seq, count);
-                tokenBudget -= count;
-                sequenceBudget--;
+                add(seq, count);
             }
         }
 
         if (step.preemptions == 0 && swapped.isEmpty()) {
-            for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && tokenBudget > 0 && sequenceBudget > 0; ) {
-                Sequence seq = it.next();
-                if (seq.request().stream().isBackedUp()) {
-                    continue;
+            admitWaiting();
+        }
+
+        // Pass 2: what is left of the step goes to the sequences pass 1 deferred, in order.
+        if (deferred) {
+            for (int i = 0; i < snapshot.size() && budget.open(); i++) {
+                Sequence seq = snapshot.get(i);
+                if (seq.status == SequenceStatus.RUNNING && seq.scheduledStep != stepNumber
+                        && !seq.request().stream().isBackedUp()) {
+                    run(seq, seq.pending());
                 }
-                if (seq.blocks().size() == 0) {
-                    int cached = kv.acquireCachedPrefix(seq.blocks(), seq.tokenArray(), seq.length(),
-                            seq.request().cacheSalt());
-                    seq.resetComputed(cached);
-                    if (seq.cachedPromptTokens < 0) {
-                        seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
-                    }
-                }
-                int count = Math.min(seq.pending(), tokenBudget);
-                boolean room = kv.blocksNeeded(seq.blocks(), seq.computed(), count) + admissionWatermark <= pool.freeCount()
-                        || running.isEmpty();
-                if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
-                    kv.release(seq.blocks()); // do not hold cached blocks while waiting
-                    seq.resetComputed(0);
-                    break;
-                }
-                it.remove();
-                seq.status = SequenceStatus.RUNNING;
-                running.add(seq);
-                runningUnsorted = true;
-                step.add(seq, count);
-                tokenBudget -= count;
-                sequenceBudget--;
             }
         }
+        snapshot.clear();
         step.orderDecodesFirst();
         return step;
+    }
+
+    /** Admits waiting requests, oldest (then highest priority) first, with their prompts chunked. */
+    private void admitWaiting() {
+        for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && budget.open(); ) {
+            Sequence seq = it.next();
+            if (seq.request().stream().isBackedUp()) {
+                continue;
+            }
+            if (seq.blocks().size() == 0) {
+                int cached = kv.acquireCachedPrefix(seq.blocks(), seq.tokenArray(), seq.length(),
+                        seq.request().cacheSalt());
+                seq.resetComputed(cached);
+                if (seq.cachedPromptTokens < 0) {
+                    seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
+                }
+            }
+            // While others wait behind it, one prompt takes at most its share of the step's tokens.
+            int limit = waiting.size() > 1 ? Math.min(budget.tokens, config.requestTokenCap()) : budget.tokens;
+            int count = Math.min(seq.pending(), limit);
+            boolean room = kv.blocksNeeded(seq.blocks(), seq.computed(), count) + admissionWatermark <= pool.freeCount()
+                    || running.isEmpty();
+            if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
+                kv.release(seq.blocks()); // do not hold cached blocks while waiting
+                seq.resetComputed(0);
+                break;
+            }
+            it.remove();
+            seq.status = SequenceStatus.RUNNING;
+            running.add(seq);
+            runningUnsorted = true;
+            add(seq, count);
+        }
+    }
+
+    /**
+     * Schedules {@code count} tokens of a running sequence, preempting others while the pool
+     * cannot hold them; if nothing else can give way, the sequence itself is preempted.
+     */
+    private void run(Sequence seq, int count) {
+        count = Math.min(count, budget.tokens);
+        while (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
+            Sequence victim = victimFor(seq);
+            if (victim == null) {
+                preempt(seq);
+                return;
+            }
+            preempt(victim);
+        }
+        add(seq, count);
+    }
+
+    private void add(Sequence seq, int count) {
+        step.add(seq, count);
+        seq.scheduledStep = stepNumber;
+        seq.request().countScheduled(stepNumber);
+        budget.take(count);
+    }
+
+    /**
+     * Who gives up its blocks for {@code seq}: a running sequence not already in this step, and
+     * among those first one whose client is not reading (its stream is backed up, so it is paused
+     * anyway), else the lowest-priority, most recently arrived one.
+     */
+    private Sequence victimFor(Sequence seq) {
+        Sequence fallback = null;
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence candidate = running.get(i);
+            if (candidate == seq || candidate.scheduledStep == stepNumber) {
+                continue;
+            }
+            if (candidate.request().stream().isBackedUp()) {
+                return candidate;
+            }
+            if (fallback == null) {
+                fallback = candidate;
+            }
+        }
+        return fallback;
+    }
+
+    /** What is left of one step's token and sequence budgets. */
+    private static final class Budget {
+        int tokens;
+        int sequences;
+
+        void reset(int tokens, int sequences) {
+            this.tokens = tokens;
+            this.sequences = sequences;
+        }
+
+        boolean open() {
+            return tokens > 0 && sequences > 0;
+        }
+
+        void take(int count) {
+            tokens -= count;
+            sequences--;
+        }
     }
 
     /**
@@ -251,11 +341,9 @@ public final class Scheduler {
         seq.finishReason = reason;
     }
 
-    /** Ends every sequence of a request. */
-    public void abort(Request request, FinishReason reason) {
-        for (Sequence seq : request.sequences()) {
-            finish(seq, reason);
-        }
+    /** The step {@link #schedule()} planned last (possibly half-planned, if it failed). */
+    public SchedulerStep lastStep() {
+        return step;
     }
 
     public boolean hasWork() {

@@ -8,15 +8,29 @@ package dev.sluice.scheduler;
  * @param maxModelLength    longest sequence (prompt + output) a request may reach
  * @param prefixCaching     reuse KV of identical prompt prefixes across requests
  * @param swapBlocks        host swap slots for preempted sequences (0 = always recompute)
+ * @param requestShare      the share (0 to 1] of {@code maxSequences} one request's sequences (its
+ *                          {@code n} choices) are guaranteed before others get theirs, and of
+ *                          {@code maxBatchedTokens} one prompt chunk may take while other requests
+ *                          wait; what others leave unused still goes to it
  */
 public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxModelLength, boolean prefixCaching,
-                              int swapBlocks) {
+                              int swapBlocks, double requestShare) {
+
+    /** The default {@link #requestShare}: a request with many choices leaves three quarters to others. */
+    public static final double DEFAULT_REQUEST_SHARE = 0.25;
 
     public SchedulerConfig {
-        if (maxBatchedTokens < 1 || maxSequences < 1 || maxModelLength < 1 || swapBlocks < 0) {
+        if (maxBatchedTokens < 1 || maxSequences < 1 || maxModelLength < 1 || swapBlocks < 0
+                || !(requestShare > 0 && requestShare <= 1)) {
             throw new IllegalArgumentException("invalid scheduler limits: " + maxBatchedTokens + " tokens, "
-                    + maxSequences + " sequences, model length " + maxModelLength + ", swap " + swapBlocks);
+                    + maxSequences + " sequences, model length " + maxModelLength + ", swap " + swapBlocks
+                    + ", request share " + requestShare);
         }
+    }
+
+    public SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxModelLength, boolean prefixCaching,
+                           int swapBlocks) {
+        this(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, DEFAULT_REQUEST_SHARE);
     }
 
     /** CPU defaults: a 2048-token step budget, 256 sequences. */
@@ -24,19 +38,33 @@ public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxMod
         return new SchedulerConfig(2048, 256, maxModelLength, true, 0);
     }
 
+    /** Sequences of one request scheduled before any other request's (at least 1). */
+    public int requestSequenceCap() {
+        return Math.max(1, (int) Math.ceil(requestShare * maxSequences));
+    }
+
+    /** The largest prompt chunk one request gets while others wait (at least 1). */
+    public int requestTokenCap() {
+        return Math.max(1, (int) Math.ceil(requestShare * maxBatchedTokens));
+    }
+
     public SchedulerConfig withSwapBlocks(int blocks) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, blocks);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, blocks, requestShare);
     }
 
     public SchedulerConfig withMaxBatchedTokens(int tokens) {
-        return new SchedulerConfig(tokens, maxSequences, maxModelLength, prefixCaching, swapBlocks);
+        return new SchedulerConfig(tokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare);
     }
 
     public SchedulerConfig withMaxSequences(int sequences) {
-        return new SchedulerConfig(maxBatchedTokens, sequences, maxModelLength, prefixCaching, swapBlocks);
+        return new SchedulerConfig(maxBatchedTokens, sequences, maxModelLength, prefixCaching, swapBlocks, requestShare);
     }
 
     public SchedulerConfig withPrefixCaching(boolean enabled) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, enabled, swapBlocks);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, enabled, swapBlocks, requestShare);
+    }
+
+    public SchedulerConfig withRequestShare(double share) {
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, share);
     }
 }

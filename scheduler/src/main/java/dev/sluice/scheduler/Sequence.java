@@ -20,6 +20,8 @@ public final class Sequence {
     SequenceStatus status = SequenceStatus.WAITING;
     FinishReason finishReason;
     int[] swapSlots;
+    /** The last scheduler step that ran this sequence. */
+    long scheduledStep = -1;
     /** Prompt tokens served from the prefix cache at first admission. */
     int cachedPromptTokens = -1;
     long firstTokenNanos;
