@@ -31,12 +31,53 @@ import java.util.function.Supplier;
  *
  * <p>Handler threads only call {@link #submit}, {@link Request#cancel()} and read streams; all
  * native state (model, KV cache, samplers) is touched here alone.
+ *
+ * <p><b>Failures stay as small as they can.</b> A failure while setting up, sampling or finishing
+ * one request fails that request alone. A failed step fails the requests in it and the loop goes
+ * on. Only when {@value #MAX_CONSECUTIVE_STEP_FAILURES} steps in a row fail, or the JVM itself
+ * gives out (a {@link VirtualMachineError}), does the loop stop: {@link #health()} then says why,
+ * every request left gets an error, and the {@link #onFailure} listener learns of it so the
+ * process can exit and be restarted.
+ *
+ * <p><b>Requests end on their own</b> at their deadline ({@link Request#withTimeout}, finish
+ * reason {@link FinishReason#TIMEOUT}) and when their client has not read their output for
+ * {@link Limits#stalledClientTimeout()} (cancelled, its KV blocks freed).
  */
 public final class EngineLoop implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(EngineLoop.class.getName());
     /** How long an idle loop with paused (back-pressured) requests waits before re-checking. */
     private static final long PAUSED_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** Failed steps in a row after which the engine is taken to be broken (its native state, most likely). */
+    static final int MAX_CONSECUTIVE_STEP_FAILURES = 3;
+
+    /**
+     * @param stalledClientTimeout  a request whose client has not taken its output for this long is
+     *                              cancelled (until then it is only paused, and preempted first)
+     * @param stallTimeout          a loop that has spent this long in one iteration is reported not live
+     */
+    public record Limits(Duration stalledClientTimeout, Duration stallTimeout) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(30), Duration.ofSeconds(120));
+
+        public Limits {
+            if (stalledClientTimeout.isNegative() || stalledClientTimeout.isZero() || stallTimeout.isNegative()
+                    || stallTimeout.isZero()) {
+                throw new IllegalArgumentException("loop limits must be positive: " + stalledClientTimeout + ", " + stallTimeout);
+            }
+        }
+    }
+
+    /** Liveness: whether the loop is running and making progress, and if not, why. */
+    public record Health(boolean live, String reason) {
+        static final Health LIVE = new Health(true, null);
+    }
+
+    /** The loop cannot go on; carries the failure that made it stop. */
+    private static final class EngineFailure extends RuntimeException {
+        EngineFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     private final Scheduler scheduler;
     private final ModelExecutor executor;
@@ -44,6 +85,7 @@ public final class EngineLoop implements AutoCloseable {
     private final Supplier<SamplingWorkspace> workspaceFactory;
     private final EngineMetrics metrics;
     private final int maxModelLength;
+    private final Limits limits;
     private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
     /** Submitted and not yet finished, counted exactly (the gauges lag by up to a step). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -56,6 +98,10 @@ public final class EngineLoop implements AutoCloseable {
     private volatile boolean stopping;
     private volatile long drainDeadlineNanos = Long.MAX_VALUE;
     private volatile Throwable failure;
+    private volatile Runnable onFailure = () -> { };
+    /** When the current iteration began; 0 while idle. What liveness watches. */
+    private volatile long iterationStartNanos;
+    private int consecutiveStepFailures;
     private SamplingWorkspace workspace;
 
     /**
@@ -63,6 +109,12 @@ public final class EngineLoop implements AutoCloseable {
      */
     public EngineLoop(Scheduler scheduler, ModelExecutor executor, Tokenizer tokenizer,
                       Supplier<SamplingWorkspace> workspaceFactory, EngineMetrics metrics) {
+        this(scheduler, executor, tokenizer, workspaceFactory, metrics, Limits.DEFAULT);
+    }
+
+    public EngineLoop(Scheduler scheduler, ModelExecutor executor, Tokenizer tokenizer,
+                      Supplier<SamplingWorkspace> workspaceFactory, EngineMetrics metrics, Limits limits) {
+        this.limits = limits;
         this.scheduler = scheduler;
         this.executor = executor;
         this.tokenizer = tokenizer;
@@ -89,7 +141,7 @@ public final class EngineLoop implements AutoCloseable {
             throw new IllegalStateException("the engine is shutting down");
         }
         if (failure != null) {
-            throw new IllegalStateException("the engine stopped after an internal error: " + failure);
+            throw new IllegalStateException("the engine stopped after an internal error: " + describe(failure));
         }
         scheduler.validate(request);
         inFlight.incrementAndGet();
@@ -101,6 +153,37 @@ public final class EngineLoop implements AutoCloseable {
     /** Requests submitted and not yet finished. */
     public int pendingRequests() {
         return inFlight.get();
+    }
+
+    /** Called once, on the engine thread, if the loop stops because of a failure. */
+    public void onFailure(Runnable listener) {
+        this.onFailure = listener;
+    }
+
+    /** The failure that stopped the loop, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * Liveness: not live once the loop has stopped on a failure, or while one iteration (one
+     * step, mostly native compute) has run longer than {@link Limits#stallTimeout()}.
+     */
+    public Health health() {
+        Throwable f = failure;
+        if (f != null) {
+            return new Health(false, "the engine stopped after an internal error: " + describe(f));
+        }
+        if (thread.getState() == Thread.State.TERMINATED && !stopping) {
+            return new Health(false, "the engine thread has ended");
+        }
+        long since = iterationStartNanos;
+        long stalled = since == 0 ? 0 : System.nanoTime() - since;
+        if (stalled > limits.stallTimeout().toNanos()) {
+            return new Health(false, "the engine has made no progress for " + TimeUnit.NANOSECONDS.toSeconds(stalled)
+                    + " s (one step running since then)");
+        }
+        return Health.LIVE;
     }
 
     /**
@@ -136,7 +219,13 @@ public final class EngineLoop implements AutoCloseable {
     private void run() {
         try {
             while (true) {
-                boolean worked = runOnce();
+                iterationStartNanos = System.nanoTime();
+                boolean worked;
+                try {
+                    worked = runOnce();
+                } finally {
+                    iterationStartNanos = 0;
+                }
                 if (stopping && (System.nanoTime() > drainDeadlineNanos || !scheduler.hasWork())) {
                     break;
                 }
@@ -149,6 +238,13 @@ public final class EngineLoop implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "engine loop stopped", t);
         } finally {
             release();
+            if (failure != null) {
+                try {
+                    onFailure.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "engine failure listener failed", e);
+                }
+            }
         }
     }
 
@@ -162,17 +258,49 @@ public final class EngineLoop implements AutoCloseable {
             workspace = workspaceFactory.get();
         }
         admit();
-        cancelRequested();
+        endExpired();
         if (!scheduler.hasWork()) {
             publishGauges();
             return false;
         }
-        SchedulerStep step = scheduler.schedule();
-        if (!step.isEmpty()) {
-            runStep(step);
+        boolean worked;
+        try {
+            SchedulerStep step = scheduler.schedule();
+            worked = !step.isEmpty();
+            if (worked) {
+                runStep(step);
+                consecutiveStepFailures = 0;
+            }
+        } catch (RuntimeException e) {
+            stepFailed(e);
+            worked = true;
         }
         publishGauges();
-        return !step.isEmpty();
+        return worked;
+    }
+
+    /**
+     * A step failed (the forward pass, a block copy or swap, the scheduler): its requests get an
+     * error and the others go on, unless steps keep failing.
+     */
+    private void stepFailed(RuntimeException e) {
+        List<Sequence> sequences = List.copyOf(scheduler.lastStep().sequences());
+        LOG.log(System.Logger.Level.ERROR, "engine step failed for " + sequences.size() + " sequences", e);
+        metrics.stepFailures.increment();
+        for (Sequence seq : sequences) {
+            abort(seq.request(), FinishReason.ERROR, "internal error while running the model: " + describe(e));
+        }
+        if (++consecutiveStepFailures >= MAX_CONSECUTIVE_STEP_FAILURES) {
+            EngineFailure fatal = new EngineFailure(consecutiveStepFailures + " engine steps failed in a row, the last with: "
+                    + describe(e), e);
+            failure = fatal;
+            throw fatal;
+        }
+    }
+
+    private static String describe(Throwable t) {
+        String message = t.getMessage();
+        return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }
 
     /** Cancels whatever is left and frees the samplers' buffer; the loop accepts nothing after this. */
@@ -192,7 +320,7 @@ public final class EngineLoop implements AutoCloseable {
     private void idle(long nanos) throws InterruptedException {
         lock.lock();
         try {
-            if (inbox.isEmpty() && !stopping && !anyCancelled()) {
+            if (inbox.isEmpty() && !stopping && !anyToEnd(System.nanoTime())) {
                 if (nanos == Long.MAX_VALUE) {
                     wake.await();
                 } else {
@@ -212,10 +340,15 @@ public final class EngineLoop implements AutoCloseable {
                 Generation generation = new Generation(request, 0, tokenizer, workspace);
                 first.generation(generation);
                 generation.sampler.acceptPrompt(request.prompt());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // The request's own setup failed (its sampler, its tables): it alone fails.
+                LOG.log(System.Logger.Level.WARNING, "could not start " + request + ": " + describe(e));
                 active.remove(request.id());
+                if (first.generation != null) {
+                    ((Generation) first.generation).close();
+                }
                 metrics.requestsFailed.increment();
-                request.stream().fail(e.getMessage());
+                request.stream().fail("could not start the request: " + describe(e));
                 inFlight.decrementAndGet();
                 continue;
             }
@@ -224,24 +357,36 @@ public final class EngineLoop implements AutoCloseable {
         }
     }
 
-    private boolean anyCancelled() {
-        long now = System.nanoTime();
+    /** Whether some active request is cancelled, past its deadline, or has a client that stopped reading. */
+    private boolean anyToEnd(long now) {
+        long stalledNanos = limits.stalledClientTimeout().toNanos();
         for (Request request : active.values()) {
-            if (request.isCancelled() || request.isPastDeadline(now)) {
+            if (request.isCancelled() || request.isPastDeadline(now) || request.stream().isStalled(now, stalledNanos)) {
                 return true;
             }
         }
         return false;
     }
 
-    /** Ends requests that were cancelled (client gone) or ran past their deadline. */
-    private void cancelRequested() {
-        if (!anyCancelled()) {
+    /**
+     * Ends requests that were cancelled (client gone), ran past their deadline, or whose client
+     * has not read their output for {@link Limits#stalledClientTimeout()}.
+     */
+    private void endExpired() {
+        long now = System.nanoTime();
+        if (!anyToEnd(now)) {
             return;
         }
-        long now = System.nanoTime();
+        long stalledNanos = limits.stalledClientTimeout().toNanos();
         for (Request request : List.copyOf(active.values())) {
-            if (request.isCancelled() || request.isPastDeadline(now)) {
+            if (request.isCancelled()) {
+                abort(request, FinishReason.CANCELLED, null);
+            } else if (request.isPastDeadline(now)) {
+                timeOut(request);
+            } else if (request.stream().isStalled(now, stalledNanos)) {
+                LOG.log(System.Logger.Level.INFO, "cancelling " + request + ": its client has not read its output for "
+                        + limits.stalledClientTimeout().toSeconds() + " s");
+                metrics.stalledClientsCancelled.increment();
                 abort(request, FinishReason.CANCELLED, null);
             }
         }
@@ -272,17 +417,7 @@ public final class EngineLoop implements AutoCloseable {
             batch.add(seq.tokenArray(), seq.computed(), count, seq.computed(), seq.blocks().ids(),
                     (end + blockSize - 1) / blockSize, end == seq.length() ? Batch.Logits.LAST : Batch.Logits.NONE);
         }
-        Logits logits;
-        try {
-            logits = executor.forward(batch);
-        } catch (RuntimeException e) {
-            // The step's sequences cannot continue; others keep being served.
-            LOG.log(System.Logger.Level.ERROR, "forward pass failed for " + sequences.size() + " sequences", e);
-            for (Sequence seq : List.copyOf(sequences)) {
-                abort(seq.request(), FinishReason.ERROR, "internal error while running the model: " + e.getMessage());
-            }
-            return;
-        }
+        Logits logits = executor.forward(batch);
         scheduler.complete(step);
 
         long now = System.nanoTime();
@@ -294,14 +429,21 @@ public final class EngineLoop implements AutoCloseable {
             MemorySegment row = logits.lastRowOf(i);
             List<Sequence> targets = new ArrayList<>(1);
             targets.add(seq);
-            for (Sequence sibling : scheduler.fork(seq)) {
-                Generation own = new Generation(seq.request(), sibling.index(), tokenizer, workspace);
-                sibling.generation(own);
-                own.sampler.acceptPrompt(seq.request().prompt());
-                targets.add(sibling);
+            try {
+                for (Sequence sibling : scheduler.fork(seq)) {
+                    targets.add(sibling);
+                    Generation own = new Generation(seq.request(), sibling.index(), tokenizer, workspace);
+                    sibling.generation(own);
+                    own.sampler.acceptPrompt(seq.request().prompt());
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                abort(seq.request(), FinishReason.ERROR, "could not start the request's choices: " + describe(e));
+                continue;
             }
             for (Sequence target : targets) {
-                sampleAndEmit(target, row, now);
+                if (!target.isFinished()) {
+                    sampleAndEmit(target, row, now);
+                }
             }
         }
         metrics.stepTime.record((System.nanoTime() - start) / 1e9);
@@ -309,17 +451,21 @@ public final class EngineLoop implements AutoCloseable {
         metrics.stepSequences.record(sequences.size());
     }
 
+    /** Samples one token for {@code seq} and delivers it; a failure here fails its request alone. */
     private void sampleAndEmit(Sequence seq, MemorySegment logitsRow, long now) {
+        try {
+            sample(seq, logitsRow, now);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            LOG.log(System.Logger.Level.WARNING, "sampling failed for " + seq.request() + ": " + describe(e));
+            abort(seq.request(), FinishReason.ERROR, "sampling failed: " + describe(e));
+        }
+    }
+
+    private void sample(Sequence seq, MemorySegment logitsRow, long now) {
         Request request = seq.request();
         Generation generation = seq.generation();
-        SampledToken sampled;
-        try {
-            sampled = generation.sampler.sample(logitsRow);
-            generation.sampler.accept(sampled.token());
-        } catch (RuntimeException e) {
-            abort(request, FinishReason.ERROR, "sampling failed: " + e.getMessage());
-            return;
-        }
+        SampledToken sampled = generation.sampler.sample(logitsRow);
+        generation.sampler.accept(sampled.token());
         int token = sampled.token();
         scheduler.append(seq, token);
         metrics.generationTokens.increment();
@@ -357,20 +503,46 @@ public final class EngineLoop implements AutoCloseable {
         return true;
     }
 
+    /** Ends a sequence that stopped on its own; ends its request when it was the last one. */
     private void finishSequence(Sequence seq, FinishReason reason) {
+        endSequence(seq, reason);
+        Request request = seq.request();
+        if (request.sequences().size() == request.n() && request.sequences().stream().allMatch(Sequence::isFinished)) {
+            completeRequest(request, reason);
+        }
+    }
+
+    private void endSequence(Sequence seq, FinishReason reason) {
         Request request = seq.request();
         Generation generation = seq.generation();
-        if (reason != FinishReason.CANCELLED && reason != FinishReason.ERROR) {
+        if (reason != FinishReason.CANCELLED && reason != FinishReason.ERROR && generation != null) {
             // Release what was held back (an unfinished UTF-8 character, a partial stop-string match).
             String tail = generation.stops.offer(generation.detokenizer.flush()).text() + generation.stops.flush();
             request.stream().emitText(seq.index(), tail);
         }
         scheduler.finish(seq, reason);
-        generation.close();
-        request.stream().finish(seq.index(), reason);
-        if (request.sequences().size() == request.n() && request.sequences().stream().allMatch(Sequence::isFinished)) {
-            completeRequest(request, reason);
+        if (generation != null) {
+            generation.close();
         }
+        request.stream().finish(seq.index(), reason);
+    }
+
+    /** Choices not forked yet (the prompt was still being computed) end with their request. */
+    private static void finishUnforked(Request request, FinishReason reason) {
+        for (int i = request.sequences().size(); i < request.n(); i++) {
+            request.stream().finish(i, reason);
+        }
+    }
+
+    /** The request's deadline passed: every choice ends as it is, its output kept. */
+    private void timeOut(Request request) {
+        for (Sequence seq : request.sequences()) {
+            if (!seq.isFinished()) {
+                endSequence(seq, FinishReason.TIMEOUT);
+            }
+        }
+        finishUnforked(request, FinishReason.TIMEOUT);
+        completeRequest(request, FinishReason.TIMEOUT);
     }
 
     private void completeRequest(Request request, FinishReason lastReason) {
@@ -394,6 +566,10 @@ public final class EngineLoop implements AutoCloseable {
         switch (lastReason) {
             case CANCELLED -> metrics.requestsAborted.increment();
             case ERROR -> metrics.requestsFailed.increment();
+            case TIMEOUT -> {
+                metrics.requestsTimedOut.increment();
+                metrics.requestsFinishedLength.increment();
+            }
             default -> (anyLength ? metrics.requestsFinishedLength : metrics.requestsFinishedStop).increment();
         }
     }
@@ -412,6 +588,7 @@ public final class EngineLoop implements AutoCloseable {
                 request.stream().finish(seq.index(), reason);
             }
         }
+        finishUnforked(request, reason);
         if (error != null) {
             active.remove(request.id());
             metrics.requestsFailed.increment();

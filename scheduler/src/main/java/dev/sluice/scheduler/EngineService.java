@@ -20,18 +20,28 @@ public final class EngineService implements AutoCloseable {
     private final EngineMetrics metrics = new EngineMetrics();
     private boolean shutDown;
 
-    private EngineService(Engine engine, SchedulerConfig config) {
+    private EngineService(Engine engine, SchedulerConfig config, EngineLoop.Limits limits) {
         this.engine = engine;
         KvCacheManager kv = new KvCacheManager(new BlockPool(engine.kvCache().blocks()), engine.kvCache().blockSize(),
                 config.prefixCaching());
         this.scheduler = new Scheduler(config.withSwapBlocks(engine.swapArea().slots()), kv);
         this.loop = new EngineLoop(scheduler, new EngineExecutor(engine.runner(), engine.kvCache(), engine.swapArea()),
-                engine.tokenizer(), engine::newSamplingWorkspace, metrics);
+                engine.tokenizer(), engine::newSamplingWorkspace, metrics, limits);
     }
 
     /** Starts serving {@code engine}; the service owns it from now on. */
     public static EngineService start(Engine engine, SchedulerConfig config) {
-        EngineService service = new EngineService(engine, config);
+        return start(engine, config, EngineLoop.Limits.DEFAULT, () -> { });
+    }
+
+    /**
+     * Starts serving {@code engine} with the loop's {@code limits}; {@code onFailure} runs if the
+     * engine loop stops on a failure (see {@link EngineLoop}).
+     */
+    public static EngineService start(Engine engine, SchedulerConfig config, EngineLoop.Limits limits,
+                                      Runnable onFailure) {
+        EngineService service = new EngineService(engine, config, limits);
+        service.loop.onFailure(onFailure);
         service.loop.start();
         return service;
     }
@@ -60,6 +70,11 @@ public final class EngineService implements AutoCloseable {
 
     public int pendingRequests() {
         return loop.pendingRequests();
+    }
+
+    /** Liveness of the engine loop (see {@link EngineLoop#health()}). */
+    public EngineLoop.Health health() {
+        return loop.health();
     }
 
     /** Stops accepting, finishes in-flight requests for up to {@code drain}, then frees everything. */

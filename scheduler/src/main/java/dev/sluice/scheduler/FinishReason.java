@@ -8,8 +8,13 @@ public enum FinishReason {
     STOP,
     /** {@code max_tokens} reached, or the model's context is full. */
     LENGTH,
-    /** The client went away or the request was cancelled. */
+    /** The client went away, stopped reading, or the request was cancelled. */
     CANCELLED,
+    /**
+     * The request ran past its deadline ({@code --request-timeout}): reported as {@code length},
+     * since like {@code max_tokens} a limit cut the output short.
+     */
+    TIMEOUT,
     /** The engine failed while running it. */
     ERROR;
 
@@ -18,6 +23,7 @@ public enum FinishReason {
             case STOP -> "stop";
             case LENGTH -> "length";
             case CANCELLED -> "abort";
+            case TIMEOUT -> "length";
             case ERROR -> "error";
         };
     }

@@ -33,6 +33,8 @@ public final class RequestStream {
     private RequestUsage usage;
     private String error;
     private volatile boolean backedUp;
+    /** When the oldest output the consumer has not taken yet was produced; 0 when it has taken all. */
+    private volatile long unreadSinceNanos;
 
     private static final class Pending {
         final StringBuilder text = new StringBuilder();
@@ -73,6 +75,7 @@ public final class RequestStream {
             p.touched = true;
             unreadChars += text.length();
             backedUp = unreadChars > backpressureChars;
+            markUnread();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -89,6 +92,7 @@ public final class RequestStream {
             pending[index].text.append(text);
             pending[index].touched = true;
             unreadChars += text.length();
+            markUnread();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -135,6 +139,21 @@ public final class RequestStream {
     /** True while the consumer is far behind: the scheduler pauses the request. */
     public boolean isBackedUp() {
         return backedUp;
+    }
+
+    /**
+     * True when output has waited for the consumer longer than {@code timeoutNanos}: its client
+     * stopped reading (a consumer blocked writing to a socket nobody reads does not come back).
+     */
+    public boolean isStalled(long nowNanos, long timeoutNanos) {
+        long since = unreadSinceNanos;
+        return since != 0 && nowNanos - since > timeoutNanos;
+    }
+
+    private void markUnread() {
+        if (unreadSinceNanos == 0) {
+            unreadSinceNanos = System.nanoTime();
+        }
     }
 
     void wakeUp() {
@@ -212,6 +231,7 @@ public final class RequestStream {
         }
         unreadChars = 0;
         backedUp = false;
+        unreadSinceNanos = 0;
         boolean done = complete;
         delivered |= done;
         return new RequestUpdate(List.copyOf(deltas), done, usage, error);

@@ -32,6 +32,10 @@ final class FakeExecutor implements ModelExecutor {
     int swapOuts;
     int swapIns;
     int lastStepTokens;
+    /** When set, the next {@link #forward} throws it, once: a step that fails. */
+    RuntimeException failNextForward;
+    /** When set, every {@link #forward} throws it: the JVM giving out. */
+    Error errorOnForward;
 
     FakeExecutor(int blocks, int blockSize, int swapSlots, int vocabSize) {
         this.blockSize = blockSize;
@@ -98,6 +102,14 @@ final class FakeExecutor implements ModelExecutor {
     @Override
     public Logits forward(Batch batch) {
         forwardCalls++;
+        if (errorOnForward != null) {
+            throw errorOnForward;
+        }
+        if (failNextForward != null) {
+            RuntimeException e = failNextForward;
+            failNextForward = null;
+            throw e;
+        }
         lastStepTokens = batch.tokenCount();
         int sequences = batch.sequenceCount();
         int[] firstRow = new int[sequences];

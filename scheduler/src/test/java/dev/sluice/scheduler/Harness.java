@@ -34,13 +34,17 @@ final class Harness implements AutoCloseable {
     private int nextId;
 
     Harness(int blocks, int blockSize, SchedulerConfig config) {
+        this(blocks, blockSize, config, EngineLoop.Limits.DEFAULT);
+    }
+
+    Harness(int blocks, int blockSize, SchedulerConfig config, EngineLoop.Limits limits) {
         this.blockSize = blockSize;
         this.pool = new BlockPool(blocks);
         this.kv = new KvCacheManager(pool, blockSize, config.prefixCaching());
         this.scheduler = new Scheduler(config, kv);
         Tokenizer tok = tokenizer();
         this.executor = new FakeExecutor(blocks, blockSize, config.swapBlocks(), tok.vocabSize());
-        this.loop = new EngineLoop(scheduler, executor, tok, () -> new SamplingWorkspace(tok.vocab()), metrics);
+        this.loop = new EngineLoop(scheduler, executor, tok, () -> new SamplingWorkspace(tok.vocab()), metrics, limits);
     }
 
     static synchronized Tokenizer tokenizer() {

@@ -186,17 +186,45 @@ class SchedulerTest {
     }
 
     @Test
-    void aRequestPastItsDeadlineIsCancelledAndFreesItsBlocks() throws InterruptedException {
+    void aRequestPastItsDeadlineEndsWithItsOutputAndFreesItsBlocks() throws InterruptedException {
         try (Harness h = new Harness(64, 4, config(2048, 0))) {
-            Request r = h.submit(prompt(31, 10), GREEDY, 200, 1);
+            int[] p = prompt(31, 10);
+            Request r = h.submit(p, GREEDY, 200, 1);
             r.withTimeout(java.time.Duration.ofMillis(50));
+            h.step();
             h.step();
             assertTrue(h.pool.usedCount() > 0);
             Thread.sleep(80);
             h.step();
-            assertEquals(FinishReason.CANCELLED, r.sequences().getFirst().finishReason());
+            assertEquals(FinishReason.TIMEOUT, r.sequences().getFirst().finishReason());
+            assertEquals("length", FinishReason.TIMEOUT.openAiName());
             assertEquals(0, h.pool.usedCount());
-            assertTrue(h.result(r).done());
+            RequestUpdate result = h.result(r);
+            assertTrue(result.done());
+            assertEquals(null, result.error());
+            int[] out = h.output(r, 0);
+            assertTrue(out.length >= 2, "the tokens generated before the deadline are kept");
+            assertArrayEquals(FakeExecutor.greedy(p, out.length), out);
+            assertEquals(out.length, result.usage().completionTokens());
+            assertEquals(1, h.metrics.requestsTimedOut.sum());
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
+    void aDeadlineBeforeTheForkEndsEveryChoice() throws InterruptedException {
+        try (Harness h = new Harness(64, 4, config(2048, 0))) {
+            Request r = h.submit(prompt(32, 10), GREEDY, 20, 3);
+            r.withTimeout(java.time.Duration.ofMillis(1));
+            Thread.sleep(5);
+            h.runUntilIdle(10);
+            RequestUpdate result = h.result(r);
+            assertNotNull(result, "the request ended");
+            assertEquals(1, r.sequences().size(), "it never reached the fork");
+            assertEquals(3, result.deltas().size(), "every choice gets its finish reason");
+            for (SequenceDelta delta : result.deltas()) {
+                assertEquals(FinishReason.TIMEOUT, delta.finishReason());
+            }
             h.assertNoLeaks();
         }
     }

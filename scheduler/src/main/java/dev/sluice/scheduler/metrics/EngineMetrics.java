@@ -35,6 +35,12 @@ public final class EngineMetrics {
     public final LongAdder requestsFinishedLength = new LongAdder();
     public final LongAdder requestsAborted = new LongAdder();
     public final LongAdder requestsFailed = new LongAdder();
+    /** Requests ended by their deadline (also counted as finished by length). */
+    public final LongAdder requestsTimedOut = new LongAdder();
+    /** Requests cancelled because their client stopped reading. */
+    public final LongAdder stalledClientsCancelled = new LongAdder();
+    /** Engine steps that failed (their requests got an error; the engine went on). */
+    public final LongAdder stepFailures = new LongAdder();
 
     public final Histogram timeToFirstToken = new Histogram(LATENCY_SECONDS);
     public final Histogram interTokenLatency = new Histogram(LATENCY_SECONDS);
