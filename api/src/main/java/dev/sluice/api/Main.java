@@ -6,6 +6,8 @@ import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
 
+import sun.misc.Signal;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +17,7 @@ public final class Main {
 
     private static final System.Logger LOG = System.getLogger(Main.class.getName());
     private static final long DEMO_SEED = 42;
+    private static boolean stopping;
 
     private Main() {
     }
@@ -43,23 +46,42 @@ public final class Main {
         SluiceServer server = SluiceServer.start(config, served, () -> Engine.load(engineOptions(config)));
         LOG.log(System.Logger.Level.INFO, "listening on http://" + config.host() + ":" + server.port()
                 + " (model loading; GET /health turns 200 when ready)");
-        Thread hook = Thread.ofPlatform().unstarted(() -> {
-            LOG.log(System.Logger.Level.INFO, "shutting down: draining in-flight requests for up to "
-                    + config.shutdownDrainSeconds() + " s");
-            try {
-                server.shutdown(Duration.ofSeconds(config.shutdownDrainSeconds()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        Duration drain = Duration.ofSeconds(config.shutdownDrainSeconds());
+        // SIGTERM and SIGINT are handled here rather than in a shutdown hook: hooks run in no
+        // order, and the JDK's logging hook would close the log before the drain is logged. The
+        // drain runs first; then the JVM exits 0, as a clean stop should (a hook would exit 143).
+        for (String signal : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(signal), s -> Thread.ofPlatform().name("sluice-shutdown").start(() ->
+                    stop(server, drain, "SIG" + signal + ": draining in-flight requests for up to " + drain.toSeconds() + " s", 0)));
+        }
+        server.onEngineFailure(() -> stop(server, Duration.ofSeconds(5),
+                "the engine stopped on a failure (" + served.failure() + "): exiting so that the process is restarted", 1));
         if (!server.awaitLoaded(Duration.ofDays(365))) {
             LOG.log(System.Logger.Level.ERROR, "not serving: " + served.failure());
-            Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
             System.exit(1);
         }
-        Thread.currentThread().join(); // the server runs until SIGTERM / SIGINT
+        Thread.currentThread().join(); // the server runs until a signal or an engine failure
+    }
+
+    /** Drains, stops the server and exits with {@code status}; only the first call does it. */
+    private static void stop(SluiceServer server, Duration drain, String why, int status) {
+        synchronized (Main.class) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+        }
+        LOG.log(status == 0 ? System.Logger.Level.INFO : System.Logger.Level.ERROR, why);
+        try {
+            server.shutdown(drain);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "shutdown failed", e);
+            status = Math.max(status, 1);
+        }
+        System.exit(status);
     }
 
     static Engine.Options engineOptions(ServerConfig config) {

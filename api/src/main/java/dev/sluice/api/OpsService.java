@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.openai.ChatRequest;
 import dev.sluice.api.openai.Json;
@@ -12,6 +13,7 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatMessage;
 import dev.sluice.engine.chat.ChatTemplateException;
 import dev.sluice.engine.text.Tokenizer;
+import dev.sluice.scheduler.EngineLoop;
 import dev.sluice.scheduler.EngineService;
 import dev.sluice.scheduler.metrics.EngineMetrics;
 import dev.sluice.scheduler.metrics.Histogram;
@@ -26,45 +28,96 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
-/** {@code /health}, {@code /metrics}, {@code /tokenize} and {@code /detokenize}. */
+/**
+ * Health ({@code /health}, {@code /health/live}, {@code /health/ready}), {@code /metrics},
+ * {@code /tokenize} and {@code /detokenize}.
+ */
 public final class OpsService implements HttpService {
 
     private final ServedModel served;
     private final long maxBodyBytes;
+    private final Admission admission;
+    private final ConnectionGuard guard;
 
-    public OpsService(ServedModel served, long maxBodyBytes) {
+    public OpsService(ServedModel served, long maxBodyBytes, Admission admission, ConnectionGuard guard) {
         this.served = served;
         this.maxBodyBytes = maxBodyBytes;
+        this.admission = admission;
+        this.guard = guard;
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/health", this::health)
+        rules.get("/health", this::ready)
+                .get("/health/ready", this::ready)
+                .get("/health/live", this::live)
                 .get("/metrics", this::metrics)
                 .post("/tokenize", this::tokenize)
                 .post("/detokenize", this::detokenize)
                 .any("/health", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/health/ready", ErrorHandlers.methodNotAllowed("GET"))
+                .any("/health/live", ErrorHandlers.methodNotAllowed("GET"))
                 .any("/metrics", ErrorHandlers.methodNotAllowed("GET"))
                 .any("/tokenize", ErrorHandlers.methodNotAllowed("POST"))
                 .any("/detokenize", ErrorHandlers.methodNotAllowed("POST"));
     }
 
-    /** 200 when serving; 503 while loading, after a failed load, or while shutting down. */
-    private void health(ServerRequest req, ServerResponse res) {
+    /**
+     * Readiness ({@code /health} and {@code /health/ready}): 200 {@code {"status":"ready"}} when
+     * a request sent now would be served; else 503 with why: {@code loading}, {@code draining},
+     * {@code failed} (load failed, or the engine stopped), {@code stalled} (one engine step has
+     * run past {@code --engine-stall-timeout}) or {@code saturated} (new requests would get 429).
+     */
+    private void ready(ServerRequest req, ServerResponse res) {
         ServedModel.State state = served.state();
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("status", state.name().toLowerCase(Locale.ROOT));
-        if (state == ServedModel.State.FAILED) {
-            body.put("message", served.failure());
+        String status = state.name().toLowerCase(Locale.ROOT);
+        String message = state == ServedModel.State.FAILED ? served.failure() : null;
+        EngineService service = served.serviceOrNull();
+        if (state == ServedModel.State.READY) {
+            EngineLoop.Health health = service.health();
+            if (!health.live()) {
+                status = "stalled";
+                message = health.reason();
+            } else if (admission.isSaturated()) {
+                status = "saturated";
+                message = "the server holds its limit of " + admission.limit() + " requests (--max-queued-requests)";
+            }
         }
-        res.status(state == ServedModel.State.READY ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503);
+        health(res, status.equals("ready"), status, message);
+    }
+
+    /**
+     * Liveness ({@code /health/live}): 200 {@code {"status":"live"}} while the process can serve
+     * or is still loading; 503 {@code dead} when the engine stopped on a failure or one step has
+     * run past {@code --engine-stall-timeout}: restart the process.
+     */
+    private void live(ServerRequest req, ServerResponse res) {
+        EngineService service = served.serviceOrNull();
+        EngineLoop.Health health = service == null ? null : service.health();
+        if (served.state() == ServedModel.State.FAILED) {
+            health(res, false, "dead", served.failure());
+        } else if (health != null && !health.live()) {
+            health(res, false, "dead", health.reason());
+        } else {
+            health(res, true, "live", null);
+        }
+    }
+
+    private static void health(ServerResponse res, boolean ok, String status, String message) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("status", status);
+        if (message != null) {
+            body.put("message", message);
+        }
+        res.status(ok ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503);
         send(res, body);
     }
 
     private void tokenize(ServerRequest req, ServerResponse res) {
         Engine engine = served.ready().engine();
         Tokenizer tokenizer = engine.tokenizer();
-        Json json = Bodies.json(req, maxBodyBytes);
+        Json json = Bodies.json(req, maxBodyBytes, guard);
+        served.requireModel(json.string("model").orElse(null));
         boolean addSpecial = json.bool("add_special_tokens").orElse(true);
         int[] tokens;
         if (json.has("messages")) {
@@ -99,7 +152,8 @@ public final class OpsService implements HttpService {
 
     private void detokenize(ServerRequest req, ServerResponse res) {
         Tokenizer tokenizer = served.ready().engine().tokenizer();
-        Json json = Bodies.json(req, maxBodyBytes);
+        Json json = Bodies.json(req, maxBodyBytes, guard);
+        served.requireModel(json.string("model").orElse(null));
         JsonNode node = json.get("tokens");
         if (node == null || !node.isArray()) {
             throw ApiException.invalid("tokens", "Missing required parameter: 'tokens' (an array of token ids).");
@@ -152,6 +206,12 @@ public final class OpsService implements HttpService {
             success(out, label, "length", m.requestsFinishedLength.sum());
             success(out, label, "abort", m.requestsAborted.sum());
             counter(out, "request_failure", "Requests the engine failed.", label, m.requestsFailed.sum());
+            counter(out, "request_timeouts", "Requests ended by --request-timeout (also counted as finished by length).",
+                    label, m.requestsTimedOut.sum());
+            counter(out, "stalled_clients_cancelled", "Requests cancelled because their client stopped reading.", label,
+                    m.stalledClientsCancelled.sum());
+            counter(out, "engine_step_failures", "Engine steps that failed (their requests got an error).", label,
+                    m.stepFailures.sum());
             histogram(out, "time_to_first_token_seconds", "Time from arrival to the first generated token.", label, m.timeToFirstToken);
             histogram(out, "inter_token_latency_seconds", "Time between consecutive tokens of a sequence.", label, m.interTokenLatency);
             histogram(out, "e2e_request_latency_seconds", "Time from arrival to the last token.", label, m.endToEndLatency);

@@ -13,7 +13,7 @@ import dev.sluice.scheduler.EngineService;
  */
 public final class ServedModel {
 
-    /** Lifecycle as {@code /health} reports it. */
+    /** Lifecycle as {@code /health} reports it; FAILED after a failed load or once the engine stopped on a failure. */
     public enum State { LOADING, READY, FAILED, DRAINING }
 
     private final String id;
@@ -54,7 +54,13 @@ public final class ServedModel {
     }
 
     void failed(String message) {
-        this.failure = message;
+        this.failure = "failed to load: " + message;
+        this.state = State.FAILED;
+    }
+
+    /** The engine stopped after the model was serving: it will not serve again. */
+    void engineFailed(String reason) {
+        this.failure = reason;
         this.state = State.FAILED;
     }
 
@@ -62,6 +68,22 @@ public final class ServedModel {
         if (state == State.READY) {
             state = State.DRAINING;
         }
+    }
+
+    /**
+     * Checks the {@code model} a request names (null: the client named none, which is fine);
+     * 404 {@code model_not_found} otherwise, quoting at most the first 256 characters of the name.
+     */
+    public void requireModel(String requested) {
+        if (requested != null && !requested.equals(id)) {
+            throw notFound(requested);
+        }
+    }
+
+    /** 404 for a model this server does not serve. */
+    public static ApiException notFound(String requested) {
+        String shown = requested.length() <= 256 ? requested : requested.substring(0, 256) + "…";
+        return ApiException.notFound("The model '" + shown + "' does not exist.", "model", "model_not_found");
     }
 
     /** The loaded service, or null before it is ready. */
@@ -75,7 +97,7 @@ public final class ServedModel {
             case READY -> service;
             case LOADING -> throw ApiException.unavailable("The model is still loading; retry shortly.");
             case DRAINING -> throw ApiException.unavailable("The server is shutting down.");
-            case FAILED -> throw ApiException.unavailable("The model failed to load: " + failure);
+            case FAILED -> throw ApiException.unavailable("The model is not available: " + failure);
         };
     }
 }

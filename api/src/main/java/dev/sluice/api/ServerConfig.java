@@ -22,7 +22,10 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                            int threads, KvCacheBudget kvCacheMemory, int kvCacheTokens, KvCache.CacheType kvCacheType,
                            int blockSize,
                            long swapSpaceBytes, int maxModelLen, int maxBatchedTokens, int maxSeqs,
-                           boolean prefixCaching, int maxQueuedRequests, long maxRequestBytes, List<String> apiKeys,
+                           boolean prefixCaching, double maxRequestShare, int maxQueuedRequests, long maxResponseTokens,
+                           int requestTimeoutSeconds, int stalledClientTimeoutSeconds, boolean enableRequestPriority,
+                           int httpReadTimeoutSeconds, int httpIdleTimeoutSeconds, int engineStallTimeoutSeconds,
+                           long maxRequestBytes, List<String> apiKeys,
                            List<String> corsAllowedOrigins, int shutdownDrainSeconds) {
 
     /** Thrown for unusable settings; the message says which and why. */
@@ -72,7 +75,15 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.integer(Option.MAX_BATCHED_TOKENS, 1, Integer.MAX_VALUE),
                 r.integer(Option.MAX_SEQS, 1, 65536),
                 r.bool(Option.ENABLE_PREFIX_CACHING),
+                r.fraction(Option.MAX_REQUEST_SHARE),
                 r.integer(Option.MAX_QUEUED_REQUESTS, 1, Integer.MAX_VALUE),
+                r.integer(Option.MAX_RESPONSE_TOKENS, 1, Integer.MAX_VALUE),
+                r.integer(Option.REQUEST_TIMEOUT, 0, 7 * 86400),
+                r.integer(Option.STALLED_CLIENT_TIMEOUT, 1, 86400),
+                r.bool(Option.ENABLE_REQUEST_PRIORITY),
+                r.integer(Option.HTTP_READ_TIMEOUT, 1, 86400),
+                r.integer(Option.HTTP_IDLE_TIMEOUT, 1, 86400),
+                r.integer(Option.ENGINE_STALL_TIMEOUT, 1, 86400),
                 r.integer(Option.MAX_REQUEST_BYTES, 1024, Integer.MAX_VALUE),
                 r.list(Option.API_KEY),
                 r.list(Option.CORS_ALLOWED_ORIGINS),
@@ -96,6 +107,20 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 return v;
             } catch (NumberFormatException e) {
                 throw new InvalidConfigException("--" + o.flag() + " must be an integer, got '" + value + "'");
+            }
+        }
+
+        /** A number in (0, 1]. */
+        double fraction(Option o) {
+            String value = string(o);
+            try {
+                double v = Double.parseDouble(value);
+                if (!(v > 0 && v <= 1)) {
+                    throw new InvalidConfigException("--" + o.flag() + " must be greater than 0 and at most 1, got " + value);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException("--" + o.flag() + " must be a number, got '" + value + "'");
             }
         }
 

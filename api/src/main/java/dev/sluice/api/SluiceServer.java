@@ -1,13 +1,16 @@
 package dev.sluice.api;
 
+import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.Filters;
 import dev.sluice.api.openai.OpenAiService;
 import dev.sluice.engine.Engine;
+import dev.sluice.scheduler.EngineLoop;
 import dev.sluice.scheduler.EngineService;
 import dev.sluice.scheduler.SchedulerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -19,7 +22,9 @@ import java.util.function.Supplier;
  * The HTTP server around one model. It listens at once and loads the model in the background, so
  * {@code /health} reports 503 "loading" and then 200. {@link #shutdown} is graceful: new requests
  * get 503, in-flight ones may finish for the drain period, then the listener stops and the
- * engine frees its native memory.
+ * engine frees its native memory. If the engine stops on a failure, readiness and liveness turn
+ * 503 with the reason and the {@link #onEngineFailure} listener runs ({@link Main} exits, so an
+ * orchestrator restarts the process).
  */
 public final class SluiceServer implements AutoCloseable {
 
@@ -30,17 +35,27 @@ public final class SluiceServer implements AutoCloseable {
     private final WebServer webServer;
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final CountDownLatch loadFinished = new CountDownLatch(1);
+    private final ConnectionGuard guard;
+    private final Admission admission;
+    private volatile Runnable onEngineFailure = () -> { };
     private volatile boolean stopped;
 
     private SluiceServer(ServerConfig config, ServedModel served) {
         this.config = config;
         this.served = served;
+        this.guard = new ConnectionGuard(Duration.ofSeconds(config.httpReadTimeoutSeconds()),
+                Duration.ofSeconds(config.stalledClientTimeoutSeconds()));
+        this.admission = new Admission(config.maxQueuedRequests());
+        Duration idle = Duration.ofSeconds(config.httpIdleTimeoutSeconds());
         this.webServer = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false) // ours drains requests first
                 .maxPayloadSize(config.maxRequestBytes() + 1024) // our own check answers 413 in OpenAI's format first
                 .directHandlers(ErrorHandlers.direct(config.maxRequestBytes())) // and Helidon's, past that, too
+                .addProtocol(Http1Config.builder().addReceiveListener(guard.listener()).build())
+                .idleConnectionTimeout(idle)
+                .idleConnectionPeriod(idle.dividedBy(4).compareTo(Duration.ofSeconds(5)) < 0 ? idle.dividedBy(4) : Duration.ofSeconds(5))
                 .routing(this::routing)
                 .build();
     }
@@ -58,8 +73,10 @@ public final class SluiceServer implements AutoCloseable {
             Engine engine = engineLoader.get();
             int maxModelLength = engine.maxModelLength();
             SchedulerConfig scheduling = new SchedulerConfig(config.maxBatchedTokens(), config.maxSeqs(), maxModelLength,
-                    config.prefixCaching(), 0);
-            EngineService service = EngineService.start(engine, scheduling);
+                    config.prefixCaching(), 0, config.maxRequestShare());
+            EngineLoop.Limits limits = new EngineLoop.Limits(Duration.ofSeconds(config.stalledClientTimeoutSeconds()),
+                    Duration.ofSeconds(config.engineStallTimeoutSeconds()));
+            EngineService service = EngineService.start(engine, scheduling, limits, this::engineFailed);
             if (stopped) {
                 service.close();
                 return;
@@ -75,6 +92,20 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
+    /** Runs on the engine thread when the engine loop has stopped on a failure. */
+    private void engineFailed() {
+        EngineService service = served.serviceOrNull();
+        String reason = service == null ? "the engine stopped" : service.health().reason();
+        LOG.log(System.Logger.Level.ERROR, "the engine cannot serve any more: " + reason);
+        served.engineFailed(reason);
+        Thread.ofPlatform().name("sluice-engine-failure").start(onEngineFailure);
+    }
+
+    /** Runs (on its own thread) once the engine has stopped on a failure. */
+    public void onEngineFailure(Runnable listener) {
+        this.onEngineFailure = listener;
+    }
+
     private void routing(HttpRouting.Builder routing) {
         routing.addFilter(Filters.accessLog());
         routing.addFilter((chain, req, res) -> {
@@ -83,6 +114,7 @@ public final class SluiceServer implements AutoCloseable {
                 chain.proceed();
             } finally {
                 activeRequests.decrementAndGet();
+                guard.ended(req);
             }
         });
         if (!config.corsAllowedOrigins().isEmpty()) {
@@ -91,8 +123,8 @@ public final class SluiceServer implements AutoCloseable {
         if (!config.apiKeys().isEmpty()) {
             routing.addFilter(Filters.apiKeys(config.apiKeys()));
         }
-        routing.register(new OpsService(served, config.maxRequestBytes()));
-        routing.register(new OpenAiService(served, config.maxRequestBytes(), config.maxQueuedRequests()));
+        routing.register(new OpsService(served, config.maxRequestBytes(), admission, guard));
+        routing.register(new OpenAiService(served, config, admission, guard));
         ErrorHandlers.register(routing);
     }
 
@@ -128,6 +160,7 @@ public final class SluiceServer implements AutoCloseable {
             service.shutdown(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
         webServer.stop();
+        guard.close();
         LOG.log(System.Logger.Level.INFO, "stopped");
     }
 

@@ -112,12 +112,22 @@ class LifecycleTest {
             assertTrue(error.get("message").textValue().contains("2"), error.toString());
             assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
             assertError(server.post("/v1/completions", completion("x", "max_tokens", 2, "stream", true)), 429);
+            // Readiness says so, so a load balancer sends the next request elsewhere; the process is alive.
+            HttpResponse<String> ready = server.get("/health");
+            assertEquals(503, ready.statusCode());
+            assertEquals("saturated", TestServer.parse(ready.body()).get("status").textValue());
+            assertEquals(503, server.get("/health/ready").statusCode());
+            assertEquals(200, server.get("/health/live").statusCode());
             // Cheap endpoints are not queued.
-            assertEquals(200, server.get("/health").statusCode());
             assertEquals(200, server.post("/tokenize", Map.of("prompt", "x")).statusCode());
         }
         // Closing the streams cancels them; then there is room again.
         server.awaitIdle(Duration.ofSeconds(30));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (server.get("/health").statusCode() != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(20); // the handlers release their admission as they return
+        }
+        assertEquals(200, server.get("/health").statusCode());
         assertEquals(200, server.post("/v1/chat/completions", chat("now", "max_tokens", 2)).statusCode());
         // Two prompts are two requests: with one stream running, they do not fit.
         try (SseStream running = longStream(server, 1000)) {

@@ -93,7 +93,7 @@ public final class Engine implements AutoCloseable {
     private boolean closed;
 
     private Engine(Options options, Backend backend, ModelWeights weights, KvCache kvCache, HostSwapArea swapArea,
-                   ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+                   ModelRunner runner, Tokenizer tokenizer, ChatTemplate chatTemplate, int maxModelLength) {
         this.options = options;
         this.backend = backend;
         this.weights = weights;
@@ -102,8 +102,31 @@ public final class Engine implements AutoCloseable {
         this.runner = runner;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
-        int trained = weights.config().contextLength();
-        this.maxModelLength = options.maxModelLength() > 0 ? options.maxModelLength() : trained;
+        this.maxModelLength = maxModelLength;
+    }
+
+    /**
+     * The longest sequence served: {@code --max-model-len}, else the model's trained context, but
+     * never more than the KV pool holds, since one sequence longer than the pool could never run.
+     * An explicit length the pool cannot hold is a configuration error; a trained context it
+     * cannot hold is fitted to the pool with a warning (as vLLM does).
+     */
+    static int fitMaxModelLength(Options options, int trained, long kvTokens) {
+        if (options.maxModelLength() > 0) {
+            if (options.maxModelLength() > kvTokens) {
+                throw new IllegalArgumentException("--max-model-len " + options.maxModelLength()
+                        + " is more than the KV cache holds (" + kvTokens + " tokens): raise --kv-cache-memory or "
+                        + "--kv-cache-tokens, or lower --max-model-len");
+            }
+            return options.maxModelLength();
+        }
+        if (trained > kvTokens) {
+            LOG.log(System.Logger.Level.WARNING, "the model's trained context is " + trained + " tokens but the KV cache "
+                    + "holds " + kvTokens + ": serving at most " + kvTokens + " tokens per sequence (raise "
+                    + "--kv-cache-memory to serve more, or set --max-model-len)");
+            return (int) kvTokens;
+        }
+        return trained;
     }
 
     /** Loads the model and sizes the KV pool; fails with a clear message for unsupported files. */
@@ -142,17 +165,18 @@ public final class Engine implements AutoCloseable {
                         + " bytes per token)");
             }
             kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
+            int maxModelLength = fitMaxModelLength(options, config.contextLength(), kv.slots());
             swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
             runner = new ModelRunner(weights, kv, backend, options.attentionInputs());
             tokenizer = Tokenizer.open(options.model());
             ChatTemplate template = ChatTemplate.forTokenizer(tokenizer);
             LOG.log(System.Logger.Level.INFO, String.format(
                     "loaded %s (%s, %d layers, %.1f MB of weights) on %s in %d ms; KV cache: %d blocks of %d = %d tokens"
-                            + " (%.1f MB, %s); chat template: %s",
+                            + " (%.1f MB, %s); max model length %d (trained context %d); chat template: %s",
                     config.name(), config.architecture(), config.layers(), weights.bytes() / 1e6, backend.name(),
                     (System.nanoTime() - start) / 1_000_000, blocks, options.blockSize(), kv.slots(), kv.bytes() / 1e6,
-                    options.cacheType(), template));
-            return new Engine(options, backend, weights, kv, swap, runner, tokenizer, template);
+                    options.cacheType(), maxModelLength, config.contextLength(), template));
+            return new Engine(options, backend, weights, kv, swap, runner, tokenizer, template, maxModelLength);
         } catch (RuntimeException e) {
             for (AutoCloseable c : new AutoCloseable[] {tokenizer, runner, swap, kv, weights, backend}) {
                 if (c != null) {

@@ -16,11 +16,15 @@ public final class Bodies {
     private Bodies() {
     }
 
-    public static Json json(ServerRequest req, long maxBytes) {
-        return Json.parse(read(req, maxBytes));
+    public static Json json(ServerRequest req, long maxBytes, ConnectionGuard guard) {
+        return Json.parse(read(req, maxBytes, guard));
     }
 
-    public static byte[] read(ServerRequest req, long maxBytes) {
+    /**
+     * Reads the whole body. Each wait for more of it is watched by {@code guard}: a client that
+     * stops sending midway has its connection closed after the read timeout.
+     */
+    public static byte[] read(ServerRequest req, long maxBytes, ConnectionGuard guard) {
         long declared = req.headers().first(HeaderNames.CONTENT_LENGTH).map(Long::parseLong).orElse(-1L);
         if (declared > maxBytes) {
             throw tooLarge(maxBytes);
@@ -28,7 +32,12 @@ public final class Bodies {
         try (InputStream in = req.content().inputStream()) {
             byte[] buffer = new byte[(int) Math.min(Math.max(declared, 8192), maxBytes + 1)];
             int length = 0;
-            for (int n; (n = in.read(buffer, length, buffer.length - length)) > 0; ) {
+            for (int n; ; ) {
+                guard.reading(req);
+                n = in.read(buffer, length, buffer.length - length);
+                if (n <= 0) {
+                    break;
+                }
                 length += n;
                 if (length > maxBytes) {
                     throw tooLarge(maxBytes);
@@ -40,6 +49,8 @@ public final class Bodies {
             return Arrays.copyOf(buffer, length);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            guard.done(req);
         }
     }
 

@@ -30,27 +30,37 @@ public final class Filters {
             String id = req.headers().first(REQUEST_ID).filter(s -> s.length() <= 128)
                     .orElseGet(() -> UUID.randomUUID().toString());
             res.header(REQUEST_ID, id);
+            String peer = peer(req); // now: once the connection is closed, the socket no longer knows
             try {
                 chain.proceed();
             } finally {
                 if (ACCESS.isLoggable(System.Logger.Level.INFO)) {
                     ACCESS.log(System.Logger.Level.INFO, String.format("%s %s %s %d %.1fms %s",
-                            req.remotePeer().host(), req.prologue().method().text(), req.path().path(),
+                            peer, req.prologue().method().text(), req.path().path(),
                             res.status().code(), (System.nanoTime() - start) / 1e6, id));
                 }
             }
         };
     }
 
+    private static String peer(RoutingRequest req) {
+        try {
+            return req.remotePeer().host();
+        } catch (RuntimeException e) {
+            return "-";
+        }
+    }
+
     /**
-     * Requires {@code Authorization: Bearer <key>} on every path but {@code /health} (load balancers
-     * probe it) and CORS preflights. Keys are compared in constant time.
+     * Requires {@code Authorization: Bearer <key>} on every path but {@code /health},
+     * {@code /health/live} and {@code /health/ready} (load balancers and orchestrators probe them)
+     * and CORS preflights. Keys are compared in constant time.
      */
     public static Filter apiKeys(List<String> keys) {
         List<byte[]> accepted = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         return (chain, req, res) -> {
             String path = req.path().path();
-            if (path.equals("/health") || req.prologue().method() == Method.OPTIONS) {
+            if (path.equals("/health") || path.startsWith("/health/") || req.prologue().method() == Method.OPTIONS) {
                 chain.proceed();
                 return;
             }

@@ -1,5 +1,7 @@
 package dev.sluice.api.http;
 
+import io.helidon.webserver.http.ServerRequest;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -8,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Server-Sent Events as OpenAI streams them: {@code data: <json>\n\n} per event, flushed at once
  * so each token reaches the client as soon as it is sampled, and {@code data: [DONE]\n\n} last.
- * A failed write means the client went away: {@link ClientGoneException}.
+ * A failed write means the client went away: {@link ClientGoneException}. Every write is watched
+ * by the {@link ConnectionGuard}: one blocked for longer than its write timeout (a client that
+ * stopped reading) has its connection closed, which fails the write.
  */
 public final class SseWriter {
 
@@ -25,12 +29,17 @@ public final class SseWriter {
     }
 
     private final OutputStream out;
+    private final ConnectionGuard guard;
+    private final ServerRequest req;
 
-    public SseWriter(OutputStream out) {
+    public SseWriter(OutputStream out, ConnectionGuard guard, ServerRequest req) {
         this.out = out;
+        this.guard = guard;
+        this.req = req;
     }
 
     public void event(byte[] json) {
+        guard.writing(req);
         try {
             out.write(DATA);
             out.write(json);
@@ -38,6 +47,8 @@ public final class SseWriter {
             out.flush();
         } catch (IOException | UncheckedIOException e) {
             throw new ClientGoneException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+        } finally {
+            guard.done(req);
         }
     }
 
@@ -51,6 +62,7 @@ public final class SseWriter {
     }
 
     private void write(byte[] bytes) {
+        guard.writing(req);
         try {
             out.write(bytes);
             out.flush();
@@ -58,6 +70,8 @@ public final class SseWriter {
             throw new ClientGoneException(e);
         } catch (UncheckedIOException e) {
             throw new ClientGoneException(e.getCause());
+        } finally {
+            guard.done(req);
         }
     }
 }

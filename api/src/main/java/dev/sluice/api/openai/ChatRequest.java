@@ -12,7 +12,10 @@ import java.util.OptionalInt;
 public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt maxTokens, SamplingOptions options,
                           boolean stream, boolean includeUsage) {
 
-    public static ChatRequest parse(Json json, int vocabSize) {
+    /** Most messages in one request: each costs template rendering before any token is computed. */
+    static final int MAX_MESSAGES = 10_000;
+
+    public static ChatRequest parse(Json json, int vocabSize, RequestLimits limits) {
         String model = json.string("model").orElse(null);
         List<ChatMessage> messages = messages(json);
         rejectUnsupported(json);
@@ -26,7 +29,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
         if (top.isPresent() && !logprobs) {
             throw ApiException.invalid("top_logprobs", "logprobs must be set to true if top_logprobs is used.");
         }
-        SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs, top.orElse(0));
+        SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs, top.orElse(0), limits);
         boolean stream = json.bool("stream").orElse(false);
         return new ChatRequest(model, messages, maxTokens, options, stream, includeUsage(json, stream));
     }
@@ -60,6 +63,10 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
         }
         if (node.isEmpty()) {
             throw ApiException.invalid("messages", "'messages' must contain at least one message.");
+        }
+        if (node.size() > MAX_MESSAGES) {
+            throw ApiException.invalid("messages", "'messages' may contain at most " + MAX_MESSAGES + " messages, got "
+                    + node.size() + ".");
         }
         List<ChatMessage> out = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {

@@ -21,7 +21,7 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
     public record Prompt(String text, int[] tokens) {
     }
 
-    public static CompletionRequest parse(Json json, int vocabSize) {
+    public static CompletionRequest parse(Json json, int vocabSize, RequestLimits limits) {
         String model = json.string("model").orElse(null);
         List<Prompt> prompts = prompts(json, vocabSize);
         if (json.has("suffix")) {
@@ -32,7 +32,7 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
         if (echo && logprobs.isPresent()) {
             throw ApiException.invalid("logprobs", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
         }
-        SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs.isPresent(), logprobs.orElse(0));
+        SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs.isPresent(), logprobs.orElse(0), limits);
         OptionalInt bestOf = json.integer("best_of", 1, SamplingOptions.MAX_N);
         if (bestOf.isPresent() && bestOf.getAsInt() != options.n()) {
             throw ApiException.invalid("best_of", "best_of different from n is not supported.");

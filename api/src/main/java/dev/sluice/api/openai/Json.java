@@ -151,8 +151,11 @@ public final class Json {
     }
 
     private static ApiException outOfRange(String name, long min, long max, String value) {
-        String range = max == Long.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
-        return ApiException.invalid(name, name + " must be " + range + ", got " + value + ".");
+        String range = max == Long.MAX_VALUE && min != Long.MIN_VALUE ? "at least " + min
+                : min == Long.MIN_VALUE && max != Long.MAX_VALUE ? "at most " + max
+                : "between " + min + " and " + max;
+        String shown = value.length() <= 64 ? value : value.substring(0, 64) + "…";
+        return ApiException.invalid(name, name + " must be " + range + ", got " + shown + ".");
     }
 
     private static String clean(double d) {

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.sluice.api.Admission;
 import dev.sluice.api.ServedModel;
+import dev.sluice.api.ServerConfig;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
+import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.SseWriter;
 import dev.sluice.engine.Engine;
@@ -33,17 +36,20 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code /v1/chat/completions}, {@code /v1/completions} and {@code /v1/models}: OpenAI's
  * generation API over the engine, streaming (Server-Sent Events, one chunk per token as soon as
  * it is sampled) or not.
  *
- * <p>Everything that can fail about a request (body, fields, model name, prompt length, queue
- * space) is checked before a byte is written, so errors keep their status code. A client that
- * disconnects mid-stream cancels its requests, which frees their KV blocks within a step.
+ * <p>Everything that can fail about a request (body, fields, model name, prompt length, the size
+ * of the answer it asks for, queue space) is checked before a byte is written, so errors keep
+ * their status code. A client that disconnects cancels its requests, which frees their KV blocks
+ * within a step: a streaming one when a write fails, a non-streaming one within about a second
+ * ({@link ConnectionGuard#onClientGone}). Every request gets {@code --request-timeout} as its
+ * deadline.
  */
 public final class OpenAiService implements HttpService {
 
@@ -51,18 +57,18 @@ public final class OpenAiService implements HttpService {
 
     private final ServedModel served;
     private final long maxBodyBytes;
-    private final int maxQueuedRequests;
-    /**
-     * Engine requests submitted by handlers that have not returned yet: what
-     * {@code --max-queued-requests} bounds. Counted here rather than asked of the engine, whose
-     * {@code pendingRequests()} misses requests during the step that admits them.
-     */
-    private final AtomicInteger admitted = new AtomicInteger();
+    private final Admission admission;
+    private final ConnectionGuard guard;
+    private final RequestLimits limits;
+    private final Duration requestTimeout;
 
-    public OpenAiService(ServedModel served, long maxBodyBytes, int maxQueuedRequests) {
+    public OpenAiService(ServedModel served, ServerConfig config, Admission admission, ConnectionGuard guard) {
         this.served = served;
-        this.maxBodyBytes = maxBodyBytes;
-        this.maxQueuedRequests = maxQueuedRequests;
+        this.maxBodyBytes = config.maxRequestBytes();
+        this.admission = admission;
+        this.guard = guard;
+        this.limits = new RequestLimits(config.enableRequestPriority(), config.maxResponseTokens());
+        this.requestTimeout = Duration.ofSeconds(config.requestTimeoutSeconds());
     }
 
     @Override
@@ -87,10 +93,7 @@ public final class OpenAiService implements HttpService {
     }
 
     private void model(ServerRequest req, ServerResponse res) {
-        String id = req.path().pathParameters().get("id");
-        if (!id.equals(served.id())) {
-            throw modelNotFound(id);
-        }
+        served.requireModel(req.path().pathParameters().get("id"));
         send(res, modelObject());
     }
 
@@ -117,8 +120,8 @@ public final class OpenAiService implements HttpService {
         EngineService service = served.ready();
         Engine engine = service.engine();
         Tokenizer tokenizer = engine.tokenizer();
-        ChatRequest chat = ChatRequest.parse(Bodies.json(req, maxBodyBytes), tokenizer.vocabSize());
-        checkModel(chat.model());
+        ChatRequest chat = ChatRequest.parse(Bodies.json(req, maxBodyBytes, guard), tokenizer.vocabSize(), limits);
+        served.requireModel(chat.model());
         String prompt;
         try {
             prompt = engine.chatTemplate().render(chat.messages(), true);
@@ -130,17 +133,20 @@ public final class OpenAiService implements HttpService {
             };
         }
         int[] tokens = tokenizer.encode(prompt, true, true);
-        int maxTokens = chat.maxTokens().orElse(engine.maxModelLength() - tokens.length);
-        if (maxTokens < 1) {
+        int rest = engine.maxModelLength() - tokens.length;
+        if (rest < 1) {
             throw contextExceeded(engine.maxModelLength(), tokens.length, "messages");
         }
+        // Without max_tokens, the rest of the context, as far as --max-response-tokens allows.
+        int maxTokens = chat.maxTokens().orElse(Math.max(1, Math.min(rest, limits.defaultMaxTokens(chat.options()))));
         Submission submission = submit(service, List.of(tokens), chat.options(), maxTokens, "messages");
         String id = Responses.newId("chatcmpl-");
         long created = System.currentTimeMillis() / 1000;
         try {
             if (chat.stream()) {
-                streamChat(res, submission, tokenizer, id, created, chat.includeUsage());
+                streamChat(req, res, submission, tokenizer, id, created, chat.includeUsage());
             } else {
+                guard.onClientGone(req, submission::cancel);
                 respondChat(res, submission, tokenizer, id, created);
             }
         } finally {
@@ -171,11 +177,11 @@ public final class OpenAiService implements HttpService {
         send(res, body);
     }
 
-    private void streamChat(ServerResponse res, Submission submission, Tokenizer tokenizer, String id, long created,
-                            boolean includeUsage) throws InterruptedException {
+    private void streamChat(ServerRequest req, ServerResponse res, Submission submission, Tokenizer tokenizer, String id,
+                            long created, boolean includeUsage) throws InterruptedException {
         startStream(res);
         try (OutputStream out = res.outputStream()) {
-            SseWriter sse = new SseWriter(out);
+            SseWriter sse = new SseWriter(out, guard, req);
             for (int c = 0; c < submission.choices(); c++) {
                 ObjectNode delta = Json.MAPPER.createObjectNode();
                 delta.put("role", "assistant");
@@ -215,8 +221,9 @@ public final class OpenAiService implements HttpService {
         EngineService service = served.ready();
         Engine engine = service.engine();
         Tokenizer tokenizer = engine.tokenizer();
-        CompletionRequest completion = CompletionRequest.parse(Bodies.json(req, maxBodyBytes), tokenizer.vocabSize());
-        checkModel(completion.model());
+        CompletionRequest completion = CompletionRequest.parse(Bodies.json(req, maxBodyBytes, guard), tokenizer.vocabSize(),
+                limits);
+        served.requireModel(completion.model());
         List<int[]> prompts = new ArrayList<>();
         List<String> echoes = new ArrayList<>();
         for (CompletionRequest.Prompt p : completion.prompts()) {
@@ -232,8 +239,9 @@ public final class OpenAiService implements HttpService {
         long created = System.currentTimeMillis() / 1000;
         try {
             if (completion.stream()) {
-                streamCompletion(res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
+                streamCompletion(req, res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
             } else {
+                guard.onClientGone(req, submission::cancel);
                 respondCompletion(res, submission, tokenizer, id, created, echoes);
             }
         } finally {
@@ -263,12 +271,13 @@ public final class OpenAiService implements HttpService {
         send(res, body);
     }
 
-    private void streamCompletion(ServerResponse res, Submission submission, Tokenizer tokenizer, String id,
-                                  long created, boolean includeUsage, List<String> echoes) throws InterruptedException {
+    private void streamCompletion(ServerRequest req, ServerResponse res, Submission submission, Tokenizer tokenizer,
+                                  String id, long created, boolean includeUsage, List<String> echoes)
+            throws InterruptedException {
         startStream(res);
         int[] offsets = new int[submission.choices()];
         try (OutputStream out = res.outputStream()) {
-            SseWriter sse = new SseWriter(out);
+            SseWriter sse = new SseWriter(out, guard, req);
             for (int c = 0; c < submission.choices(); c++) {
                 String echo = echoes.get(c / submission.n);
                 if (!echo.isEmpty()) {
@@ -340,10 +349,15 @@ public final class OpenAiService implements HttpService {
 
     private Submission submit(EngineService service, List<int[]> prompts, SamplingOptions o, int maxTokens,
                               String promptParam) {
+        limits.checkResponseSize(prompts.size(), o, maxTokens);
+        // Built once for all prompts: the stop-string tables cost their length once per request.
+        StopConditions stop = new StopConditions(maxTokens, o.ignoreEos(), o.stopTokenIds(), o.stop());
         List<Request> requests = new ArrayList<>(prompts.size());
         for (int[] prompt : prompts) {
-            StopConditions stop = new StopConditions(maxTokens, o.ignoreEos(), o.stopTokenIds(), o.stop());
             Request request = new Request(Responses.newId("req-"), prompt, o.sampling(), stop, o.n(), o.priority(), 0);
+            if (!requestTimeout.isZero()) {
+                request.withTimeout(requestTimeout);
+            }
             try {
                 service.validate(request);
             } catch (RequestRejectedException e) {
@@ -351,11 +365,9 @@ public final class OpenAiService implements HttpService {
             }
             requests.add(request);
         }
-        // Reserve the slots atomically: concurrent handlers cannot both take the last one.
-        if (admitted.addAndGet(requests.size()) > maxQueuedRequests) {
-            admitted.addAndGet(-requests.size());
+        if (!admission.tryAcquire(requests.size())) {
             throw new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limit_exceeded",
-                    "The server is at capacity (" + maxQueuedRequests + " queued requests); retry shortly.", null,
+                    "The server is at capacity (" + admission.limit() + " queued requests); retry shortly.", null,
                     "rate_limit_exceeded");
         }
         List<Request> submitted = new ArrayList<>(requests.size());
@@ -365,11 +377,11 @@ public final class OpenAiService implements HttpService {
             }
         } catch (RequestRejectedException e) {
             submitted.forEach(Request::cancel);
-            admitted.addAndGet(-requests.size());
+            admission.release(requests.size());
             throw ApiException.invalid(promptParam, e.getMessage(), "context_length_exceeded");
         } catch (IllegalStateException e) {
             submitted.forEach(Request::cancel);
-            admitted.addAndGet(-requests.size());
+            admission.release(requests.size());
             throw ApiException.unavailable(e.getMessage());
         }
         return new Submission(List.copyOf(submitted), o.n(), o.logprobs(), o.tokenIdNames());
@@ -378,7 +390,7 @@ public final class OpenAiService implements HttpService {
     /** Ends a submission however its handler ends: cancels what still runs and frees its admission slots. */
     private void release(Submission submission) {
         submission.cancel();
-        admitted.addAndGet(-submission.requests().size());
+        admission.release(submission.requests().size());
     }
 
     /** Receives each choice's delta as it arrives. */
@@ -483,16 +495,6 @@ public final class OpenAiService implements HttpService {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         res.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
-    }
-
-    private void checkModel(String requested) {
-        if (requested != null && !requested.equals(served.id())) {
-            throw modelNotFound(requested);
-        }
-    }
-
-    private static ApiException modelNotFound(String id) {
-        return ApiException.notFound("The model '" + id + "' does not exist.", "model", "model_not_found");
     }
 
     private static ApiException contextExceeded(int maxLength, int promptTokens, String param) {

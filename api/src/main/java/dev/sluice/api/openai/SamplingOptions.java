@@ -23,17 +23,22 @@ import java.util.Map;
 public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] stopTokenIds, boolean ignoreEos,
                               int n, int priority, boolean logprobs, int topLogprobs, boolean tokenIdNames) {
 
-    /** OpenAI accepts at most 4 stop sequences; vLLM more. Bound it to keep matching cheap. */
+    /** OpenAI accepts at most 4 stop sequences; vLLM more. Bound them to keep matching cheap. */
     static final int MAX_STOP_STRINGS = 16;
+    /** Longest stop string, in characters (UTF-16 units). */
+    static final int MAX_STOP_CHARS = 1024;
+    static final int MAX_STOP_TOKEN_IDS = 1024;
+    /** OpenAI's limit on {@code logit_bias} entries. */
+    static final int MAX_LOGIT_BIAS = 300;
     static final int MAX_N = 128;
 
-    static SamplingOptions parse(Json json, int vocabSize, boolean logprobs, int topLogprobs) {
+    static SamplingOptions parse(Json json, int vocabSize, boolean logprobs, int topLogprobs, RequestLimits limits) {
         SamplingParams.Builder b = SamplingParams.builder();
-        b.temperature((float) json.number("temperature", 0, 2).orElse(1.0));
-        b.topP((float) json.number("top_p", 0, 1).orElse(1.0));
-        if (json.has("top_p") && json.get("top_p").doubleValue() == 0) {
-            throw ApiException.invalid("top_p", "top_p must be greater than 0 and at most 1, got 0.");
-        }
+        float temperature = (float) json.number("temperature", 0, 2).orElse(1.0);
+        double topP = json.number("top_p", 0, 1).orElse(1.0);
+        // OpenAI's range for top_p includes 0: only the most likely token is left, which is greedy.
+        b.temperature(topP == 0 ? 0 : temperature);
+        b.topP((float) (topP == 0 ? 1.0 : topP));
         int topK = json.integer("top_k", -1, Integer.MAX_VALUE).orElse(-1);
         b.topK(topK <= 0 ? 0 : topK);
         b.minP((float) json.number("min_p", 0, 1).orElse(0.0));
@@ -59,11 +64,19 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
             if (s.isEmpty()) {
                 throw ApiException.invalid("stop", "stop strings must not be empty.");
             }
+            if (s.length() > MAX_STOP_CHARS) {
+                throw ApiException.invalid("stop", "stop strings may be at most " + MAX_STOP_CHARS
+                        + " characters long, got one of " + s.length() + ".");
+            }
         }
-        int[] stopTokenIds = tokenIds(json, "stop_token_ids", vocabSize);
+        int[] stopTokenIds = tokenIds(json, "stop_token_ids", vocabSize, MAX_STOP_TOKEN_IDS);
         boolean ignoreEos = json.bool("ignore_eos").orElse(false);
         int n = json.integer("n", 1, MAX_N).orElse(1);
         int priority = json.integer("priority", Integer.MIN_VALUE, Integer.MAX_VALUE).orElse(0);
+        if (priority != 0 && !limits.priorityEnabled()) {
+            throw ApiException.invalid("priority", "priority is not enabled on this server (start it with "
+                    + "--enable-request-priority to let requests choose their priority).");
+        }
         boolean tokenIdNames = json.bool("return_tokens_as_token_ids").orElse(false);
         SamplingParams params;
         try {
@@ -81,6 +94,10 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
         }
         if (!node.isObject()) {
             throw Json.wrongType("logit_bias", "an object mapping token ids to biases");
+        }
+        if (node.size() > MAX_LOGIT_BIAS) {
+            throw ApiException.invalid("logit_bias", "logit_bias may have at most " + MAX_LOGIT_BIAS + " entries, got "
+                    + node.size() + ".");
         }
         Map<Integer, Float> bias = new HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -107,13 +124,16 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
         return bias;
     }
 
-    static int[] tokenIds(Json json, String name, int vocabSize) {
+    static int[] tokenIds(Json json, String name, int vocabSize, int maxItems) {
         JsonNode node = json.get(name);
         if (node == null) {
             return new int[0];
         }
         if (!node.isArray()) {
             throw Json.wrongType(name, "an array of token ids");
+        }
+        if (node.size() > maxItems) {
+            throw ApiException.invalid(name, name + " may have at most " + maxItems + " items, got " + node.size() + ".");
         }
         int[] ids = new int[node.size()];
         for (int i = 0; i < ids.length; i++) {

@@ -1,0 +1,207 @@
+package dev.sluice.api.http;
+
+import io.helidon.common.socket.HelidonSocket;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http1.Http1ConnectionListener;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps a slow or vanished client from holding the server: watches every connection's current
+ * request and closes the connection when
+ * <ul>
+ *   <li>its headers or body have not made progress for the read timeout (a client that started a
+ *       request and stopped sending: Helidon itself waits forever), or</li>
+ *   <li>a write to it has been blocked for the write timeout (a streaming client that stopped
+ *       reading: the handler would otherwise stay blocked in the write);</li>
+ * </ul>
+ * and tells a running request when its client has gone away although nothing is being written to
+ * it (a non-streaming request), by polling the kernel's TCP table once a second
+ * ({@link TcpConnections}), as llama-server polls its sockets.
+ *
+ * <p>Helidon hands the connection ({@link ConnectionContext}) to an HTTP/1 receive listener at
+ * each request's first line; that is where a request starts being watched. Handlers find it again
+ * by {@link ServerRequest#socketId()}, and the routing filter stops watching when the request ends.
+ * One daemon thread does the checks.
+ */
+public final class ConnectionGuard implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
+    private static final long PERIOD_MILLIS = 250;
+    private static final long DISCONNECT_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final long readTimeoutNanos;
+    private final long writeTimeoutNanos;
+    private final Map<String, Watch> watches = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private long lastDisconnectPoll;
+
+    /** One request on one connection. */
+    public static final class Watch {
+        private final HelidonSocket socket;
+        private final SocketAddress local;
+        private final SocketAddress remote;
+        /** When the current read or write must have made progress by; 0 when none is under way. */
+        private volatile long deadlineNanos;
+        private volatile String waitingFor;
+        private volatile Runnable onClientGone;
+        private boolean seenEstablished;
+
+        private Watch(ConnectionContext ctx) {
+            this.socket = ctx.serverSocket();
+            this.local = ctx.localPeer().address();
+            this.remote = ctx.remotePeer().address();
+        }
+
+        private void arm(long timeoutNanos, String what) {
+            waitingFor = what;
+            deadlineNanos = System.nanoTime() + timeoutNanos;
+        }
+
+        private void disarm() {
+            deadlineNanos = 0;
+        }
+    }
+
+    /**
+     * @param readTimeout  longest wait for the next bytes of a request's headers or body
+     * @param writeTimeout longest a write to a client may stay blocked
+     */
+    public ConnectionGuard(Duration readTimeout, Duration writeTimeout) {
+        this.readTimeoutNanos = readTimeout.toNanos();
+        this.writeTimeoutNanos = writeTimeout.toNanos();
+        this.thread = Thread.ofPlatform().daemon().name("sluice-connection-guard").start(this::run);
+    }
+
+    /** The listener to add to Helidon's HTTP/1 configuration. */
+    public Http1ConnectionListener listener() {
+        return new Http1ConnectionListener() {
+            @Override
+            public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
+                Watch watch = new Watch(ctx);
+                watch.arm(readTimeoutNanos, "the request headers");
+                watches.put(ctx.childSocketId(), watch);
+            }
+
+            @Override
+            public void headers(ConnectionContext ctx, Headers headers) {
+                Watch watch = watches.get(ctx.childSocketId());
+                if (watch != null) {
+                    watch.disarm();
+                }
+            }
+        };
+    }
+
+    /** The request on this connection is over (called by the routing filter). */
+    public void ended(ServerRequest req) {
+        watches.remove(req.socketId());
+    }
+
+    /** The handler is about to wait for more of the body: it must come within the read timeout. */
+    public void reading(ServerRequest req) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.arm(readTimeoutNanos, "the request body");
+        }
+    }
+
+    /** The handler is about to write to the client: the write must finish within the write timeout. */
+    public void writing(ServerRequest req) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.arm(writeTimeoutNanos, "the client to read the response");
+        }
+    }
+
+    /** The read or write under way finished. */
+    public void done(ServerRequest req) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.disarm();
+        }
+    }
+
+    /**
+     * Runs {@code onGone} (once, on the guard's thread) if the client of {@code req} closes its
+     * connection while the request runs. Where the kernel's table is not available, never.
+     */
+    public void onClientGone(ServerRequest req, Runnable onGone) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.onClientGone = onGone;
+        }
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                Thread.sleep(PERIOD_MILLIS);
+                check(System.nanoTime());
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "connection guard check failed", e);
+            }
+        }
+    }
+
+    private void check(long now) {
+        boolean pollDisconnects = false;
+        for (Map.Entry<String, Watch> e : watches.entrySet()) {
+            Watch watch = e.getValue();
+            long deadline = watch.deadlineNanos;
+            if (deadline != 0 && now - deadline > 0) {
+                LOG.log(System.Logger.Level.INFO, "closing the connection from " + watch.remote + ": waited "
+                        + TimeUnit.NANOSECONDS.toSeconds(now - deadline + (watch.waitingFor.startsWith("the client")
+                        ? writeTimeoutNanos : readTimeoutNanos)) + " s for " + watch.waitingFor);
+                watches.remove(e.getKey());
+                close(watch);
+            }
+            pollDisconnects |= watch.onClientGone != null;
+        }
+        if (pollDisconnects && now - lastDisconnectPoll >= DISCONNECT_POLL_NANOS) {
+            lastDisconnectPoll = now;
+            TcpConnections table = TcpConnections.read();
+            for (Watch watch : watches.values()) {
+                Runnable onGone = watch.onClientGone;
+                if (onGone == null || !(watch.local instanceof InetSocketAddress local)
+                        || !(watch.remote instanceof InetSocketAddress remote)) {
+                    continue;
+                }
+                int state = table.state(local, remote);
+                if (state == TcpConnections.ESTABLISHED) {
+                    watch.seenEstablished = true;
+                } else if (TcpConnections.peerClosed(state) || (state == -1 && watch.seenEstablished)) {
+                    // A connection missing from the table counts as gone only if it was seen open
+                    // before: a table that cannot be read or parsed is not a disconnect.
+                    watch.onClientGone = null;
+                    onGone.run();
+                }
+            }
+        }
+    }
+
+    private static void close(Watch watch) {
+        try {
+            watch.socket.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "closing a connection failed: " + e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+}

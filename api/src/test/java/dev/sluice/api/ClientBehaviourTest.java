@@ -1,0 +1,198 @@
+package dev.sluice.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static dev.sluice.api.TestServer.chat;
+import static dev.sluice.api.TestServer.completion;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Clients that wait too long, stop reading, stop sending or leave: each costs the server a
+ * bounded time, after which its request ends and its KV blocks are free.
+ */
+class ClientBehaviourTest {
+
+    /** A raw HTTP/1.1 request with a JSON body. */
+    private static byte[] post(String path, String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length + "\r\n\r\n";
+        byte[] head8 = head.getBytes(StandardCharsets.US_ASCII);
+        byte[] all = new byte[head8.length + body.length];
+        System.arraycopy(head8, 0, all, 0, head8.length);
+        System.arraycopy(body, 0, all, head8.length, body.length);
+        return all;
+    }
+
+    /** Polls until {@code what} holds, for up to {@code timeout}. */
+    private static boolean eventually(Duration timeout, java.util.function.BooleanSupplier what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (what.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return what.getAsBoolean();
+    }
+
+    private static double aborted(TestServer server) {
+        return server.metrics().value("sluice:request_success_total", "finished_reason", "abort");
+    }
+
+    @Test
+    void aRequestPastItsTimeoutEndsWithLengthAndKeepsItsOutput() throws Exception {
+        try (TestServer server = TestServer.start("--request-timeout", "1")) {
+            long start = System.nanoTime();
+            // 16 choices x 1000 tokens: many seconds of work for one thread.
+            JsonNode body = server.postOk("/v1/completions", completion("Once upon a time", "n", 16, "max_tokens", 1000,
+                    "ignore_eos", true, "temperature", 0));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            int completion = body.get("usage").get("completion_tokens").intValue();
+            assertTrue(completion > 0 && completion < 16 * 1000, "cut short with its output kept: " + completion);
+            for (JsonNode choice : body.get("choices")) {
+                assertEquals("length", choice.get("finish_reason").textValue());
+            }
+            assertTrue(seconds < 30, "answered at its deadline, not at the end: " + seconds + " s");
+            assertEquals(1, server.metrics().value("sluice:request_timeouts_total"));
+            server.awaitIdle(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aNonStreamingClientThatLeavesCancelsItsRequest() throws Exception {
+        try (TestServer server = TestServer.start("--kv-cache-memory", "16MiB")) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write(post("/v1/completions", TestServer.json(completion("Once upon a time",
+                        "n", 16, "max_tokens", 1000, "ignore_eos", true, "temperature", 0))));
+                socket.getOutputStream().flush();
+                assertTrue(eventually(Duration.ofSeconds(30),
+                        () -> server.metrics().value("sluice:kv_cache_blocks_used") > 0), "the request is running");
+            } // the client closes its connection without reading a byte
+            assertTrue(eventually(Duration.ofSeconds(30), () -> aborted(server) == 1), "the request was cancelled");
+            assertEquals(0, server.metrics().value("sluice:request_success_total", "finished_reason", "length"),
+                    "it did not run to max_tokens");
+            server.awaitIdle(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aStreamingClientThatStopsReadingIsCancelledAndItsConnectionClosed() throws Exception {
+        try (TestServer server = TestServer.start("--stalled-client-timeout", "1", "--kv-cache-memory", "32MiB",
+                "--max-response-tokens", "1000000")) {
+            try (Socket socket = new Socket()) {
+                socket.setReceiveBufferSize(4096);
+                socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+                // Lots of output (32 choices with 20 alternatives per token): far more than socket buffers hold.
+                socket.getOutputStream().write(post("/v1/chat/completions", TestServer.json(chat("Once upon a time",
+                        "n", 32, "max_tokens", 1000, "logprobs", true, "top_logprobs", 20, "ignore_eos", true,
+                        "stream", true))));
+                socket.getOutputStream().flush();
+                // Never read: the server's writes block, its stream backs up, and the clock runs. Whichever
+                // notices first (the engine: output unread; the connection guard: a write blocked) ends it.
+                assertTrue(eventually(Duration.ofSeconds(120), () -> aborted(server) == 1), "the request was cancelled");
+                server.awaitIdle(Duration.ofSeconds(10));
+                // And its connection was closed: reading drains what was buffered, then ends.
+                socket.setSoTimeout(30_000);
+                InputStream in = socket.getInputStream();
+                byte[] buffer = new byte[65536];
+                boolean closed = false;
+                try {
+                    while (in.read(buffer) >= 0) {
+                        // drain
+                    }
+                    closed = true;
+                } catch (IOException e) {
+                    closed = !(e instanceof SocketTimeoutException); // reset by the server counts as closed
+                }
+                assertTrue(closed, "the server closed the connection");
+            }
+            server.postOk("/v1/completions", completion("x", "max_tokens", 2));
+        }
+    }
+
+    @Test
+    void connectionsThatStopSendingAreClosed() throws Exception {
+        try (TestServer server = TestServer.start("--http-read-timeout", "1", "--http-idle-timeout", "1")) {
+            List<Socket> sockets = new ArrayList<>();
+            try {
+                String[] partial = {
+                    "POS",                                                               // half a request line
+                    "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl",   // half the headers
+                    "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 100\r\n\r\n{\"prompt\": \"x\"",              // a third of the body
+                };
+                for (int i = 0; i < 30; i++) {
+                    Socket socket = new Socket("127.0.0.1", server.port());
+                    socket.getOutputStream().write(partial[i % 3].getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    socket.setSoTimeout(20_000);
+                    sockets.add(socket);
+                }
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+                List<Future<Boolean>> closed = new ArrayList<>();
+                for (Socket socket : sockets) {
+                    closed.add(pool.submit(() -> {
+                        InputStream in = socket.getInputStream();
+                        try {
+                            while (in.read() >= 0) {
+                                // whatever the server says before it closes
+                            }
+                            return true;
+                        } catch (SocketTimeoutException e) {
+                            return false;
+                        } catch (IOException e) {
+                            return true;
+                        }
+                    }));
+                }
+                for (int i = 0; i < closed.size(); i++) {
+                    assertTrue(closed.get(i).get(30, TimeUnit.SECONDS), "connection " + i + " (" + (i % 3) + ") was closed");
+                }
+                pool.shutdown();
+            } finally {
+                for (Socket socket : sockets) {
+                    socket.close();
+                }
+            }
+            server.postOk("/v1/completions", completion("x", "max_tokens", 2));
+        }
+    }
+
+    @Test
+    void twoRequestsWithManyChoicesDoNotLockOthersOut() throws Exception {
+        try (TestServer server = TestServer.start("--max-seqs", "8", "--kv-cache-memory", "32MiB")) {
+            HttpRequest big = server.request("/v1/completions").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(TestServer.json(completion("Once", "n", 4, "max_tokens", 1000,
+                            "ignore_eos", true, "stream", true)))).build();
+            try (SseStream first = SseStream.open(server.http(), big); SseStream second = SseStream.open(server.http(), big)) {
+                first.next();
+                second.next();
+                JsonNode probe = server.postOk("/v1/chat/completions", chat("Hi", "max_tokens", 4, "temperature", 0));
+                assertEquals(1, probe.get("choices").size());
+                assertTrue(server.metrics().value("sluice:num_requests_running") >= 2,
+                        "the probe finished while both big requests still ran");
+            }
+        }
+    }
+}
