@@ -12,15 +12,13 @@ final class Logprobs {
     }
 
     /** {@code token} with its log-probability and the {@code top} most likely tokens with theirs. */
-    static SampledToken score(MemorySegment logits, int vocabSize, int token, int top) {
+    static SampledToken score(MemorySegment logits, int vocabSize, int token, int top, SamplingWorkspace workspace) {
         int[] topTokens = new int[top];
         float[] topLogits = new float[top];
         int kept = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocabSize; i++) {
+        for (int i = 0; top > 0 && i < vocabSize; i++) {
             float logit = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            max = Math.max(max, logit);
-            if (top > 0 && (kept < top || logit > topLogits[kept - 1])) {
+            if (kept < top || logit > topLogits[kept - 1]) {
                 // Insertion into the short sorted list; strict > keeps the lower id first on ties.
                 int at = kept < top ? kept++ : top - 1;
                 while (at > 0 && logit > topLogits[at - 1]) {
@@ -32,10 +30,9 @@ final class Logprobs {
                 topTokens[at] = i;
             }
         }
-        double sum = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            sum += Math.exp(logits.getAtIndex(ValueLayout.JAVA_FLOAT, i) - max);
-        }
+        RowOps ops = RowOps.get();
+        float max = ops.max(logits, vocabSize);
+        double sum = ops.softmaxNumerators(logits, workspace.numerators(), vocabSize, max, 1f, Float.NEGATIVE_INFINITY);
         double logNormalizer = max + Math.log(sum);
         List<TokenLogprob> alternatives = new ArrayList<>(kept);
         for (int i = 0; i < kept; i++) {

@@ -45,8 +45,13 @@ import java.util.OptionalLong;
  * raw logits row, before bias, penalties, temperature, truncation and grammar. The chosen token's
  * logprob comes from that distribution even when the processing chose a token it ranks low.
  *
- * <p><b>Fast path:</b> greedy parameters with no bias, penalties or grammar scan the logits row
- * for its maximum and touch no native sampler.
+ * <p><b>Fast paths.</b> Most requests are plain: greedy, or a temperature draw without top-k,
+ * top-p or a grammar (OpenAI's defaults). Those are sampled in Java with whole-row kernels
+ * ({@link RowOps}, vectorized): greedy parameters without bias or penalties take the row's
+ * maximum; otherwise bias and penalties are applied to a copy of the row, min-p becomes a
+ * threshold on the scaled logits, and the draw uses the same Mersenne Twister stream and the
+ * same running-sum rule as llama.cpp's {@code dist} sampler, so a seed draws what llama-server
+ * draws from the same probabilities. Top-k, top-p and grammars go through llama.cpp's samplers.
  *
  * <p>{@link #close()} frees the native samplers and may be called more than once; any other call
  * after it throws {@link IllegalStateException}.
@@ -66,7 +71,10 @@ public final class Sampler implements AutoCloseable {
     private final TokenCounts output;          // null without frequency and presence penalties
     private final LlamaSampler grammar;        // null without a grammar
     private final boolean grammarFirst;
-    private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy
+    private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy or drawn in Java
+    private final boolean javaDraw;            // no grammar, top-k or top-p: sampled with RowOps
+    private final Mt19937 rng;                 // the draw's generator on the Java path; null otherwise
+    private final RowOps ops = RowOps.get();
     private boolean closed;
 
     /**
@@ -93,13 +101,16 @@ public final class Sampler implements AutoCloseable {
         this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
                 && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
+        boolean nativeTruncation = (params.topK() > 1 && params.topK() < vocabSize) || params.topP() < 1f;
+        this.javaDraw = params.grammar().isEmpty() && !nativeTruncation;
+        this.rng = javaDraw && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
 
         List<LlamaSampler> created = new ArrayList<>();
         try {
             this.grammar = params.grammar().isPresent()
                     ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
                     : null;
-            this.draw = greedy ? List.of() : drawStages(params, vocabSize, created);
+            this.draw = greedy || javaDraw ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
             created.forEach(LlamaSampler::close);
             throw e;
@@ -142,6 +153,11 @@ public final class Sampler implements AutoCloseable {
         return folded == LlamaSampler.RANDOM_SEED ? folded - 1 : folded;
     }
 
+    /** The seed of a Java draw: as {@link #nativeSeed}, and a random one where the request gave none. */
+    private static int javaSeed(OptionalLong seed) {
+        return seed.isPresent() ? nativeSeed(seed) : java.util.concurrent.ThreadLocalRandom.current().nextInt();
+    }
+
     /** Records the prompt, whose tokens the repetition penalty also covers. */
     public void acceptPrompt(int[] tokens) {
         checkOpen();
@@ -165,9 +181,9 @@ public final class Sampler implements AutoCloseable {
             throw new IllegalArgumentException("logits row has " + logits.byteSize() + " bytes; expected "
                     + vocabSize + " F32 values");
         }
-        int token = plainGreedy ? argmax(logits, vocabSize) : choose(logits);
+        int token = plainGreedy ? ops.argmax(logits, vocabSize) : javaDraw ? drawInJava(logits) : choose(logits);
         return params.logprobs()
-                ? Logprobs.score(logits, vocabSize, token, params.topLogprobs())
+                ? Logprobs.score(logits, vocabSize, token, params.topLogprobs(), workspace)
                 : SampledToken.withoutLogprobs(token);
     }
 
@@ -192,6 +208,48 @@ public final class Sampler implements AutoCloseable {
         }
         if (output != null) {
             output.add(token);
+        }
+    }
+
+    /** Bias and penalties on a copy of the row, then the maximum or a softmax draw (see the class comment). */
+    private int drawInJava(MemorySegment logits) {
+        MemorySegment row = logits;
+        if (biasTokens.length > 0 || promptAndOutput != null || output != null) {
+            row = workspace.scratch();
+            MemorySegment.copy(logits, 0, row, 0, (long) vocabSize * Float.BYTES);
+            adjust(row);
+        }
+        if (greedy) {
+            return ops.argmax(row, vocabSize);
+        }
+        float max = ops.max(row, vocabSize);
+        float floor = params.minP() > 0f ? (float) Math.log(params.minP()) : Float.NEGATIVE_INFINITY;
+        MemorySegment numerators = workspace.numerators();
+        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, 1f / params.temperature(), floor);
+        return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
+    }
+
+    /** Adds the logit bias and applies the penalties to a row, in place. */
+    private void adjust(MemorySegment row) {
+        for (int i = 0; i < biasTokens.length; i++) {
+            long at = (long) biasTokens[i] * Float.BYTES;
+            row.set(ValueLayout.JAVA_FLOAT, at, row.get(ValueLayout.JAVA_FLOAT, at) + biasValues[i]);
+        }
+        if (promptAndOutput != null) {
+            float penalty = params.repetitionPenalty();
+            for (int i = 0; i < promptAndOutput.size(); i++) {
+                long at = (long) promptAndOutput.token(i) * Float.BYTES;
+                float logit = row.get(ValueLayout.JAVA_FLOAT, at);
+                row.set(ValueLayout.JAVA_FLOAT, at, logit > 0f ? logit / penalty : logit * penalty);
+            }
+        }
+        if (output != null) {
+            float frequency = params.frequencyPenalty();
+            float presence = params.presencePenalty();
+            for (int i = 0; i < output.size(); i++) {
+                long at = (long) output.token(i) * Float.BYTES;
+                row.set(ValueLayout.JAVA_FLOAT, at, row.get(ValueLayout.JAVA_FLOAT, at) - output.count(i) * frequency - presence);
+            }
         }
     }
 
@@ -267,20 +325,6 @@ public final class Sampler implements AutoCloseable {
         single.fillSingle(token);
         grammar.apply(single);
         return single.logit(0) != Float.NEGATIVE_INFINITY;
-    }
-
-    /** Index of the highest logit, the first on ties (what {@code LlamaReference.argmax} picks). */
-    private static int argmax(MemorySegment logits, int n) {
-        int best = 0;
-        float bestLogit = logits.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
-        for (int i = 1; i < n; i++) {
-            float logit = logits.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            if (logit > bestLogit) {
-                best = i;
-                bestLogit = logit;
-            }
-        }
-        return best;
     }
 
     private static int argmax(LlamaTokenDataArray candidates) {

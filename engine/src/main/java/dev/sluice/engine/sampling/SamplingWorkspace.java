@@ -1,5 +1,7 @@
 package dev.sluice.engine.sampling;
 
+import java.lang.foreign.MemorySegment;
+
 import dev.sluice.bindings.llama.LlamaTokenDataArray;
 import dev.sluice.bindings.llama.LlamaVocab;
 
@@ -18,6 +20,9 @@ public final class SamplingWorkspace implements AutoCloseable {
     private final int vocabSize;
     private final LlamaTokenDataArray candidates;
     private final LlamaTokenDataArray single;
+    /** Heap rows for the Java sampling path: an adjusted copy of the logits, and softmax numerators. */
+    private final MemorySegment scratch;
+    private final MemorySegment numerators;
     private boolean closed;
 
     public SamplingWorkspace(LlamaVocab vocab) {
@@ -25,6 +30,20 @@ public final class SamplingWorkspace implements AutoCloseable {
         this.vocabSize = vocab.size();
         this.candidates = new LlamaTokenDataArray(vocabSize);
         this.single = new LlamaTokenDataArray(1);
+        this.scratch = MemorySegment.ofArray(new float[vocabSize]);
+        this.numerators = MemorySegment.ofArray(new float[vocabSize]);
+    }
+
+    /** A row of {@link #vocabSize()} floats to adjust logits in (bias, penalties). */
+    MemorySegment scratch() {
+        checkOpen();
+        return scratch;
+    }
+
+    /** A row of {@link #vocabSize()} floats for softmax numerators. */
+    MemorySegment numerators() {
+        checkOpen();
+        return numerators;
     }
 
     /** Tokens in the vocabulary: the length of every logits row a sampler takes. */
