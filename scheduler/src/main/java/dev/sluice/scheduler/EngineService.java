@@ -1,6 +1,7 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.engine.Engine;
+import dev.sluice.engine.step.EngineExecutor;
 import dev.sluice.scheduler.kv.BlockPool;
 import dev.sluice.scheduler.kv.KvCacheManager;
 import dev.sluice.scheduler.metrics.EngineMetrics;
@@ -25,8 +26,8 @@ public final class EngineService implements AutoCloseable {
         KvCacheManager kv = new KvCacheManager(new BlockPool(engine.kvCache().blocks()), engine.kvCache().blockSize(),
                 config.prefixCaching());
         this.scheduler = new Scheduler(config.withSwapBlocks(engine.swapArea().slots()), kv);
-        this.loop = new EngineLoop(scheduler, new EngineExecutor(engine.runner(), engine.kvCache(), engine.swapArea()),
-                engine.tokenizer(), engine::newSamplingWorkspace, metrics, limits);
+        this.loop = new EngineLoop(scheduler, () -> new EngineExecutor(engine.runner(), engine.kvCache(), engine.swapArea(),
+                engine.newSamplingWorkspace()), engine.tokenizer().texts(), metrics, limits);
     }
 
     /** Starts serving {@code engine}; the service owns it from now on. */

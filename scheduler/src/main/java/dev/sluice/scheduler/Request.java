@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A generation request: the prompt, how to sample, when to stop, and how many sequences
@@ -13,6 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * only the engine thread changes its sequences. {@link #cancel()} may be called from any thread.
  */
 public final class Request {
+
+    /** The next free sequence id; each request takes {@code n} consecutive ones. */
+    private static final AtomicLong NEXT_SEQUENCE_ID = new AtomicLong();
 
     private final String id;
     private final int[] prompt;
@@ -25,6 +29,7 @@ public final class Request {
     private final RequestStream stream;
     private final List<Sequence> sequences;
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final long firstSequenceId;
     /** Admission order, set by the scheduler: breaks arrival-time ties deterministically. */
     long order;
     /** The scheduler's step in which {@link #scheduledCount} sequences were scheduled (its fair share). */
@@ -58,6 +63,7 @@ public final class Request {
         this.priority = priority;
         this.cacheSalt = cacheSalt;
         this.arrivalNanos = System.nanoTime();
+        this.firstSequenceId = NEXT_SEQUENCE_ID.getAndAdd(n);
         this.stream = new RequestStream(n, backpressureChars);
         List<Sequence> list = new ArrayList<>(n);
         list.add(new Sequence(this, 0));
@@ -102,6 +108,11 @@ public final class Request {
 
     public long arrivalNanos() {
         return arrivalNanos;
+    }
+
+    /** The id of its first sequence; choice {@code i} is {@code firstSequenceId() + i}. */
+    public long firstSequenceId() {
+        return firstSequenceId;
     }
 
     /** Where the request's output goes; the API reads it. */

@@ -26,8 +26,8 @@ public final class Sequence {
     int cachedPromptTokens = -1;
     long firstTokenNanos;
     long lastTokenNanos;
-    /** The engine loop's per-sequence generation state (sampler, detokenizer, stop matcher). */
-    Object generation;
+    /** Its output text so far, held by the {@link OutputProcessor}; null until its first token. */
+    OutputProcessor.Text text;
 
     Sequence(Request request, int index) {
         this.request = request;
@@ -50,6 +50,14 @@ public final class Sequence {
 
     public Request request() {
         return request;
+    }
+
+    /**
+     * Its id, unique in this process: how the engine knows it (its sampler state). A request's
+     * sequences have consecutive ids, so the choices forked at its fork point are known in advance.
+     */
+    public long id() {
+        return request.firstSequenceId() + index;
     }
 
     /** Its index among the request's sequences: the API's {@code choices[].index}. */
@@ -126,15 +134,6 @@ public final class Sequence {
 
     void resetComputed(int value) {
         computed = value;
-    }
-
-    @SuppressWarnings("unchecked")
-    public <T> T generation() {
-        return (T) generation;
-    }
-
-    public void generation(Object state) {
-        this.generation = state;
     }
 
     @Override

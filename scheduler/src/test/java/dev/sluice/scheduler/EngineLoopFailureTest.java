@@ -1,7 +1,6 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.engine.sampling.SamplingParams;
-import dev.sluice.engine.sampling.SamplingWorkspace;
 import dev.sluice.scheduler.kv.BlockPool;
 import dev.sluice.scheduler.kv.KvCacheManager;
 import dev.sluice.scheduler.metrics.EngineMetrics;
@@ -94,13 +93,12 @@ class EngineLoopFailureTest {
 
     @Test
     void anErrorOfTheJvmStopsTheLoopFailsEveryRequestAndTellsTheListener() throws Exception {
-        Harness tok = null;
         BlockPool pool = new BlockPool(64);
         KvCacheManager kv = new KvCacheManager(pool, 4, true);
         Scheduler scheduler = new Scheduler(config(), kv);
-        FakeExecutor executor = new FakeExecutor(64, 4, 0, Harness.tokenizer().vocabSize());
-        EngineLoop loop = new EngineLoop(scheduler, executor, Harness.tokenizer(),
-                () -> new SamplingWorkspace(Harness.tokenizer().vocab()), new EngineMetrics(), EngineLoop.Limits.DEFAULT);
+        FakeExecutor executor = new FakeExecutor(64, 4, 0, Harness.VOCAB);
+        EngineLoop loop = new EngineLoop(scheduler, () -> executor, Harness.texts(), new EngineMetrics(),
+                EngineLoop.Limits.DEFAULT);
         CountDownLatch told = new CountDownLatch(1);
         loop.onFailure(told::countDown);
         executor.errorOnForward = new OutOfMemoryError("injected: out of memory");

@@ -1,40 +1,50 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.engine.runner.Batch;
-import dev.sluice.engine.runner.Logits;
+import dev.sluice.engine.sampling.SampledToken;
+import dev.sluice.engine.sampling.SamplingParams;
+import dev.sluice.engine.step.ModelExecutor;
+import dev.sluice.engine.step.StepPlan;
+import dev.sluice.engine.step.StepResult;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
- * A model stand-in for scheduler tests: its "KV cache" stores the token written at every slot,
- * and the logits it returns depend only on the token history it reads back through the block
- * table. Two tokens, {@link #candidates}, get a high logit (greedy takes the lower id; sampling
- * picks either); everything else gets zero. So any bookkeeping bug (a block shared that should not
- * be, a copy or swap that lost data, a stale block table) changes what the fake sees and makes the
- * output fail {@link #isConsistent}, without any model.
+ * A model stand-in for scheduler tests, in plain Java: its "KV cache" stores the token written at
+ * every slot, and the tokens it samples depend only on the token history it reads back through
+ * the block table. Two tokens, {@link #candidates}, are the likely ones: a greedy sequence takes
+ * the lower id, a sampled one either, drawn from its own seeded stream (the seed plus the choice's
+ * index for a fork, as the real sampler does). So any bookkeeping bug (a block shared that should
+ * not be, a copy or swap that lost data, a stale block table) changes what the fake sees and makes
+ * the output fail {@link #isConsistent}, without any model or native library.
  */
 final class FakeExecutor implements ModelExecutor {
 
     static final int FIRST_ORDINARY_TOKEN = 3;
     static final int TOKEN_RANGE = 5000;
 
+    /** A sequence's sampling state: how it picks, and its own random stream. */
+    private record Stream(SamplingParams params, SplittableRandom random) {
+    }
+
     private final int blockSize;
     private final int vocabSize;
     private final int[] slots;
     private final int[][] swap;
-    private final Arena arena = Arena.ofConfined();
-    private MemorySegment logits = MemorySegment.NULL;
+    private final Map<Long, Stream> streams = new HashMap<>();
+    private final StepResult result = new StepResult();
     int forwardCalls;
     int copies;
     int swapOuts;
     int swapIns;
     int lastStepTokens;
-    /** When set, the next {@link #forward} throws it, once: a step that fails. */
+    /** When set, the next {@link #execute} throws it, once: a step that fails. */
     RuntimeException failNextForward;
-    /** When set, every {@link #forward} throws it: the JVM giving out. */
+    /** When set, every {@link #execute} throws it: the JVM giving out. */
     Error errorOnForward;
 
     FakeExecutor(int blocks, int blockSize, int swapSlots, int vocabSize) {
@@ -80,27 +90,32 @@ final class FakeExecutor implements ModelExecutor {
     }
 
     @Override
-    public void copyBlock(int source, int target) {
-        copies++;
-        System.arraycopy(slots, source * blockSize, slots, target * blockSize, blockSize);
+    public void startSequence(long id, SamplingParams params, int[] prompt) {
+        // The real sampler refuses a bias on a token outside the vocabulary; so does the fake.
+        for (int token : params.logitBias().keySet()) {
+            if (token < 0 || token >= vocabSize) {
+                throw new IllegalArgumentException("logit_bias token id " + token + " is outside the vocabulary");
+            }
+        }
+        streams.put(id, new Stream(params, random(params, 0)));
+    }
+
+    private static SplittableRandom random(SamplingParams params, int index) {
+        return new SplittableRandom(params.seed().orElse(System.nanoTime()) + index);
     }
 
     @Override
-    public void swapOut(int block, int slot) {
-        swapOuts++;
-        // The block may still be shared (prefix cache, a forked sibling): leave it as it is.
-        swap[slot] = Arrays.copyOfRange(slots, block * blockSize, (block + 1) * blockSize);
+    public void endSequence(long id) {
+        streams.remove(id);
+    }
+
+    /** Sequences with sampling state (a leak check: 0 once everything finished). */
+    int liveSequences() {
+        return streams.size();
     }
 
     @Override
-    public void swapIn(int slot, int block) {
-        swapIns++;
-        System.arraycopy(swap[slot], 0, slots, block * blockSize, blockSize);
-        swap[slot] = null;
-    }
-
-    @Override
-    public Logits forward(Batch batch) {
+    public StepResult execute(StepPlan plan) {
         forwardCalls++;
         if (errorOnForward != null) {
             throw errorOnForward;
@@ -110,46 +125,65 @@ final class FakeExecutor implements ModelExecutor {
             failNextForward = null;
             throw e;
         }
+        for (int i = 0; i < plan.swapOuts().size(); i++) {
+            swapOuts++;
+            // The block may still be shared (prefix cache, a forked sibling): leave it as it is.
+            int block = plan.swapOuts().first(i);
+            swap[plan.swapOuts().second(i)] = Arrays.copyOfRange(slots, block * blockSize, (block + 1) * blockSize);
+        }
+        for (int i = 0; i < plan.swapIns().size(); i++) {
+            swapIns++;
+            int slot = plan.swapIns().first(i);
+            System.arraycopy(swap[slot], 0, slots, plan.swapIns().second(i) * blockSize, blockSize);
+            swap[slot] = null;
+        }
+        for (int i = 0; i < plan.copies().size(); i++) {
+            copies++;
+            System.arraycopy(slots, plan.copies().first(i) * blockSize, slots, plan.copies().second(i) * blockSize, blockSize);
+        }
+        Batch batch = plan.batch();
         lastStepTokens = batch.tokenCount();
-        int sequences = batch.sequenceCount();
-        int[] firstRow = new int[sequences];
-        int[] rowCount = new int[sequences];
-        int rows = 0;
-        for (int s = 0; s < sequences; s++) {
+        result.reset(plan);
+        for (int s = 0; s < batch.sequenceCount(); s++) {
             int[] table = batch.blockTable(s);
             for (int i = 0; i < batch.tokenCount(s); i++) {
                 int pos = batch.startPosition(s) + i;
                 slots[table[pos / blockSize] * blockSize + pos % blockSize] = batch.token(batch.tokenStart(s) + i);
             }
-            firstRow[s] = rows;
-            rowCount[s] = batch.logits(s) == Batch.Logits.NONE ? 0 : 1;
-            rows += rowCount[s];
         }
-        long bytes = (long) Math.max(rows, 1) * vocabSize * Float.BYTES;
-        if (logits.byteSize() < bytes) {
-            logits = arena.allocate(bytes, 64);
-        }
-        logits.asSlice(0, bytes).fill((byte) 0);
-        for (int s = 0; s < sequences; s++) {
-            if (rowCount[s] == 0) {
-                continue;
-            }
-            int context = batch.contextLength(s);
-            int[] table = batch.blockTable(s);
-            int[] history = new int[context];
-            for (int pos = 0; pos < context; pos++) {
-                history[pos] = slots[table[pos / blockSize] * blockSize + pos % blockSize];
-            }
-            long row = (long) firstRow[s] * vocabSize;
-            for (int token : candidates(history, context)) {
-                logits.setAtIndex(ValueLayout.JAVA_FLOAT, row + token, 30f);
+        for (int s = 0; s < batch.sequenceCount(); s++) {
+            if (plan.samples(s) > 0) {
+                sample(plan, s);
             }
         }
-        return new Logits(logits, vocabSize, rows, firstRow, rowCount);
+        return result;
+    }
+
+    /** The entry's tokens, from the history its block table reads back. */
+    private void sample(StepPlan plan, int s) {
+        Batch batch = plan.batch();
+        int context = batch.contextLength(s);
+        int[] table = batch.blockTable(s);
+        int[] history = new int[context];
+        for (int pos = 0; pos < context; pos++) {
+            history[pos] = slots[table[pos / blockSize] * blockSize + pos % blockSize];
+        }
+        int[] c = candidates(history, context);
+        long id = plan.id(s);
+        Stream parent = streams.get(id);
+        for (int k = 0; k < plan.samples(s); k++) {
+            Stream stream = streams.get(id + k);
+            if (stream == null) {
+                stream = new Stream(parent.params(), random(parent.params(), k));
+                streams.put(id + k, stream);
+            }
+            int token = stream.params().temperature() < 1e-5f ? Math.min(c[0], c[1]) : c[stream.random().nextInt(2)];
+            result.setToken(s, k, new SampledToken(token, Float.NaN, List.of()), false);
+        }
     }
 
     @Override
     public void close() {
-        arena.close();
+        streams.clear();
     }
 }

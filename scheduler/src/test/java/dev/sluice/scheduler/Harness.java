@@ -1,12 +1,12 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.engine.sampling.SamplingParams;
-import dev.sluice.engine.sampling.SamplingWorkspace;
-import dev.sluice.engine.text.Tokenizer;
+import dev.sluice.engine.text.TokenTexts;
 import dev.sluice.scheduler.kv.BlockPool;
 import dev.sluice.scheduler.kv.KvCacheManager;
 import dev.sluice.scheduler.metrics.EngineMetrics;
-import dev.sluice.testing.TestModels;
+
+import java.nio.charset.StandardCharsets;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,11 +16,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A scheduler and engine loop over the {@link FakeExecutor}, stepped by the test on its own
- * thread (deterministic), with a real tokenizer for detokenization and end-of-generation checks.
+ * thread (deterministic), with a synthetic vocabulary ({@link #texts()}): no native library.
  */
 final class Harness implements AutoCloseable {
 
-    private static Tokenizer tokenizer;
+    /** Tokens of the synthetic vocabulary; token {@value #EOS} ends generation. */
+    static final int VOCAB = 32_000;
+    static final int EOS = 2;
+    private static TokenTexts texts;
 
     final int blockSize;
     final BlockPool pool;
@@ -42,16 +45,24 @@ final class Harness implements AutoCloseable {
         this.pool = new BlockPool(blocks);
         this.kv = new KvCacheManager(pool, blockSize, config.prefixCaching());
         this.scheduler = new Scheduler(config, kv);
-        Tokenizer tok = tokenizer();
-        this.executor = new FakeExecutor(blocks, blockSize, config.swapBlocks(), tok.vocabSize());
-        this.loop = new EngineLoop(scheduler, executor, tok, () -> new SamplingWorkspace(tok.vocab()), metrics, limits);
+        this.executor = new FakeExecutor(blocks, blockSize, config.swapBlocks(), VOCAB);
+        this.loop = new EngineLoop(scheduler, () -> executor, texts(), metrics, limits);
     }
 
-    static synchronized Tokenizer tokenizer() {
-        if (tokenizer == null) {
-            tokenizer = Tokenizer.open(TestModels.llamaCppVocab("ggml-vocab-llama-spm.gguf"));
+    /** Token {@code t} reads {@code "w<t> "}; {@link #EOS} and the tokens below it are control tokens. */
+    static synchronized TokenTexts texts() {
+        if (texts == null) {
+            byte[][] text = new byte[VOCAB][];
+            byte[][] special = new byte[VOCAB][];
+            boolean[] eog = new boolean[VOCAB];
+            for (int t = 0; t < VOCAB; t++) {
+                special[t] = ("w" + t + " ").getBytes(StandardCharsets.UTF_8);
+                text[t] = t <= EOS ? new byte[0] : special[t];
+            }
+            eog[EOS] = true;
+            texts = new TokenTexts(text, special, eog);
         }
-        return tokenizer;
+        return texts;
     }
 
     Request submit(int[] prompt, SamplingParams sampling, int maxTokens, int n) {
@@ -117,12 +128,15 @@ final class Harness implements AutoCloseable {
         return finals.get(request);
     }
 
-    /** Every block is free (possibly still cached): nothing leaked. */
+    /** Every block is free (possibly still cached) and no sampler state is left: nothing leaked. */
     void assertNoLeaks() {
         pool.checkInvariants();
         if (pool.freeCount() != pool.size()) {
             throw new AssertionError("leaked " + (pool.size() - pool.freeCount()) + " blocks; unfinished: "
                     + scheduler.unfinished());
+        }
+        if (executor.liveSequences() != 0) {
+            throw new AssertionError("leaked the sampler state of " + executor.liveSequences() + " sequences");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.sluice.api.http;
 
 import dev.sluice.api.openai.Json;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -49,6 +50,9 @@ public final class Bodies {
             return Arrays.copyOf(buffer, length);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (DataReader.InsufficientDataAvailableException e) {
+            // The connection ended mid-body: the client left, or the guard closed a stalled upload.
+            throw new UncheckedIOException(new IOException("the request body ended before its declared length", e));
         } finally {
             guard.done(req);
         }

@@ -67,8 +67,8 @@ public final class Sampler implements AutoCloseable {
     private final boolean plainGreedy;
     private final int[] biasTokens;
     private final float[] biasValues;
-    private final TokenCounts promptAndOutput; // null without a repetition penalty
-    private final TokenCounts output;          // null without frequency and presence penalties
+    private TokenCounts promptAndOutput;       // null without a repetition penalty
+    private TokenCounts output;                // null without frequency and presence penalties
     private final LlamaSampler grammar;        // null without a grammar
     private final boolean grammarFirst;
     private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy or drawn in Java
@@ -156,6 +156,30 @@ public final class Sampler implements AutoCloseable {
     /** The seed of a Java draw: as {@link #nativeSeed}, and a random one where the request gave none. */
     private static int javaSeed(OptionalLong seed) {
         return seed.isPresent() ? nativeSeed(seed) : java.util.concurrent.ThreadLocalRandom.current().nextInt();
+    }
+
+    /**
+     * A sampler for another choice of the same request, as it stands now (after the prompt): the
+     * same parameters but the seed plus {@code index}, so each choice draws its own stream, and a
+     * copy of the tokens seen so far.
+     */
+    public Sampler fork(int index) {
+        checkOpen();
+        SamplingParams forked = params.seed().isPresent()
+                ? params.toBuilder().seed(params.seed().getAsLong() + index).build() : params;
+        Sampler sibling = new Sampler(forked, workspace);
+        if (promptAndOutput != null) {
+            sibling.promptAndOutput = promptAndOutput.copy();
+        }
+        if (output != null) {
+            sibling.output = output.copy();
+        }
+        return sibling;
+    }
+
+    /** Whether {@link #sample} reports log-probabilities. */
+    public boolean logprobs() {
+        return params.logprobs();
     }
 
     /** Records the prompt, whose tokens the repetition penalty also covers. */

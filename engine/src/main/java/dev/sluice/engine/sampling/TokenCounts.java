@@ -37,6 +37,16 @@ final class TokenCounts {
         }
     }
 
+    /** An independent copy. */
+    TokenCounts copy() {
+        TokenCounts copy = new TokenCounts();
+        copy.tokens = tokens.clone();
+        copy.counts = counts.clone();
+        copy.size = size;
+        copy.slots = slots.clone();
+        return copy;
+    }
+
     /** Distinct tokens seen. */
     int size() {
         return size;

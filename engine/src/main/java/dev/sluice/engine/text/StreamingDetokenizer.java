@@ -11,34 +11,35 @@ import java.util.Objects;
  * still incomplete are held back until a later token completes it. Bytes that can never become a
  * character are emitted as U+FFFD as soon as that is certain, and at the latest by {@link #flush()}.
  *
- * <p>Not thread-safe: one instance per sequence, used by the engine thread. Per token it does an
- * array lookup and decodes the new bytes; it allocates only the returned string.
+ * <p>Not thread-safe: one instance per sequence. Per token it does an array lookup in
+ * {@link TokenTexts} (no native call) and decodes the new bytes; it allocates only the returned
+ * string.
  */
 public final class StreamingDetokenizer {
 
     /** Longest UTF-8 encoding of one character. */
     private static final int MAX_CHAR_BYTES = 4;
 
-    private final Tokenizer tokenizer;
+    private final TokenTexts texts;
     private final boolean renderSpecial;
     /** Held bytes of an incomplete character first, then room for the next piece. */
     private byte[] buffer = new byte[64];
     private int held;
 
     /** Control tokens (EOS, chat markers) produce no text. */
-    public StreamingDetokenizer(Tokenizer tokenizer) {
-        this(tokenizer, false);
+    public StreamingDetokenizer(TokenTexts texts) {
+        this(texts, false);
     }
 
     /** @param renderSpecial  write control tokens as their text (e.g. {@code <|im_end|>}) */
-    public StreamingDetokenizer(Tokenizer tokenizer, boolean renderSpecial) {
-        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+    public StreamingDetokenizer(TokenTexts texts, boolean renderSpecial) {
+        this.texts = Objects.requireNonNull(texts, "texts");
         this.renderSpecial = renderSpecial;
     }
 
     /** Adds a token; returns the text now complete (possibly empty). */
     public String append(int token) {
-        byte[] piece = tokenizer.pieceBytes(token, renderSpecial);
+        byte[] piece = texts.piece(token, renderSpecial);
         if (held == 0 && incompleteTail(piece, piece.length) == 0) {
             return piece.length == 0 ? "" : new String(piece, StandardCharsets.UTF_8);
         }

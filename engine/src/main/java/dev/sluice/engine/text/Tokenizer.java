@@ -42,12 +42,9 @@ public final class Tokenizer implements AutoCloseable {
     private final int eot;
     private final boolean addsBos;
     private final boolean addsEos;
-    private final boolean[] endOfGeneration;
     private final int[] endOfGenerationTokens;
-    /** Every token's bytes with control tokens rendered as their text ({@code <|im_end|>}). */
-    private final byte[][] specialPieces;
-    /** Every token's bytes as generated text shows it: empty for control tokens. */
-    private final byte[][] textPieces;
+    /** Every token's bytes, both ways, and which tokens end generation. */
+    private final TokenTexts texts;
     private final Optional<String> chatTemplate;
     private volatile boolean closed;
 
@@ -60,9 +57,9 @@ public final class Tokenizer implements AutoCloseable {
         this.eot = vocab.eot();
         this.addsBos = vocab.addsBos();
         this.addsEos = vocab.addsEos();
-        this.endOfGeneration = new boolean[vocabSize];
-        this.specialPieces = new byte[vocabSize][];
-        this.textPieces = new byte[vocabSize][];
+        boolean[] endOfGeneration = new boolean[vocabSize];
+        byte[][] specialPieces = new byte[vocabSize][];
+        byte[][] textPieces = new byte[vocabSize][];
         for (int token = 0; token < vocabSize; token++) {
             endOfGeneration[token] = vocab.isEndOfGeneration(token);
             specialPieces[token] = vocab.piece(token, true);
@@ -70,7 +67,8 @@ public final class Tokenizer implements AutoCloseable {
             byte[] text = vocab.piece(token, false);
             textPieces[token] = text.length == 0 ? EMPTY : Arrays.equals(text, specialPieces[token]) ? specialPieces[token] : text;
         }
-        this.endOfGenerationTokens = IntStream.range(0, vocabSize).filter(t -> endOfGeneration[t]).toArray();
+        this.texts = new TokenTexts(textPieces, specialPieces, endOfGeneration);
+        this.endOfGenerationTokens = texts.endOfGenerationTokens();
         this.chatTemplate = model.metadata(CHAT_TEMPLATE_KEY).filter(s -> !s.isBlank());
     }
 
@@ -174,8 +172,13 @@ public final class Tokenizer implements AutoCloseable {
 
     /** True for every token that ends generation: EOS, EOT and their model-specific friends. */
     public boolean isEndOfGeneration(int token) {
-        checkToken(token);
-        return endOfGeneration[token];
+        checkOpen();
+        return texts.isEndOfGeneration(token);
+    }
+
+    /** Every token's output bytes and end-of-generation flag, usable from any thread, even after close. */
+    public TokenTexts texts() {
+        return texts;
     }
 
     /** All end-of-generation token ids, ascending. */
@@ -222,10 +225,10 @@ public final class Tokenizer implements AutoCloseable {
         return "Tokenizer[" + model.path().getFileName() + (closed ? ", closed]" : "]");
     }
 
-    /** The shared piece array (callers must not modify it); the detokenizer's per-token path. */
-    byte[] pieceBytes(int token, boolean renderSpecial) {
-        checkToken(token);
-        return renderSpecial ? specialPieces[token] : textPieces[token];
+    /** The shared piece array (callers must not modify it). */
+    private byte[] pieceBytes(int token, boolean renderSpecial) {
+        checkOpen();
+        return texts.piece(token, renderSpecial);
     }
 
     private Lock readLock() {

@@ -56,7 +56,7 @@ class StreamingDetokenizerTest {
     void deltasReproduceTheTextAndNeverSplitACharacter(String name) {
         Tokenizer tokenizer = byName(name);
         int[] tokens = tokenizer.encode(TEXT, false, false);
-        List<String> deltas = stream(new StreamingDetokenizer(tokenizer), tokens);
+        List<String> deltas = stream(new StreamingDetokenizer(tokenizer.texts()), tokens);
         assertEquals(TEXT, String.join("", deltas));
         assertEquals(tokenizer.decode(tokens), String.join("", deltas));
         deltas.forEach(StreamingDetokenizerTest::assertWholeCharacters);
@@ -68,7 +68,7 @@ class StreamingDetokenizerTest {
     void sentencePieceByteFallbackStreamsToo() {
         // llama-spm spells characters it lacks as <0xF0><0x9F>… byte tokens.
         int[] tokens = spm.encode(TEXT, false, false);
-        List<String> deltas = stream(new StreamingDetokenizer(spm), tokens);
+        List<String> deltas = stream(new StreamingDetokenizer(spm.texts()), tokens);
         // Streaming keeps the space SentencePiece prefixed; a whole-sequence decode drops it.
         assertEquals(" " + TEXT, String.join("", deltas));
         deltas.forEach(StreamingDetokenizerTest::assertWholeCharacters);
@@ -80,19 +80,19 @@ class StreamingDetokenizerTest {
         int hello = qwen.encode("Hello", false, false)[0];
         int imEnd = qwen.encode("<|im_end|>", false, true)[0];
 
-        StreamingDetokenizer silent = new StreamingDetokenizer(qwen);
+        StreamingDetokenizer silent = new StreamingDetokenizer(qwen.texts());
         assertEquals("Hello", silent.append(hello));
         assertEquals("", silent.append(imEnd));
         assertEquals("", silent.append(qwen.eos()));
 
-        StreamingDetokenizer rendering = new StreamingDetokenizer(qwen, true);
+        StreamingDetokenizer rendering = new StreamingDetokenizer(qwen.texts(), true);
         assertEquals("Hello", rendering.append(hello));
         assertEquals("<|im_end|>", rendering.append(imEnd));
     }
 
     @Test
     void controlTokensBetweenTheBytesOfACharacterDoNotBreakIt() {
-        StreamingDetokenizer detokenizer = new StreamingDetokenizer(qwen);
+        StreamingDetokenizer detokenizer = new StreamingDetokenizer(qwen.texts());
         StringBuilder text = new StringBuilder();
         for (int token : qwen.encode(EMOJI, false, false)) {
             text.append(detokenizer.append(token));
@@ -107,7 +107,7 @@ class StreamingDetokenizerTest {
         int continuation = byteToken(qwen, 0x9F);
         int letter = qwen.encode("A", false, false)[0];
 
-        StreamingDetokenizer detokenizer = new StreamingDetokenizer(qwen);
+        StreamingDetokenizer detokenizer = new StreamingDetokenizer(qwen.texts());
         assertEquals("", detokenizer.append(lead));
         assertEquals("", detokenizer.append(continuation));
         // …that a letter interrupts: the held bytes are invalid now, not later.

@@ -155,7 +155,7 @@ class TokenizerTest {
         assertThrows(IllegalStateException.class, tokenizer::vocabSize);
         assertThrows(IllegalStateException.class, tokenizer::bos);
         assertThrows(IllegalStateException.class, tokenizer::chatTemplate);
-        assertThrows(IllegalStateException.class, () -> new StreamingDetokenizer(tokenizer).append(15043));
+        assertThrows(IllegalStateException.class, () -> tokenizer.isEndOfGeneration(2));
     }
 
     @Test

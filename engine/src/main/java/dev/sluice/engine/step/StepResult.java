@@ -1,0 +1,67 @@
+package dev.sluice.engine.step;
+
+import dev.sluice.engine.sampling.SampledToken;
+
+import java.util.Arrays;
+
+/**
+ * What one step produced: for every entry of the {@link StepPlan} that sampled, one result per
+ * sample: the token, its log-probabilities when the sequence asked for them, or the error that
+ * kept the sequence from getting one (a grammar with no way forward). Reused by its executor;
+ * read it before the next step.
+ */
+public final class StepResult {
+
+    private int[] firstSample = new int[16];
+    private int[] tokens = new int[16];
+    private SampledToken[] logprobs = new SampledToken[16];
+    private String[] errors = new String[16];
+    private int size;
+
+    /** Sizes the result for {@code plan}; every sample starts without a token. */
+    public void reset(StepPlan plan) {
+        int entries = plan.entries();
+        if (firstSample.length < entries + 1) {
+            firstSample = new int[entries + 1];
+        }
+        size = 0;
+        for (int e = 0; e < entries; e++) {
+            firstSample[e] = size;
+            size += plan.samples(e);
+        }
+        firstSample[entries] = size;
+        if (tokens.length < size) {
+            tokens = new int[size];
+            logprobs = new SampledToken[size];
+            errors = new String[size];
+        }
+        Arrays.fill(tokens, 0, size, -1);
+        Arrays.fill(logprobs, 0, size, null);
+        Arrays.fill(errors, 0, size, null);
+    }
+
+    public void setToken(int entry, int sample, SampledToken sampled, boolean withLogprobs) {
+        int i = firstSample[entry] + sample;
+        tokens[i] = sampled.token();
+        logprobs[i] = withLogprobs ? sampled : null;
+    }
+
+    public void setError(int entry, int sample, String message) {
+        errors[firstSample[entry] + sample] = message;
+    }
+
+    /** The token sampled, or -1 if none ({@link #error} says why). */
+    public int token(int entry, int sample) {
+        return tokens[firstSample[entry] + sample];
+    }
+
+    /** The token with its log-probabilities, or null when the sequence did not ask for them. */
+    public SampledToken logprobs(int entry, int sample) {
+        return logprobs[firstSample[entry] + sample];
+    }
+
+    /** Why no token was sampled, or null. */
+    public String error(int entry, int sample) {
+        return errors[firstSample[entry] + sample];
+    }
+}
