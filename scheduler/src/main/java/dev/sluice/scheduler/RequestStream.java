@@ -35,6 +35,8 @@ public final class RequestStream {
     private volatile boolean backedUp;
     /** When the oldest output the consumer has not taken yet was produced; 0 when it has taken all. */
     private volatile long unreadSinceNanos;
+    /** Told of every change, after the stream's own waiters; see {@link #onChange}. */
+    private volatile Runnable listener = () -> { };
 
     private static final class Pending {
         final StringBuilder text = new StringBuilder();
@@ -80,6 +82,7 @@ public final class RequestStream {
         } finally {
             lock.unlock();
         }
+        listener.run();
     }
 
     /** Text released at the end of a sequence (held-back bytes, a partial stop-string match). */
@@ -97,6 +100,7 @@ public final class RequestStream {
         } finally {
             lock.unlock();
         }
+        listener.run();
     }
 
     void finish(int index, FinishReason reason) {
@@ -110,6 +114,7 @@ public final class RequestStream {
         } finally {
             lock.unlock();
         }
+        listener.run();
     }
 
     /** All sequences have finished; no more output will come. */
@@ -122,6 +127,7 @@ public final class RequestStream {
         } finally {
             lock.unlock();
         }
+        listener.run();
     }
 
     /** The engine could not run the request. */
@@ -134,6 +140,7 @@ public final class RequestStream {
         } finally {
             lock.unlock();
         }
+        listener.run();
     }
 
     /** True while the consumer is far behind: the scheduler pauses the request. */
@@ -160,6 +167,26 @@ public final class RequestStream {
         lock.lock();
         try {
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        listener.run();
+    }
+
+    /**
+     * Runs {@code listener} after every change (new output, a finish, completion, a cancel):
+     * how one consumer waits on several streams without polling them. It runs on the thread that
+     * made the change (mostly the engine thread), so it must only signal, never block.
+     */
+    public void onChange(Runnable listener) {
+        this.listener = listener;
+    }
+
+    /** Everything new, without waiting: null when there is nothing. */
+    public RequestUpdate poll() {
+        lock.lock();
+        try {
+            return hasNews() ? drain() : null;
         } finally {
             lock.unlock();
         }

@@ -1,48 +1,23 @@
 package dev.sluice.api.openai;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import dev.sluice.api.Admission;
 import dev.sluice.api.ServedModel;
 import dev.sluice.api.ServerConfig;
-import dev.sluice.api.http.ApiException;
-import dev.sluice.api.http.Bodies;
 import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
-import dev.sluice.api.http.SseWriter;
-import dev.sluice.engine.Engine;
-import dev.sluice.engine.chat.ChatTemplateException;
-import dev.sluice.engine.sampling.SampledToken;
-import dev.sluice.engine.text.Tokenizer;
 import dev.sluice.scheduler.EngineService;
-import dev.sluice.scheduler.FinishReason;
-import dev.sluice.scheduler.Request;
-import dev.sluice.scheduler.RequestRejectedException;
-import dev.sluice.scheduler.RequestUpdate;
-import dev.sluice.scheduler.RequestUsage;
-import dev.sluice.scheduler.SequenceDelta;
-import dev.sluice.scheduler.StopConditions;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
- * {@code /v1/chat/completions}, {@code /v1/completions} and {@code /v1/models}: OpenAI's
- * generation API over the engine, streaming (Server-Sent Events, one chunk per token as soon as
- * it is sampled) or not.
+ * OpenAI's generation API over the engine: {@code /v1/chat/completions} ({@link ChatEndpoint}),
+ * {@code /v1/completions} ({@link CompletionsEndpoint}) and {@code /v1/models}.
  *
  * <p>Everything that can fail about a request (body, fields, model name, prompt length, the size
  * of the answer it asks for, queue space) is checked before a byte is written, so errors keep
@@ -53,28 +28,20 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OpenAiService implements HttpService {
 
-    private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(15);
-
     private final ServedModel served;
-    private final long maxBodyBytes;
-    private final Admission admission;
-    private final ConnectionGuard guard;
-    private final RequestLimits limits;
-    private final Duration requestTimeout;
+    private final Endpoints endpoints;
 
     public OpenAiService(ServedModel served, ServerConfig config, Admission admission, ConnectionGuard guard) {
         this.served = served;
-        this.maxBodyBytes = config.maxRequestBytes();
-        this.admission = admission;
-        this.guard = guard;
-        this.limits = new RequestLimits(config.enableRequestPriority(), config.maxResponseTokens());
-        this.requestTimeout = Duration.ofSeconds(config.requestTimeoutSeconds());
+        this.endpoints = new Endpoints(served, config.maxRequestBytes(), admission, guard,
+                new RequestLimits(config.enableRequestPriority(), config.maxResponseTokens()),
+                Duration.ofSeconds(config.requestTimeoutSeconds()));
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post("/v1/chat/completions", this::chat)
-                .post("/v1/completions", this::completions)
+        rules.post("/v1/chat/completions", new ChatEndpoint(endpoints))
+                .post("/v1/completions", new CompletionsEndpoint(endpoints))
                 .get("/v1/models", this::models)
                 .get("/v1/models/{id}", this::model)
                 .any("/v1/chat/completions", ErrorHandlers.methodNotAllowed("POST"))
@@ -82,8 +49,6 @@ public final class OpenAiService implements HttpService {
                 .any("/v1/models", ErrorHandlers.methodNotAllowed("GET"))
                 .any("/v1/models/{id}", ErrorHandlers.methodNotAllowed("GET"));
     }
-
-    // ---- models ------------------------------------------------------------------------------
 
     private void models(ServerRequest req, ServerResponse res) {
         ObjectNode list = Json.MAPPER.createObjectNode();
@@ -114,405 +79,8 @@ public final class OpenAiService implements HttpService {
         return m;
     }
 
-    // ---- chat --------------------------------------------------------------------------------
-
-    private void chat(ServerRequest req, ServerResponse res) throws InterruptedException {
-        EngineService service = served.ready();
-        Engine engine = service.engine();
-        Tokenizer tokenizer = engine.tokenizer();
-        ChatRequest chat = ChatRequest.parse(Bodies.json(req, maxBodyBytes, guard), tokenizer.vocabSize(), limits);
-        served.requireModel(chat.model());
-        String prompt;
-        try {
-            prompt = engine.chatTemplate().render(chat.messages(), true);
-        } catch (ChatTemplateException e) {
-            throw switch (e.reason()) {
-                case REJECTED, LIMIT -> ApiException.invalid("messages", e.getMessage());
-                case UNSUPPORTED -> new ApiException(Status.INTERNAL_SERVER_ERROR_500, "server_error",
-                        "The model's chat template cannot be rendered: " + e.getMessage(), null, null);
-            };
-        }
-        int[] tokens = tokenizer.encode(prompt, true, true);
-        int rest = engine.maxModelLength() - tokens.length;
-        if (rest < 1) {
-            throw contextExceeded(engine.maxModelLength(), tokens.length, "messages");
-        }
-        // Without max_tokens, the rest of the context, as far as --max-response-tokens allows.
-        int maxTokens = chat.maxTokens().orElse(Math.max(1, Math.min(rest, limits.defaultMaxTokens(chat.options()))));
-        Submission submission = submit(service, List.of(tokens), chat.options(), maxTokens, "messages");
-        String id = Responses.newId("chatcmpl-");
-        long created = System.currentTimeMillis() / 1000;
-        try {
-            if (chat.stream()) {
-                streamChat(req, res, submission, tokenizer, id, created, chat.includeUsage());
-            } else {
-                guard.onClientGone(req, submission::cancel);
-                respondChat(res, submission, tokenizer, id, created);
-            }
-        } finally {
-            release(submission);
-        }
-    }
-
-    private void respondChat(ServerResponse res, Submission submission, Tokenizer tokenizer, String id, long created)
-            throws InterruptedException {
-        Collected collected = collect(submission);
-        ObjectNode body = Responses.envelope(id, "chat.completion", created, served.id());
-        ArrayNode choices = body.putArray("choices");
-        for (int c = 0; c < collected.text.length; c++) {
-            ObjectNode choice = choices.addObject();
-            choice.put("index", c);
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", collected.text[c].toString());
-            if (submission.logprobs) {
-                choice.putObject("logprobs").set("content",
-                        Responses.chatLogprobContent(tokenizer, collected.logprobs.get(c), submission.tokenIdNames));
-            } else {
-                choice.putNull("logprobs");
-            }
-            choice.put("finish_reason", Responses.finishReason(collected.finish[c]));
-        }
-        body.set("usage", Responses.usage(collected.usages));
-        send(res, body);
-    }
-
-    private void streamChat(ServerRequest req, ServerResponse res, Submission submission, Tokenizer tokenizer, String id,
-                            long created, boolean includeUsage) throws InterruptedException {
-        startStream(res);
-        try (OutputStream out = res.outputStream()) {
-            SseWriter sse = new SseWriter(out, guard, req);
-            for (int c = 0; c < submission.choices(); c++) {
-                ObjectNode delta = Json.MAPPER.createObjectNode();
-                delta.put("role", "assistant");
-                delta.put("content", "");
-                sse.event(chatChunk(id, created, c, delta, null, null, includeUsage));
-            }
-            List<RequestUsage> usages = new ArrayList<>();
-            String error = consume(submission, (choice, d) -> {
-                if (!d.text().isEmpty() || (submission.logprobs && d.tokens().length > 0)) {
-                    ObjectNode delta = Json.MAPPER.createObjectNode();
-                    delta.put("content", d.text());
-                    ObjectNode logprobs = null;
-                    if (submission.logprobs) {
-                        logprobs = Json.MAPPER.createObjectNode();
-                        logprobs.set("content", Responses.chatLogprobContent(tokenizer, d.logprobs(), submission.tokenIdNames));
-                    }
-                    sse.event(chatChunk(id, created, choice, delta, logprobs, null, includeUsage));
-                }
-                if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
-                    sse.event(chatChunk(id, created, choice, Json.MAPPER.createObjectNode(), null, d.finishReason(), includeUsage));
-                }
-            }, usages, sse::keepAlive);
-            finishStream(sse, id, "chat.completion.chunk", created, includeUsage, usages, error);
-        } catch (SseWriter.ClientGoneException | UncheckedIOException | IOException e) {
-            submission.cancel();
-        }
-    }
-
-    private byte[] chatChunk(String id, long created, int choice, ObjectNode delta, ObjectNode logprobs,
-                             FinishReason finish, boolean includeUsage) {
-        return chunk(id, "chat.completion.chunk", created, choice, "delta", delta, logprobs, finish, includeUsage);
-    }
-
-    // ---- completions -------------------------------------------------------------------------
-
-    private void completions(ServerRequest req, ServerResponse res) throws InterruptedException {
-        EngineService service = served.ready();
-        Engine engine = service.engine();
-        Tokenizer tokenizer = engine.tokenizer();
-        CompletionRequest completion = CompletionRequest.parse(Bodies.json(req, maxBodyBytes, guard), tokenizer.vocabSize(),
-                limits);
-        served.requireModel(completion.model());
-        List<int[]> prompts = new ArrayList<>();
-        List<String> echoes = new ArrayList<>();
-        for (CompletionRequest.Prompt p : completion.prompts()) {
-            int[] tokens = p.tokens() != null ? p.tokens() : tokenizer.encode(p.text(), true, false);
-            if (tokens.length == 0) {
-                throw ApiException.invalid("prompt", "The prompt is empty.");
-            }
-            prompts.add(tokens);
-            echoes.add(completion.echo() ? (p.text() != null ? p.text() : tokenizer.decode(tokens)) : "");
-        }
-        Submission submission = submit(service, prompts, completion.options(), completion.maxTokens(), "prompt");
-        String id = Responses.newId("cmpl-");
-        long created = System.currentTimeMillis() / 1000;
-        try {
-            if (completion.stream()) {
-                streamCompletion(req, res, submission, tokenizer, id, created, completion.includeUsage(), echoes);
-            } else {
-                guard.onClientGone(req, submission::cancel);
-                respondCompletion(res, submission, tokenizer, id, created, echoes);
-            }
-        } finally {
-            release(submission);
-        }
-    }
-
-    private void respondCompletion(ServerResponse res, Submission submission, Tokenizer tokenizer, String id,
-                                   long created, List<String> echoes) throws InterruptedException {
-        Collected collected = collect(submission);
-        ObjectNode body = Responses.envelope(id, "text_completion", created, served.id());
-        ArrayNode choices = body.putArray("choices");
-        for (int c = 0; c < collected.text.length; c++) {
-            String echo = echoes.get(c / submission.n);
-            ObjectNode choice = choices.addObject();
-            choice.put("index", c);
-            choice.put("text", echo + collected.text[c]);
-            if (submission.logprobs) {
-                choice.set("logprobs", Responses.completionLogprobs(tokenizer, collected.logprobs.get(c), echo.length(),
-                        submission.tokenIdNames));
-            } else {
-                choice.putNull("logprobs");
-            }
-            choice.put("finish_reason", Responses.finishReason(collected.finish[c]));
-        }
-        body.set("usage", Responses.usage(collected.usages));
-        send(res, body);
-    }
-
-    private void streamCompletion(ServerRequest req, ServerResponse res, Submission submission, Tokenizer tokenizer,
-                                  String id, long created, boolean includeUsage, List<String> echoes)
-            throws InterruptedException {
-        startStream(res);
-        int[] offsets = new int[submission.choices()];
-        try (OutputStream out = res.outputStream()) {
-            SseWriter sse = new SseWriter(out, guard, req);
-            for (int c = 0; c < submission.choices(); c++) {
-                String echo = echoes.get(c / submission.n);
-                if (!echo.isEmpty()) {
-                    sse.event(completionChunk(id, created, c, echo, null, null, includeUsage));
-                    offsets[c] = echo.length();
-                }
-            }
-            List<RequestUsage> usages = new ArrayList<>();
-            String error = consume(submission, (choice, d) -> {
-                if (!d.text().isEmpty() || (submission.logprobs && d.tokens().length > 0)) {
-                    ObjectNode logprobs = submission.logprobs
-                            ? Responses.completionLogprobs(tokenizer, d.logprobs(), offsets[choice], submission.tokenIdNames)
-                            : null;
-                    sse.event(completionChunk(id, created, choice, d.text(), logprobs, null, includeUsage));
-                    offsets[choice] += d.text().length();
-                }
-                if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
-                    sse.event(completionChunk(id, created, choice, "", null, d.finishReason(), includeUsage));
-                }
-            }, usages, sse::keepAlive);
-            finishStream(sse, id, "text_completion", created, includeUsage, usages, error);
-        } catch (SseWriter.ClientGoneException | UncheckedIOException | IOException e) {
-            submission.cancel();
-        }
-    }
-
-    private byte[] completionChunk(String id, long created, int choice, String text, ObjectNode logprobs,
-                                   FinishReason finish, boolean includeUsage) {
-        return chunk(id, "text_completion", created, choice, "text", TextNode.valueOf(text), logprobs, finish, includeUsage);
-    }
-
-    /** One stream chunk with one choice: its {@code delta} (chat) or {@code text} (completions). */
-    private byte[] chunk(String id, String object, long created, int choice, String field, JsonNode value,
-                         ObjectNode logprobs, FinishReason finish, boolean includeUsage) {
-        ObjectNode chunk = Responses.envelope(id, object, created, served.id());
-        ObjectNode c = chunk.putArray("choices").addObject();
-        c.put("index", choice);
-        c.set(field, value);
-        if (logprobs == null) {
-            c.putNull("logprobs");
-        } else {
-            c.set("logprobs", logprobs);
-        }
-        c.put("finish_reason", Responses.finishReason(finish));
-        if (includeUsage) {
-            chunk.putNull("usage");
-        }
-        return bytes(chunk);
-    }
-
-    // ---- shared ------------------------------------------------------------------------------
-
-    /** The engine requests behind one API call: one per prompt, each with {@code n} choices. */
-    private record Submission(List<Request> requests, int n, boolean logprobs, boolean tokenIdNames) {
-        int choices() {
-            return requests.size() * n;
-        }
-
-        /**
-         * Stops whatever is still running; a no-op for finished requests (the engine has let go of
-         * them). Handlers call it on every way out: a client that disconnects mid-stream surfaces
-         * as Helidon's ServerConnectionException or SocketWriterException (RuntimeExceptions, not
-         * IOExceptions), and those must not leave the generation running to max_tokens.
-         */
-        void cancel() {
-            requests.forEach(Request::cancel);
-        }
-    }
-
-    private Submission submit(EngineService service, List<int[]> prompts, SamplingOptions o, int maxTokens,
-                              String promptParam) {
-        limits.checkResponseSize(prompts.size(), o, maxTokens);
-        // Built once for all prompts: the stop-string tables cost their length once per request.
-        StopConditions stop = new StopConditions(maxTokens, o.ignoreEos(), o.stopTokenIds(), o.stop());
-        List<Request> requests = new ArrayList<>(prompts.size());
-        for (int[] prompt : prompts) {
-            Request request = new Request(Responses.newId("req-"), prompt, o.sampling(), stop, o.n(), o.priority(), 0);
-            if (!requestTimeout.isZero()) {
-                request.withTimeout(requestTimeout);
-            }
-            try {
-                service.validate(request);
-            } catch (RequestRejectedException e) {
-                throw ApiException.invalid(promptParam, e.getMessage(), "context_length_exceeded");
-            }
-            requests.add(request);
-        }
-        if (!admission.tryAcquire(requests.size())) {
-            throw new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limit_exceeded",
-                    "The server is at capacity (" + admission.limit() + " queued requests); retry shortly.", null,
-                    "rate_limit_exceeded");
-        }
-        List<Request> submitted = new ArrayList<>(requests.size());
-        try {
-            for (Request request : requests) {
-                submitted.add(service.submit(request));
-            }
-        } catch (RequestRejectedException e) {
-            submitted.forEach(Request::cancel);
-            admission.release(requests.size());
-            throw ApiException.invalid(promptParam, e.getMessage(), "context_length_exceeded");
-        } catch (IllegalStateException e) {
-            submitted.forEach(Request::cancel);
-            admission.release(requests.size());
-            throw ApiException.unavailable(e.getMessage());
-        }
-        return new Submission(List.copyOf(submitted), o.n(), o.logprobs(), o.tokenIdNames());
-    }
-
-    /** Ends a submission however its handler ends: cancels what still runs and frees its admission slots. */
-    private void release(Submission submission) {
-        submission.cancel();
-        admission.release(submission.requests().size());
-    }
-
-    /** Receives each choice's delta as it arrives. */
-    private interface DeltaHandler {
-        void accept(int choice, SequenceDelta delta);
-    }
-
-    /**
-     * Feeds every delta of every request to {@code handler} until all are done; collects their
-     * usage. Returns the engine's error message if a request failed, else null.
-     */
-    private String consume(Submission s, DeltaHandler handler, List<RequestUsage> usages, Runnable idle)
-            throws InterruptedException {
-        List<Request> requests = s.requests();
-        boolean[] done = new boolean[requests.size()];
-        int remaining = done.length;
-        long lastActivity = System.nanoTime();
-        String error = null;
-        // One request: block on it. Several: poll round-robin with short waits.
-        long waitMillis = done.length == 1 ? 1000 : 2;
-        while (remaining > 0) {
-            boolean progressed = false;
-            for (int p = 0; p < done.length; p++) {
-                if (done[p]) {
-                    continue;
-                }
-                RequestUpdate update = requests.get(p).stream().next(waitMillis, TimeUnit.MILLISECONDS);
-                if (update == null) {
-                    continue;
-                }
-                progressed = true;
-                for (SequenceDelta delta : update.deltas()) {
-                    handler.accept(p * s.n() + delta.index(), delta);
-                }
-                if (update.done()) {
-                    done[p] = true;
-                    remaining--;
-                    if (update.error() != null) {
-                        error = update.error();
-                    } else if (update.usage() != null) {
-                        usages.add(update.usage());
-                    }
-                }
-            }
-            long now = System.nanoTime();
-            if (progressed) {
-                lastActivity = now;
-            } else if (now - lastActivity > KEEP_ALIVE_NANOS) {
-                idle.run();
-                lastActivity = now;
-            }
-        }
-        return error;
-    }
-
-    /** Everything a non-streaming response needs, per choice. */
-    private static final class Collected {
-        final StringBuilder[] text;
-        final List<List<SampledToken>> logprobs = new ArrayList<>();
-        final FinishReason[] finish;
-        final List<RequestUsage> usages = new ArrayList<>();
-
-        Collected(int choices) {
-            text = new StringBuilder[choices];
-            finish = new FinishReason[choices];
-            for (int i = 0; i < choices; i++) {
-                text[i] = new StringBuilder();
-                logprobs.add(new ArrayList<>());
-            }
-        }
-    }
-
-    private Collected collect(Submission submission) throws InterruptedException {
-        Collected collected = new Collected(submission.choices());
-        String error = consume(submission, (choice, d) -> {
-            collected.text[choice].append(d.text());
-            collected.logprobs.get(choice).addAll(d.logprobs());
-            if (d.isFinished()) {
-                collected.finish[choice] = d.finishReason();
-            }
-        }, collected.usages, () -> { });
-        if (error != null) {
-            throw new ApiException(Status.INTERNAL_SERVER_ERROR_500, "server_error", error, null, null);
-        }
-        return collected;
-    }
-
-    private void finishStream(SseWriter sse, String id, String object, long created, boolean includeUsage,
-                              List<RequestUsage> usages, String error) {
-        if (error != null) {
-            sse.event(bytes(Responses.error(error, "server_error", null, null)));
-        } else if (includeUsage) {
-            ObjectNode chunk = Responses.envelope(id, object, created, served.id());
-            chunk.putArray("choices");
-            chunk.set("usage", Responses.usage(usages));
-            sse.event(bytes(chunk));
-        }
-        sse.done();
-    }
-
-    private static void startStream(ServerResponse res) {
-        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        res.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
-    }
-
-    private static ApiException contextExceeded(int maxLength, int promptTokens, String param) {
-        return ApiException.invalid(param, "This model's maximum context length is " + maxLength
-                + " tokens. However, your " + param + " resulted in " + promptTokens
-                + " tokens. Please reduce the length of the " + param + ".", "context_length_exceeded");
-    }
-
     private static void send(ServerResponse res, ObjectNode body) {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(bytes(body));
-    }
-
-    private static byte[] bytes(ObjectNode node) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(node);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        res.send(Responder.bytes(body));
     }
 }

@@ -1,0 +1,136 @@
+package dev.sluice.api.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.api.http.ApiException;
+import dev.sluice.api.http.ConnectionGuard;
+import dev.sluice.api.http.SseWriter;
+import dev.sluice.engine.sampling.SampledToken;
+import dev.sluice.scheduler.FinishReason;
+import dev.sluice.scheduler.RequestUsage;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a {@link Submission}'s output in OpenAI's shapes, as one Server-Sent Events stream (a
+ * chunk per delta, flushed at once; finish chunks; the usage chunk when asked; {@code [DONE]}) or
+ * as one body once every choice has finished. The {@link ChoiceFormat} decides what a choice
+ * looks like; everything else is the same for chat and completions.
+ */
+final class Responder {
+
+    private Responder() {
+    }
+
+    /** A stream; a client that disconnects cancels the submission. */
+    static void stream(ServerRequest req, ServerResponse res, ConnectionGuard guard, Submission submission,
+                       ChoiceFormat format, Envelope envelope, boolean includeUsage) throws InterruptedException {
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        res.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
+        try (OutputStream out = res.outputStream()) {
+            SseWriter sse = new SseWriter(out, guard, req);
+            ChoiceFormat.ChunkSink sink = (choice, field, value, logprobs, finish) ->
+                    sse.event(bytes(chunk(envelope, format, choice, field, value, logprobs, finish, includeUsage)));
+            format.begin(sink);
+            List<RequestUsage> usages = new ArrayList<>();
+            String error = submission.consume((choice, d) -> {
+                format.delta(sink, choice, d);
+                if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
+                    format.finish(sink, choice, d.finishReason());
+                }
+            }, usages, sse::keepAlive);
+            if (error != null) {
+                sse.event(bytes(Responses.error(error, "server_error", null, null)));
+            } else if (includeUsage) {
+                ObjectNode chunk = envelope.object(format.chunkObject());
+                chunk.putArray("choices");
+                chunk.set("usage", Responses.usage(usages));
+                sse.event(bytes(chunk));
+            }
+            sse.done();
+        } catch (SseWriter.ClientGoneException | UncheckedIOException | IOException e) {
+            submission.cancel();
+        }
+    }
+
+    /** One body with every choice; a client that disconnects meanwhile cancels the submission. */
+    static void respond(ServerRequest req, ServerResponse res, ConnectionGuard guard, Submission submission,
+                        ChoiceFormat format, Envelope envelope) throws InterruptedException {
+        guard.onClientGone(req, submission::cancel);
+        int choices = submission.choices();
+        StringBuilder[] text = new StringBuilder[choices];
+        List<List<SampledToken>> logprobs = new ArrayList<>(choices);
+        FinishReason[] finish = new FinishReason[choices];
+        for (int c = 0; c < choices; c++) {
+            text[c] = new StringBuilder();
+            logprobs.add(new ArrayList<>());
+        }
+        List<RequestUsage> usages = new ArrayList<>();
+        String error = submission.consume((c, d) -> {
+            text[c].append(d.text());
+            logprobs.get(c).addAll(d.logprobs());
+            if (d.isFinished()) {
+                finish[c] = d.finishReason();
+            }
+        }, usages, () -> { });
+        if (error != null) {
+            throw new ApiException(Status.INTERNAL_SERVER_ERROR_500, "server_error", error, null, null);
+        }
+        ObjectNode body = envelope.object(format.object());
+        ArrayNode array = body.putArray("choices");
+        for (int c = 0; c < choices; c++) {
+            array.add(format.choice(c, text[c].toString(), logprobs.get(c), finish[c]));
+        }
+        body.set("usage", Responses.usage(usages));
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(bytes(body));
+    }
+
+    /** One stream chunk with one choice: its {@code delta} (chat) or {@code text} (completions). */
+    private static ObjectNode chunk(Envelope envelope, ChoiceFormat format, int choice, String field, JsonNode value,
+                                    ObjectNode logprobs, FinishReason finish, boolean includeUsage) {
+        ObjectNode chunk = envelope.object(format.chunkObject());
+        ObjectNode c = chunk.putArray("choices").addObject();
+        c.put("index", choice);
+        c.set(field, value);
+        if (logprobs == null) {
+            c.putNull("logprobs");
+        } else {
+            c.set("logprobs", logprobs);
+        }
+        c.put("finish_reason", Responses.finishReason(finish));
+        if (includeUsage) {
+            chunk.putNull("usage");
+        }
+        return chunk;
+    }
+
+    static byte[] bytes(ObjectNode node) {
+        try {
+            return Json.MAPPER.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What every object of one response shares: its id, creation time and model. */
+    record Envelope(String id, long created, String model) {
+        static Envelope create(String prefix, String model) {
+            return new Envelope(Responses.newId(prefix), System.currentTimeMillis() / 1000, model);
+        }
+
+        ObjectNode object(String object) {
+            return Responses.envelope(id, object, created, model);
+        }
+    }
+}
