@@ -3,6 +3,10 @@ package dev.sluice.scheduler;
 import dev.sluice.engine.step.ModelExecutor;
 import dev.sluice.scheduler.metrics.EngineMetrics;
 
+import dev.sluice.scheduler.kv.BlockPool;
+import dev.sluice.scheduler.kv.KvCacheManager;
+
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -170,5 +174,74 @@ final class ActiveRequests {
             }
             default -> (anyLength ? metrics.requestsFinishedLength : metrics.requestsFinishedStop).increment();
         }
+    }
+
+    /** Whether some active request is cancelled, past its deadline, or has a client that stopped reading. */
+    boolean anyToEnd(long now, Duration stalledClientTimeout) {
+        long stalledNanos = stalledClientTimeout.toNanos();
+        for (Request request : active.values()) {
+            if (request.isCancelled() || request.isPastDeadline(now) || request.stream().isStalled(now, stalledNanos)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Ends requests that were cancelled (client gone), ran past their deadline, or whose client
+     * has not read their output for {@link Limits#stalledClientTimeout()}.
+     */
+    void endExpired(Duration stalledClientTimeout) {
+        long now = System.nanoTime();
+        if (!anyToEnd(now, stalledClientTimeout)) {
+            return;
+        }
+        long stalledNanos = stalledClientTimeout.toNanos();
+        for (Request request : List.copyOf(active.values())) {
+            if (request.isCancelled()) {
+                abort(request, FinishReason.CANCELLED, null);
+            } else if (request.isPastDeadline(now)) {
+                timeOut(request);
+            } else if (request.stream().isStalled(now, stalledNanos)) {
+                System.getLogger(ActiveRequests.class.getName()).log(System.Logger.Level.INFO, "cancelling " + request
+                        + ": its client has not read its output for " + stalledClientTimeout.toSeconds() + " s");
+                metrics.stalledClientsCancelled.increment();
+                abort(request, FinishReason.CANCELLED, null);
+            }
+        }
+    }
+
+    /** Publishes the queue and KV gauges (after every iteration). */
+    void publishGauges() {
+        KvCacheManager kv = scheduler.kvCache();
+        BlockPool pool = kv.pool();
+        int blockSize = kv.blockSize();
+        // One pass over the requests. vLLM counts requests, not sequences: a request counts in
+        // every state one of its sequences is in.
+        int running = 0;
+        int waiting = 0;
+        int swapped = 0;
+        long unfilledSlots = 0; // slots of running sequences' blocks that hold no computed token yet
+        for (Request request : active.values()) {
+            boolean isRunning = false;
+            boolean isWaiting = false;
+            boolean isSwapped = false;
+            for (Sequence seq : request.sequences()) {
+                switch (seq.status()) {
+                    case RUNNING -> {
+                        isRunning = true;
+                        unfilledSlots += Math.max(0, (long) seq.blocks().size() * blockSize - seq.computed());
+                    }
+                    case WAITING -> isWaiting = true;
+                    case SWAPPED -> isSwapped = true;
+                    default -> { }
+                }
+            }
+            running += isRunning ? 1 : 0;
+            waiting += isWaiting ? 1 : 0;
+            swapped += isSwapped ? 1 : 0;
+        }
+        metrics.update(running, waiting, swapped, pool.size(), pool.usedCount(), pool.cachedFreeCount(),
+                unfilledSlots, blockSize, kv.prefixQueryTokens(), kv.prefixHitTokens(), scheduler.preemptions());
     }
 }

@@ -2,8 +2,6 @@ package dev.sluice.scheduler;
 
 import dev.sluice.engine.step.ModelExecutor;
 import dev.sluice.engine.text.TokenTexts;
-import dev.sluice.scheduler.kv.BlockPool;
-import dev.sluice.scheduler.kv.KvCacheManager;
 import dev.sluice.scheduler.metrics.EngineMetrics;
 
 import java.time.Duration;
@@ -246,7 +244,7 @@ public final class EngineLoop implements AutoCloseable {
         for (Request request; (request = inbox.poll()) != null; ) {
             requests.admit(request);
         }
-        endExpired();
+        requests.endExpired(limits.stalledClientTimeout());
         if (!scheduler.hasWork()) {
             publishGauges();
             return false;
@@ -312,7 +310,7 @@ public final class EngineLoop implements AutoCloseable {
     private void idle(long nanos) throws InterruptedException {
         lock.lock();
         try {
-            if (inbox.isEmpty() && !stopping && !anyToEnd(System.nanoTime())) {
+            if (inbox.isEmpty() && !stopping && !requests.anyToEnd(System.nanoTime(), limits.stalledClientTimeout())) {
                 if (nanos == Long.MAX_VALUE) {
                     wake.await();
                 } else {
@@ -324,71 +322,7 @@ public final class EngineLoop implements AutoCloseable {
         }
     }
 
-    /** Whether some active request is cancelled, past its deadline, or has a client that stopped reading. */
-    private boolean anyToEnd(long now) {
-        long stalledNanos = limits.stalledClientTimeout().toNanos();
-        for (Request request : requests.all()) {
-            if (request.isCancelled() || request.isPastDeadline(now) || request.stream().isStalled(now, stalledNanos)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Ends requests that were cancelled (client gone), ran past their deadline, or whose client
-     * has not read their output for {@link Limits#stalledClientTimeout()}.
-     */
-    private void endExpired() {
-        long now = System.nanoTime();
-        if (!anyToEnd(now)) {
-            return;
-        }
-        long stalledNanos = limits.stalledClientTimeout().toNanos();
-        for (Request request : List.copyOf(requests.all())) {
-            if (request.isCancelled()) {
-                requests.abort(request, FinishReason.CANCELLED, null);
-            } else if (request.isPastDeadline(now)) {
-                requests.timeOut(request);
-            } else if (request.stream().isStalled(now, stalledNanos)) {
-                LOG.log(System.Logger.Level.INFO, "cancelling " + request + ": its client has not read its output for "
-                        + limits.stalledClientTimeout().toSeconds() + " s");
-                metrics.stalledClientsCancelled.increment();
-                requests.abort(request, FinishReason.CANCELLED, null);
-            }
-        }
-    }
-
     private void publishGauges() {
-        KvCacheManager kv = scheduler.kvCache();
-        BlockPool pool = kv.pool();
-        int blockSize = kv.blockSize();
-        // One pass over the requests. vLLM counts requests, not sequences: a request counts in
-        // every state one of its sequences is in.
-        int running = 0;
-        int waiting = 0;
-        int swapped = 0;
-        long unfilledSlots = 0; // slots of running sequences' blocks that hold no computed token yet
-        for (Request request : requests.all()) {
-            boolean isRunning = false;
-            boolean isWaiting = false;
-            boolean isSwapped = false;
-            for (Sequence seq : request.sequences()) {
-                switch (seq.status()) {
-                    case RUNNING -> {
-                        isRunning = true;
-                        unfilledSlots += Math.max(0, (long) seq.blocks().size() * blockSize - seq.computed());
-                    }
-                    case WAITING -> isWaiting = true;
-                    case SWAPPED -> isSwapped = true;
-                    default -> { }
-                }
-            }
-            running += isRunning ? 1 : 0;
-            waiting += isWaiting ? 1 : 0;
-            swapped += isSwapped ? 1 : 0;
-        }
-        metrics.update(running, waiting, swapped, pool.size(), pool.usedCount(), pool.cachedFreeCount(),
-                unfilledSlots, blockSize, kv.prefixQueryTokens(), kv.prefixHitTokens(), scheduler.preemptions());
+        requests.publishGauges();
     }
 }
