@@ -358,10 +358,6 @@ public final class Scheduler {
         return waiting.size();
     }
 
-    public int swappedCount() {
-        return swapped.size();
-    }
-
     public long preemptions() {
         return preemptions;
     }

@@ -151,15 +151,6 @@ public final class BlockPool {
         return block;
     }
 
-    /** Drops every cached entry of free blocks (e.g. after a model reload); used blocks keep theirs. */
-    public void clearCache() {
-        for (KvBlock block : blocks) {
-            if (block.cached && block.free) {
-                evict(block);
-            }
-        }
-    }
-
     /** Throws if the bookkeeping is inconsistent; cheap enough for tests, not for every step. */
     public void checkInvariants() {
         int free = 0;
