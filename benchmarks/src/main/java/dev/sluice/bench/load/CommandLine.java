@@ -50,7 +50,7 @@ final class CommandLine {
                         "stop sending after this long instead (with --num-requests too: whichever comes first);\n"
                                 + "requests in flight then finish and count")
                 .add("--warmup-requests", "N", "0", "requests sent before the first level and not recorded")
-                .add("--temperature", "T", "0", "sampling temperature")
+                .add("--temperature", "T", "1", "sampling temperature (1, as OpenAI clients default to; 0 for greedy)")
                 .add("--timeout", "SECONDS", "600", "how long to wait for a response's headers")
                 .add("--slo-ttft-ms", "MS", "1000", "goodput counts requests with TTFT at most this...")
                 .add("--slo-tpot-ms", "MS", "100", "...and TPOT at most this")
@@ -145,7 +145,7 @@ final class CommandLine {
                 levels(a),
                 new StopCondition(numRequests, duration, a.intValue("--requests-per-concurrency", 0)),
                 a.intValue("--warmup-requests", 0),
-                a.doubleValue("--temperature", 0),
+                a.doubleValue("--temperature", 1),
                 Duration.ofMillis(Math.round(timeoutS * 1000)),
                 new Slo(a.doubleValue("--slo-ttft-ms", 0), a.doubleValue("--slo-tpot-ms", 0)),
                 a.string("--label"),

@@ -37,7 +37,7 @@ class CommandLineTest {
         assertEquals(List.of(new LoadPattern.ClosedLoop(1)), b.levels());
         assertEquals(StopCondition.requests(100), b.stop());
         assertEquals(0, b.warmupRequests());
-        assertEquals(0, b.temperature());
+        assertEquals(1, b.temperature(), "what OpenAI clients send by default");
         assertEquals(Duration.ofSeconds(600), b.timeout());
         assertEquals(new Slo(1000, 100), b.slo());
         assertNull(b.out());
