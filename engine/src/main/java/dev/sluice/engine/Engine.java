@@ -40,44 +40,42 @@ public final class Engine implements AutoCloseable {
      * @param maxModelLength longest sequence served; 0 for the model's trained context
      */
     public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int kvTokens, int blockSize,
-                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength,
-                          ModelRunner.AttentionInputs attentionInputs) {
+                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength) {
 
         public static Options defaults(Path model) {
-            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0,
-                    ModelRunner.AttentionInputs.F16);
+            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
-            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
         }
 
         public Options withKvTokens(int tokens) {
-            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength);
         }
 
         public Options withThreads(int n) {
-            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
         }
 
         public Options withBlockSize(int n) {
-            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength);
         }
 
         public Options withSwapBytes(long bytes) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength);
         }
 
         public Options withMaxModelLength(int tokens) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens);
         }
 
         public Options withDevice(Device d) {
-            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
         }
 
         public Options withCacheType(KvCache.CacheType type) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength);
         }
     }
 
@@ -167,7 +165,7 @@ public final class Engine implements AutoCloseable {
             kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
             int maxModelLength = fitMaxModelLength(options, config.contextLength(), kv.slots());
             swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
-            runner = new ModelRunner(weights, kv, backend, options.attentionInputs());
+            runner = new ModelRunner(weights, kv, backend);
             tokenizer = Tokenizer.open(options.model());
             ChatTemplate template = ChatTemplate.forTokenizer(tokenizer);
             LOG.log(System.Logger.Level.INFO, String.format(

@@ -20,9 +20,7 @@ public final class Batch {
         /** None (an intermediate prefill chunk). */
         NONE,
         /** The last one (to sample the next token). */
-        LAST,
-        /** Every one (prompt log-probabilities). */
-        ALL
+        LAST
     }
 
     private int sequences;

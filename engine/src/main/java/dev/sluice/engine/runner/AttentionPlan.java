@@ -1,0 +1,194 @@
+package dev.sluice.engine.runner;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * How one step's batch is attended: which sequences form attention groups, where each
+ * sequence's tokens sit among the graph's rows ({@code graphRow}), and which rows produce logits,
+ * in batch order ({@code firstRow}, {@code rowCount}). Pure Java, decided from the batch and the
+ * block tables alone.
+ *
+ * <p>A group is either one sequence's prefill chunk (T tokens over its context) or a set of
+ * decode sequences (one token each, contexts padded to the group's longest with masked slots),
+ * batched as flash-attention streams. Decode sequences are sorted by context length and split
+ * where padding would cost more than another group does, so one long context does not pad every
+ * other to its length. A group of one sequence whose blocks are consecutive reads its K/V in
+ * place, with no gather.
+ *
+ * @param tokens     the batch's tokens: the graph's rows
+ * @param outputRows rows that produce logits
+ * @param firstRow   per batch sequence, its first logits row
+ * @param rowCount   per batch sequence, how many logits rows it has (0 or 1)
+ * @param graphRow   per batch sequence, the graph row of its first token
+ */
+record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRows, int[] firstRow, int[] rowCount,
+                     int[] graphRow) {
+
+    /** In-place attention lengths are padded to this many positions so decode steps reuse a graph. */
+    static final int REUSE_PADDING = 32;
+    /**
+     * What one more attention group costs, in gathered positions: ~16 graph nodes per layer of
+     * fixed overhead against ~2 µs per position gathered and attended (smollm2-135m, 2 threads).
+     */
+    static final int GROUP_COST_POSITIONS = 512;
+
+    /**
+     * Sequences attended together: S streams of T tokens over L cached positions each, whose
+     * tokens are graph rows [firstToken, firstToken + S*T), stream by stream. {@code firstSlot}
+     * is set (≥ 0) when the group is one sequence whose blocks are physically consecutive: its
+     * K/V rows are then one slice of the pool, read in place without a gather.
+     */
+    record Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot) {
+
+        int streams() {
+            return members.length;
+        }
+
+        boolean inPlace() {
+            return firstSlot >= 0;
+        }
+    }
+
+    /**
+     * Plans {@code batch}; {@code inPlaceAllowed} when rows may be read in place (an F16 cache:
+     * quantized rows must be dequantized by a gather), {@code poolSlots} the pool's size.
+     */
+    static AttentionPlan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots) {
+        int sequences = batch.sequenceCount();
+        int[] firstRow = new int[sequences];
+        int[] rowCount = new int[sequences];
+        int rows = 0;
+        for (int s = 0; s < sequences; s++) {
+            rowCount[s] = batch.logits(s) == Batch.Logits.LAST ? 1 : 0;
+            firstRow[s] = rows;
+            rows += rowCount[s];
+        }
+        if (rows == 0) {
+            // A step of only intermediate prefill chunks: compute one row anyway so the graph
+            // keeps a single shape; nobody reads it.
+            rowCount[sequences - 1] = 1;
+            firstRow[sequences - 1] = 0;
+            rows = 1;
+        }
+        // Decode sequences run together: one gather and one batched attention per group (one
+        // attention op per sequence over in-place views costs more in per-op overhead than the
+        // gather saves, measured at 8 and 32 sequences). A group of one sequence whose blocks are
+        // consecutive reads its rows in place.
+        List<Group> groups = new ArrayList<>();
+        int[] graphRow = new int[sequences];
+        int row = 0;
+        int s = 0;
+        while (s < sequences) {
+            if (batch.tokenCount(s) == 1) {
+                int first = s;
+                while (s < sequences && batch.tokenCount(s) == 1) {
+                    s++;
+                }
+                for (int[] members : splitByLength(batch, first, s)) {
+                    int longest = 0;
+                    for (int m : members) {
+                        longest = Math.max(longest, batch.contextLength(m));
+                    }
+                    for (int i = 0; i < members.length; i++) {
+                        graphRow[members[i]] = row + i;
+                    }
+                    int slot = members.length == 1 && inPlaceAllowed ? contiguousFirstSlot(batch, members[0], blockSize) : -1;
+                    groups.add(new Group(members, 1, slot >= 0 ? paddedLength(longest, slot, poolSlots) : longest, row, slot));
+                    row += members.length;
+                }
+            } else {
+                int slot = inPlaceAllowed ? contiguousFirstSlot(batch, s, blockSize) : -1;
+                int context = batch.contextLength(s);
+                graphRow[s] = row;
+                groups.add(new Group(new int[] {s}, batch.tokenCount(s),
+                        slot >= 0 ? paddedLength(context, slot, poolSlots) : context, row, slot));
+                row += batch.tokenCount(s);
+                s++;
+            }
+        }
+        return new AttentionPlan(batch.tokenCount(), List.copyOf(groups), rows, firstRow, rowCount, graphRow);
+    }
+
+    /**
+     * Decode sequences [from, to) sorted by context length and split into groups that
+     * minimise the positions gathered and attended, padding included, plus
+     * {@link #GROUP_COST_POSITIONS} per group (an O(n²) partition over at most a few hundred).
+     */
+    private static List<int[]> splitByLength(Batch batch, int from, int to) {
+        int n = to - from;
+        if (n == 1) {
+            return List.of(new int[] {from});
+        }
+        Integer[] sorted = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            sorted[i] = from + i;
+        }
+        Arrays.sort(sorted, (a, b) -> Integer.compare(batch.contextLength(a), batch.contextLength(b)));
+        long[] best = new long[n + 1]; // best[j]: cost of the first j sorted sequences
+        int[] cut = new int[n + 1];    // where the last group of best[j] starts
+        for (int j = 1; j <= n; j++) {
+            long longest = batch.contextLength(sorted[j - 1]);
+            best[j] = Long.MAX_VALUE;
+            for (int i = j - 1; i >= 0; i--) {
+                long cost = best[i] + (j - i) * longest + GROUP_COST_POSITIONS;
+                if (cost < best[j]) {
+                    best[j] = cost;
+                    cut[j] = i;
+                }
+            }
+        }
+        List<int[]> groups = new ArrayList<>();
+        for (int j = n; j > 0; j = cut[j]) {
+            int[] members = new int[j - cut[j]];
+            for (int k = 0; k < members.length; k++) {
+                members[k] = sorted[cut[j] + k];
+            }
+            groups.add(members);
+        }
+        Collections.reverse(groups);
+        return groups;
+    }
+
+    /**
+     * Attention length of an in-place group: the context rounded up to {@link #REUSE_PADDING}
+     * positions (masked, and skipped by the kernel) so consecutive decode steps keep one graph
+     * shape, within the pool's end.
+     */
+    private static int paddedLength(int context, int firstSlot, int poolSlots) {
+        int padded = (context + REUSE_PADDING - 1) / REUSE_PADDING * REUSE_PADDING;
+        return Math.max(context, Math.min(padded, poolSlots - firstSlot));
+    }
+
+    /** Group shapes and input sizes: two steps with equal signatures can share one graph. */
+    int[] signature() {
+        int[] sig = new int[3 + groups.size() * 5];
+        sig[0] = tokens;
+        sig[1] = outputRows;
+        sig[2] = groups.size();
+        for (int i = 0; i < groups.size(); i++) {
+            Group g = groups.get(i);
+            int at = 3 + i * 5;
+            sig[at] = g.streams();
+            sig[at + 1] = g.tokensPerStream();
+            sig[at + 2] = g.kvLength();
+            sig[at + 3] = g.firstToken();
+            sig[at + 4] = g.firstSlot();
+        }
+        return sig;
+    }
+
+    /** The sequence's first slot if the blocks holding its context are consecutive, else -1. */
+    private static int contiguousFirstSlot(Batch batch, int seq, int blockSize) {
+        int[] table = batch.blockTable(seq);
+        int blocks = (batch.contextLength(seq) + blockSize - 1) / blockSize;
+        for (int i = 1; i < blocks; i++) {
+            if (table[i] != table[0] + i) {
+                return -1;
+            }
+        }
+        return table[0] * blockSize;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.sluice.engine.runner;
+
+import dev.sluice.bindings.ggml.GgmlContext;
+import dev.sluice.bindings.ggml.GgmlType;
+import dev.sluice.bindings.ggml.Graph;
+import dev.sluice.bindings.ggml.RopeParams;
+import dev.sluice.bindings.ggml.Tensor;
+import dev.sluice.engine.kv.KvCache;
+import dev.sluice.engine.model.LayerWeights;
+import dev.sluice.engine.model.ModelConfig;
+import dev.sluice.engine.model.ModelWeights;
+import dev.sluice.engine.model.RopeScaling;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One step's transformer graph, built with ggml ops for an {@link AttentionPlan}, and the tensors
+ * its inputs are written to and its logits read from.
+ *
+ * <p>Attention per layer: the new K/V rows are scattered into the paged pools with
+ * {@code set_rows}; then, per attention group, the group's K/V rows are gathered in logical order
+ * through the block tables ({@code get_rows}), or read in place, and fed to
+ * {@code flash_attn_ext} with a causal mask. Only the rows that produce logits go through the
+ * last layer's MLP and the output head.
+ */
+record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Tensor outputRows, Tensor[] gatherRows,
+                 Tensor[] masks, Tensor logits) {
+
+    /** Graph nodes a plan needs, with room to spare. */
+    static int nodes(ModelConfig config, AttentionPlan plan) {
+        return 64 + config.layers() * (48 + 16 * plan.groups().size());
+    }
+
+    /** Builds the graph of {@code plan} in {@code ctx}. */
+    static StepGraph build(GgmlContext ctx, AttentionPlan plan, ModelWeights weights, KvCache cache, int maxNodes) {
+        return new Builder(ctx, weights, cache).build(plan, maxNodes);
+    }
+
+    private static final class Builder {
+        private final GgmlContext ctx;
+        private final ModelWeights weights;
+        private final ModelConfig config;
+        private final KvCache cache;
+        private final RopeParams rope;
+        private final float attentionScale;
+
+        Builder(GgmlContext ctx, ModelWeights weights, KvCache cache) {
+            this.ctx = ctx;
+            this.weights = weights;
+            this.config = weights.config();
+            this.cache = cache;
+            RopeScaling scaling = config.ropeScaling();
+            this.rope = new RopeParams(config.ropeDims(), config.architecture().ropeMode(), scaling.originalContext(),
+                    config.ropeFreqBase(), scaling.freqScale(), scaling.type() == RopeScaling.Type.YARN ? 1f : 0f,
+                    scaling.attnFactor(), 32f, 1f);
+            this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        }
+
+        StepGraph build(AttentionPlan plan, int maxNodes) {
+            int n = plan.tokens();
+            Tensor tokens = ctx.newTensor(GgmlType.I32, n).asInput();
+            Tensor positions = ctx.newTensor(GgmlType.I32, n).asInput();
+            Tensor slots = ctx.newTensor(GgmlType.I64, n).asInput();
+            Tensor outputRows = ctx.newTensor(GgmlType.I32, plan.outputRows()).asInput();
+            int groups = plan.groups().size();
+            Tensor[] gatherRows = new Tensor[groups];
+            Tensor[] masks = new Tensor[groups];
+            for (int i = 0; i < groups; i++) {
+                AttentionPlan.Group group = plan.groups().get(i);
+                if (!group.inPlace()) {
+                    gatherRows[i] = ctx.newTensor(GgmlType.I32, (long) group.kvLength() * group.streams()).asInput();
+                }
+                masks[i] = ctx.newTensor(GgmlType.F16, group.kvLength(), group.tokensPerStream(), 1, group.streams()).asInput();
+            }
+
+            int hd = config.headDim();
+            float eps = config.rmsEps();
+            Tensor x = ctx.getRows(weights.tokenEmbedding(), tokens);
+            for (int layer = 0; layer < config.layers(); layer++) {
+                LayerWeights w = weights.layer(layer);
+                Tensor h = ctx.mul(ctx.rmsNorm(x, eps), w.attnNorm());
+
+                Tensor q = ctx.reshape(addBias(ctx.mulMat(w.wq(), h), w.bq()), hd, config.heads(), n);
+                Tensor k = ctx.reshape(addBias(ctx.mulMat(w.wk(), h), w.bk()), hd, config.kvHeads(), n);
+                Tensor v = addBias(ctx.mulMat(w.wv(), h), w.bv());
+                if (config.architecture().qkNorm()) {
+                    q = ctx.mul(ctx.rmsNorm(q, eps), w.qNorm());
+                    k = ctx.mul(ctx.rmsNorm(k, eps), w.kNorm());
+                }
+                q = ctx.rope(q, positions, weights.ropeFreqs(), rope);
+                k = ctx.rope(k, positions, weights.ropeFreqs(), rope);
+
+                // Scatter this step's K/V into the paged pools; attention reads the pools through the
+                // set_rows results, so every read is ordered after the write.
+                Tensor kPool = ctx.setRows(cache.keys(layer), ctx.reshape(k, config.kvDim(), n), slots);
+                Tensor vPool = ctx.setRows(cache.values(layer), v, slots);
+
+                List<Tensor> outputs = new ArrayList<>(groups);
+                for (int i = 0; i < groups; i++) {
+                    outputs.add(attend(plan.groups().get(i), q, kPool, vPool, gatherRows[i], masks[i]));
+                }
+                Tensor attention = concatInOrder(outputs);
+                Tensor o = addBias(ctx.mulMat(w.wo(), attention), w.attnOutputBias());
+                if (layer == config.layers() - 1) {
+                    // Only rows that need logits go through the last MLP and the output head.
+                    o = ctx.getRows(o, outputRows);
+                    x = ctx.getRows(x, outputRows);
+                }
+                x = ctx.add(o, x);
+
+                Tensor f = ctx.mul(ctx.rmsNorm(x, eps), w.ffnNorm());
+                f = ctx.mulMat(w.ffnDown(), ctx.swigluSplit(ctx.mulMat(w.ffnGate(), f), ctx.mulMat(w.ffnUp(), f)));
+                x = ctx.add(f, x);
+            }
+            x = ctx.mul(ctx.rmsNorm(x, eps), weights.outputNorm());
+            Tensor logits = addBias(ctx.mulMat(weights.output(), x), weights.outputBias()).asOutput();
+            Graph graph = ctx.newGraph(maxNodes).expand(logits);
+            return new StepGraph(graph, tokens, positions, slots, outputRows, gatherRows, masks, logits);
+        }
+
+        /** One group's attention output, [heads * headDim, streams * tokensPerStream]. */
+        private Tensor attend(AttentionPlan.Group group, Tensor q, Tensor kPool, Tensor vPool, Tensor gatherRows,
+                              Tensor mask) {
+            int hd = config.headDim();
+            int t = group.tokensPerStream();
+            int s = group.streams();
+            int l = group.kvLength();
+            // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
+            Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
+                    q.nb(1), q.nb(2), q.nb(2) * t, q.nb(2) * group.firstToken()), 0, 2, 1, 3);
+            Tensor kg = group.inPlace() ? sliceKv(kPool, group.firstSlot(), l) : gatherKv(kPool, gatherRows, l, s);
+            Tensor vg = group.inPlace() ? sliceKv(vPool, group.firstSlot(), l) : gatherKv(vPool, gatherRows, l, s);
+            Tensor out = ctx.flashAttention(qg, kg, vg, mask, attentionScale); // [hd, heads, T, S]
+            return ctx.reshape(out, (long) hd * config.heads(), (long) t * s);
+        }
+
+        /**
+         * One sequence's rows read in place from an F16 pool: slots [first, first + L) as
+         * [hd, L, kvHeads, 1]. No copy at all, and exactly the layout llama.cpp's attention reads.
+         */
+        private Tensor sliceKv(Tensor pool, int firstSlot, int kvLength) {
+            long rowBytes = pool.nb(1);
+            long headBytes = pool.nb(0) * config.headDim();
+            return ctx.view4d(pool, config.headDim(), kvLength, config.kvHeads(), 1,
+                    rowBytes, headBytes, rowBytes * kvLength, rowBytes * firstSlot);
+        }
+
+        /** Gathers [kvDim, L*S] rows in logical order and lays them out as [hd, L, kvHeads, S] in F16. */
+        private Tensor gatherKv(Tensor pool, Tensor rows, int kvLength, int streams) {
+            Tensor gathered;
+            if (pool.type() == GgmlType.F16) {
+                // get_rows converts F16 rows to F32, and attention wants F16: read the rows as pairs of
+                // F16 packed in I32 instead, which get_rows copies as they are. One pass, 2 bytes per
+                // element each way, and exactly the values llama.cpp's attention reads.
+                gathered = ctx.reinterpret(ctx.getRows(ctx.reinterpret(pool, GgmlType.I32), rows), GgmlType.F16);
+            } else {
+                // A quantized pool: dequantized to F32 by get_rows, then to F16 as llama.cpp's attention reads it.
+                gathered = ctx.cast(ctx.getRows(pool, rows), GgmlType.F16);
+            }
+            return ctx.permute(ctx.reshape(gathered, config.headDim(), config.kvHeads(), kvLength, streams), 0, 2, 1, 3);
+        }
+
+        /** Joins the groups' outputs along the token dimension, pairwise, so each row is copied log(n) times. */
+        private Tensor concatInOrder(List<Tensor> parts) {
+            List<Tensor> level = parts;
+            while (level.size() > 1) {
+                List<Tensor> next = new ArrayList<>((level.size() + 1) / 2);
+                for (int i = 0; i + 1 < level.size(); i += 2) {
+                    next.add(ctx.concat(level.get(i), level.get(i + 1), 1));
+                }
+                if (level.size() % 2 == 1) {
+                    next.add(level.getLast());
+                }
+                level = next;
+            }
+            return level.getFirst();
+        }
+
+        private Tensor addBias(Tensor x, Tensor bias) {
+            return bias == null ? x : ctx.add(x, bias);
+        }
+    }
+}

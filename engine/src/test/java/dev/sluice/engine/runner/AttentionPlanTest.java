@@ -1,0 +1,97 @@
+package dev.sluice.engine.runner;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Attention planning, pure Java: groups, graph rows, in-place reads and logits rows. */
+class AttentionPlanTest {
+
+    private static final int BLOCK = 4;
+    private static final int POOL_SLOTS = 4096;
+
+    /** A decode token at position {@code context - 1} over blocks {@code table}. */
+    private static void decode(Batch batch, int context, int... table) {
+        batch.addToken(1, context - 1, table, (context + BLOCK - 1) / BLOCK);
+    }
+
+    @Test
+    void decodesOfSimilarLengthShareAGroupAndALongOneGetsItsOwn() {
+        Batch batch = new Batch();
+        decode(batch, 10, 0, 1, 2);
+        decode(batch, 1000, range(3, 253));
+        decode(batch, 12, 260, 261, 262);
+        decode(batch, 9, 270, 271, 272);
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS);
+        assertEquals(2, plan.groups().size());
+        AttentionPlan.Group shortOnes = plan.groups().get(0);
+        assertArrayEquals(new int[] {3, 0, 2}, shortOnes.members(), "sorted by context length");
+        assertEquals(12, shortOnes.kvLength(), "padded to the group's longest");
+        AttentionPlan.Group longOne = plan.groups().get(1);
+        assertArrayEquals(new int[] {1}, longOne.members());
+        // Graph rows follow the groups; logits rows stay in batch order.
+        assertArrayEquals(new int[] {1, 3, 2, 0}, plan.graphRow());
+        assertArrayEquals(new int[] {0, 1, 2, 3}, plan.firstRow());
+        assertEquals(4, plan.outputRows());
+    }
+
+    @Test
+    void aSequenceOnConsecutiveBlocksIsReadInPlaceWithItsLengthPadded() {
+        Batch batch = new Batch();
+        decode(batch, 37, range(20, 30));
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS);
+        AttentionPlan.Group group = plan.groups().getFirst();
+        assertTrue(group.inPlace());
+        assertEquals(20 * BLOCK, group.firstSlot());
+        assertEquals(64, group.kvLength(), "rounded up to the reuse padding");
+        assertFalse(AttentionPlan.of(batch, BLOCK, false, POOL_SLOTS).groups().getFirst().inPlace(),
+                "not from a quantized cache");
+        Batch scattered = new Batch();
+        decode(scattered, 37, 20, 21, 22, 23, 24, 25, 26, 27, 28, 40);
+        assertFalse(AttentionPlan.of(scattered, BLOCK, true, POOL_SLOTS).groups().getFirst().inPlace());
+    }
+
+    @Test
+    void aPrefillChunkIsItsOwnGroupAndOnlyItsLastChunkHasLogits() {
+        int[] tokens = new int[40];
+        int[] table = range(0, 10);
+        Batch batch = new Batch();
+        decode(batch, 6, 50, 51);
+        batch.add(tokens, 0, 20, 0, table, 5, Batch.Logits.NONE);
+        batch.add(tokens, 20, 20, 20, table, 10, Batch.Logits.LAST);
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS);
+        assertEquals(3, plan.groups().size());
+        assertEquals(20, plan.groups().get(1).tokensPerStream());
+        assertArrayEquals(new int[] {1, 0, 1}, plan.rowCount());
+        assertEquals(2, plan.outputRows());
+        assertEquals(41, plan.tokens());
+        assertEquals(List.of(1, 20, 20), plan.groups().stream().map(g -> g.tokensPerStream() * g.streams()).toList());
+    }
+
+    @Test
+    void signaturesTellWhenAGraphCanBeReused() {
+        Batch a = new Batch();
+        decode(a, 10, 0, 1, 2);
+        Batch b = new Batch();
+        decode(b, 10, 5, 9, 7);
+        Batch c = new Batch();
+        decode(c, 11, 5, 9, 7);
+        int[] sa = AttentionPlan.of(a, BLOCK, false, POOL_SLOTS).signature();
+        assertArrayEquals(sa, AttentionPlan.of(b, BLOCK, false, POOL_SLOTS).signature(), "other blocks, same shapes");
+        assertFalse(java.util.Arrays.equals(sa, AttentionPlan.of(c, BLOCK, false, POOL_SLOTS).signature()),
+                "a longer context is another shape");
+    }
+
+    private static int[] range(int from, int to) {
+        int[] r = new int[to - from];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = from + i;
+        }
+        return r;
+    }
+}
