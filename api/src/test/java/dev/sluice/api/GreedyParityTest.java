@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.bindings.llama.LlamaBatch;
 import dev.sluice.bindings.llama.LlamaContext;
 import dev.sluice.bindings.llama.LlamaReference;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class GreedyParityTest {
     static void start() {
         // A 32-token step budget: the long prompt is prefilled in chunks, next to the others' decodes.
         server = TestServer.start("--max-batched-tokens", "32");
-        reference = LlamaReference.open(TestServer.modelPath(), LlamaContext.Options.defaults(512).withThreads(1));
+        reference = LlamaReference.open(TestServer.modelPath(), TestDevice.referenceModel(), LlamaContext.Options.defaults(512).withThreads(1));
         prompts = new ArrayList<>();
         for (String text : TEXTS) {
             prompts.add(reference.vocab().tokenize(text, true, false));

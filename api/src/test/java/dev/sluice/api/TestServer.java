@@ -6,6 +6,7 @@ import dev.sluice.engine.Engine;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
+import dev.sluice.testing.TestDevice;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,7 +65,7 @@ public final class TestServer implements AutoCloseable {
      */
     public static ServerConfig config(String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--port", "0", "--model", modelPath().toString(),
-                "--model-name", MODEL, "--device", "cpu", "--threads", "1", "--kv-cache-memory", "8MiB",
+                "--model-name", MODEL, "--device", TestDevice.serverDevice(), "--threads", "1", "--kv-cache-memory", "8MiB",
                 "--max-model-len", Integer.toString(MAX_MODEL_LEN), "--max-request-bytes", "65536"));
         args.addAll(Arrays.asList(extraArgs));
         return ServerConfig.load(args.toArray(String[]::new), Map.of());

@@ -10,6 +10,7 @@ import dev.sluice.engine.sampling.SamplingParams;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class EngineServiceTest {
     @BeforeAll
     static void open() {
         model = TestModelGenerator.ensure(Preset.TINY_QWEN2, WeightType.F16, 11);
-        reference = LlamaReference.open(model, LlamaContext.Options.defaults(2048).withThreads(2)
+        reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(2048).withThreads(2)
                 .withFlashAttention(LlamaContext.FlashAttention.ON));
     }
 
@@ -50,6 +51,7 @@ class EngineServiceTest {
 
     private static EngineService start(long kvBytes, long swapBytes, SchedulerConfig scheduling) {
         Engine engine = Engine.load(Engine.Options.defaults(model).withThreads(2).withBlockSize(BLOCK)
+                .withDevice(TestDevice.gpu() ? Engine.Device.GPU : Engine.Device.CPU)
                 .withKvBudget(KvCacheBudget.ofBytes(kvBytes)).withSwapBytes(swapBytes));
         return EngineService.start(engine, scheduling);
     }

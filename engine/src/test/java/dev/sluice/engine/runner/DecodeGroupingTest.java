@@ -8,6 +8,7 @@ import dev.sluice.engine.model.ModelWeights;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -34,9 +35,9 @@ class DecodeGroupingTest {
         Random random = new Random(5);
         // The long one sits in the middle of the batch, so the reordering is visible.
         int[] lengths = {12, 17, 700, 9, 21};
-        try (LlamaReference reference = LlamaReference.open(model, LlamaContext.Options.defaults(1024).withThreads(2)
+        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
                      .withFlashAttention(LlamaContext.FlashAttention.ON));
-             Backend cpu = Backend.cpu(2);
+             Backend cpu = TestDevice.backend(2);
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
              ModelRunner runner = new ModelRunner(weights, cache, cpu)) {

@@ -4,6 +4,7 @@ import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.engine.kv.KvCache;
 import dev.sluice.engine.model.ModelWeights;
 import dev.sluice.testing.TestModels;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class QuantizedCacheTest {
     @Test
     void q8CacheStaysCloseToTheF16Cache() {
         Path model = TestModels.stories260K();
-        try (Backend cpu = Backend.cpu(2);
+        try (Backend cpu = TestDevice.backend(2);
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache f16 = new KvCache(weights.config(), cpu, 4, 64, KvCache.CacheType.F16);
              KvCache q8 = new KvCache(weights.config(), cpu, 4, 64, KvCache.CacheType.Q8_0);

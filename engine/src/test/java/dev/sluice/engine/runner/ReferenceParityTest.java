@@ -9,6 +9,7 @@ import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
 import dev.sluice.testing.TestModels;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,8 +58,8 @@ class ReferenceParityTest {
         Path model = file.get();
         LlamaContext.Options options = LlamaContext.Options.defaults(512).withThreads(THREADS)
                 .withFlashAttention(LlamaContext.FlashAttention.ON);
-        try (LlamaReference reference = LlamaReference.open(model, options);
-             Backend cpu = Backend.cpu(THREADS);
+        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), options);
+             Backend cpu = TestDevice.backend(THREADS);
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 256, KvCache.CacheType.F16);
              ModelRunner runner = new ModelRunner(weights, cache, cpu)) {

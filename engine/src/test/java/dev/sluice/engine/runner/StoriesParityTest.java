@@ -1,10 +1,12 @@
 package dev.sluice.engine.runner;
 
 import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.llama.LlamaContext;
 import dev.sluice.bindings.llama.LlamaReference;
 import dev.sluice.engine.kv.KvCache;
 import dev.sluice.engine.model.ModelWeights;
 import dev.sluice.testing.TestModels;
+import dev.sluice.testing.TestDevice;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -26,8 +28,8 @@ class StoriesParityTest {
         Path model = TestModels.stories260K();
         String[] prompts = {"Once upon a time", "The cat sat on the", "Tom and Sue went to the park to play with their",
                 "One day"};
-        try (LlamaReference reference = LlamaReference.open(model, 512);
-             Backend cpu = Backend.cpu(2);
+        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(512));
+             Backend cpu = TestDevice.backend(2);
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 128, KvCache.CacheType.F16);
              ModelRunner runner = new ModelRunner(weights, cache, cpu)) {

@@ -20,7 +20,12 @@ public final class LlamaReference implements AutoCloseable {
     }
 
     public static LlamaReference open(Path gguf, LlamaContext.Options options) {
-        LlamaModel model = LlamaModel.load(gguf, LlamaModel.Options.CPU);
+        return open(gguf, LlamaModel.Options.CPU, options);
+    }
+
+    /** With the model loaded as {@code modelOptions} say (e.g. its layers offloaded to a GPU). */
+    public static LlamaReference open(Path gguf, LlamaModel.Options modelOptions, LlamaContext.Options options) {
+        LlamaModel model = LlamaModel.load(gguf, modelOptions);
         try {
             return new LlamaReference(model, LlamaContext.create(model, options));
         } catch (RuntimeException e) {
