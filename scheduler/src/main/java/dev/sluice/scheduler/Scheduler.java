@@ -49,7 +49,7 @@ public final class Scheduler {
     private final TreeSet<Sequence> waiting = new TreeSet<>(ORDER);
     private final List<Sequence> swapped = new ArrayList<>();
     private final SchedulerStep step = new SchedulerStep();
-    private final Budget budget = new Budget();
+    private final StepBudget budget = new StepBudget();
     /** The running list as the step began: preemption changes {@link #running} while passes walk it. */
     private final List<Sequence> snapshot = new ArrayList<>();
     private long stepNumber;
@@ -253,26 +253,6 @@ public final class Scheduler {
             }
         }
         return fallback;
-    }
-
-    /** What is left of one step's token and sequence budgets. */
-    private static final class Budget {
-        int tokens;
-        int sequences;
-
-        void reset(int tokens, int sequences) {
-            this.tokens = tokens;
-            this.sequences = sequences;
-        }
-
-        boolean open() {
-            return tokens > 0 && sequences > 0;
-        }
-
-        void take(int count) {
-            tokens -= count;
-            sequences--;
-        }
     }
 
     /**
