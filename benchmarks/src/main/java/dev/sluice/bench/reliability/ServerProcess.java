@@ -34,10 +34,18 @@ public final class ServerProcess implements AutoCloseable {
             Path log = logDir.resolve(name + "-server.log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
+            LIVE.add(process);
             ServerProcess server = new ServerProcess(process, port, log, command);
             server.awaitReady(Duration.ofMinutes(5));
             return server;
         }
+    }
+
+    /** Servers still running, killed if the suite itself is stopped (Ctrl-C), so none is left behind. */
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly)));
     }
 
     private final Process process;
@@ -177,6 +185,7 @@ public final class ServerProcess implements AutoCloseable {
     @Override
     public void close() {
         if (!process.isAlive()) {
+            LIVE.remove(process);
             return;
         }
         process.destroy();
@@ -188,5 +197,6 @@ public final class ServerProcess implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        LIVE.remove(process);
     }
 }

@@ -61,7 +61,11 @@ final class SoakPhase {
         double fraction = o.decimal("disconnect-fraction");
         int maxTokens = o.integer("soak-max-tokens");
         List<Planned> plans = plan(o.integer("seed"), count, fraction, maxTokens);
-        try (ServerProcess server = suite.launcher().start(NAME, suite.threadArgs())) {
+        List<String> args = new ArrayList<>(suite.threadArgs());
+        if (o.integer("soak-kv-tokens") > 0) {
+            args.addAll(List.of("--kv-cache-tokens", Integer.toString(o.integer("soak-kv-tokens"))));
+        }
+        try (ServerProcess server = suite.launcher().start(NAME, args)) {
             // One request first, so "before" is a server that has served.
             String warm = server.http().normalRequestProblem(Duration.ofSeconds(120));
             long before = server.rssBytes().orElse(-1);
@@ -173,7 +177,10 @@ final class SoakPhase {
         md.append("| KV pool: blocks in all / at peak | ").append(fmt(m.value("sluice:kv_cache_blocks_total").orElse(Double.NaN)))
                 .append(" / ").append(fmt(m.value("sluice:kv_cache_blocks_peak").orElse(Double.NaN))).append(" |\n\n");
         md.append("RSS samples every 250 ms, tagged with the requests completed so far: the first quarter is the samples taken "
-                + "before a quarter of the requests had completed, the last quarter those after three quarters.\n\n");
+                + "before a quarter of the requests had completed, the last quarter those after three quarters. The KV pool is "
+                + "anonymous memory committed as its blocks are first used, and freed blocks stay cached for prefix reuse, so "
+                + "allocation cycles through the whole pool: it is sized (`--soak-kv-tokens`) so that the first quarter already "
+                + "touches all of it, and growth after that is not the pool filling in.\n\n");
         if (warm != null) {
             md.append("The warm-up request failed: ").append(warm).append("\n\n");
         }

@@ -25,6 +25,8 @@ public final class SuiteOptions {
             {"concurrency", "32", "soak: clients in flight"},
             {"disconnect-fraction", "0.3", "soak: share of clients that disconnect at a random point"},
             {"soak-max-tokens", "48", "soak: most tokens a request asks for (each asks 8 to this)"},
+            {"soak-kv-tokens", "32768", "soak: the server's --kv-cache-tokens, small enough that the first quarter already "
+                    + "commits the whole pool (the pool is memory committed as blocks are first used); 0: the server's default"},
             {"rss-growth-limit", "5", "soak: most RSS growth in % between the first and last quarter"},
             {"slow-readers", "8", "slow-readers: slow streaming clients"},
             {"normal-clients", "4", "slow-readers: normal clients measured beside them"},
