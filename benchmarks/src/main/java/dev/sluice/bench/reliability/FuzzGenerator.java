@@ -202,7 +202,7 @@ public final class FuzzGenerator {
             case TOOLS -> List.of("[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "\"x\"", "5", "{}");
             case TOOL_CHOICE -> List.of("\"auto\"", "\"required\"", "5", "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}");
             case FUNCTIONS -> List.of("[{\"name\":\"f\"}]", "\"x\"", "{}");
-            case SUFFIX -> List.of("\"x\"", "5", "null");
+            case SUFFIX -> List.of("\"x\"", "5", "[\"x\"]");
         };
     }
 
@@ -472,8 +472,8 @@ public final class FuzzGenerator {
             case RESPONSE_FORMAT -> List.of("{\"type\":\"text\"}", "null");
             case TOOLS -> List.of("[]", "null");
             case TOOL_CHOICE -> List.of("\"none\"");
-            case FUNCTIONS -> List.of();
-            case SUFFIX -> List.of();
+            case FUNCTIONS -> List.of("null");
+            case SUFFIX -> List.of("null", "\"\"");
         };
     }
 
@@ -526,7 +526,8 @@ public final class FuzzGenerator {
                     () -> HttpWire.post(path, "application/x-www-form-urlencoded", Bodies.utf8("prompt=a&max_tokens=4"))));
             out.add(draft(Category.CONTENT_TYPE, "POST " + path + ": XML body", REJECT,
                     () -> HttpWire.post(path, "application/xml", Bodies.utf8("<prompt>a</prompt>"))));
-            out.add(draft(Category.CONTENT_TYPE, "POST " + path + ": UTF-16 body", REJECT,
+            // JSON in UTF-16, declared: RFC 8259 asks for UTF-8, but a parser may detect UTF-16.
+            out.add(draft(Category.CONTENT_TYPE, "POST " + path + ": UTF-16 body", ACCEPT_OR_REJECT,
                     () -> HttpWire.post(path, "application/json; charset=utf-16",
                             Bodies.render(Bodies.base(path)).getBytes(StandardCharsets.UTF_16LE))));
         }

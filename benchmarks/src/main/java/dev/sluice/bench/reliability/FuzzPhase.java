@@ -229,6 +229,13 @@ final class FuzzPhase {
             md.append('\n');
         }
         md.append("Lock-out scenario: ").append(probe.summary()).append("\n\n");
+        md.append("Slowest answered requests:\n\n| # | request | got | time (ms) | response bytes |\n|---:|---|---|---:|---:|\n");
+        outcomes.stream().filter(x -> x.result().ending() == RawExchange.Ending.RESPONSE)
+                .sorted((a, b) -> Double.compare(b.result().millis(), a.result().millis())).limit(8)
+                .forEach(x -> md.append("| ").append(x.fuzzCase().id()).append(" | ").append(ReportWriter.code(x.fuzzCase().summary(), 110))
+                        .append(" | HTTP ").append(x.result().status()).append(" | ").append(Math.round(x.result().millis()))
+                        .append(" | ").append(x.result().bodyBytes()).append(" |\n"));
+        md.append('\n');
         if (!bad.isEmpty()) {
             md.append("Cases that were not answered properly (first ").append(Math.min(LISTED, bad.size())).append(" of ")
                     .append(bad.size()).append("; all of them in `").append(suite.logDir().resolve("fuzz-improper.tsv"))

@@ -36,11 +36,12 @@ public final class RawExchange {
     }
 
     /**
-     * @param body      the first {@code maxKept} bytes of the body
-     * @param bodyBytes the body's whole length
+     * @param body        the first {@code maxKept} bytes of the body
+     * @param bodyBytes   the body's whole length
+     * @param headRequest the request was a HEAD, whose response has no body to check
      */
     public record Result(Ending ending, int status, HttpWire.Head head, byte[] body, long bodyBytes, long sentBytes,
-                         double millis, String note) {
+                         double millis, String note, boolean headRequest) {
     }
 
     public static final int MAX_KEPT = 256 * 1024;
@@ -49,6 +50,8 @@ public final class RawExchange {
     }
 
     public static Result exchange(InetSocketAddress address, byte[] request, FuzzCase.Send send, Duration deadline) {
+        boolean headRequest = request.length >= 5 && request[0] == 'H' && request[1] == 'E' && request[2] == 'A'
+                && request[3] == 'D' && request[4] == ' ';
         long start = System.nanoTime();
         long end = start + deadline.toNanos();
         AtomicLong sent = new AtomicLong();
@@ -56,16 +59,16 @@ public final class RawExchange {
             try {
                 socket.connect(address, (int) Math.min(10_000, deadline.toMillis()));
             } catch (IOException e) {
-                return new Result(Ending.CONNECT_FAILED, -1, null, new byte[0], 0, 0, millis(start), e.toString());
+                return new Result(Ending.CONNECT_FAILED, -1, null, new byte[0], 0, 0, millis(start), e.toString(), headRequest);
             }
             Thread writer = Thread.ofVirtual().start(() -> write(socket, request, send, sent, end));
             try {
-                return read(socket, request, sent, start, end);
+                return read(socket, headRequest, sent, start, end);
             } finally {
                 writer.interrupt();
             }
         } catch (IOException e) {
-            return new Result(Ending.CLOSED, -1, null, new byte[0], 0, sent.get(), millis(start), e.toString());
+            return new Result(Ending.CLOSED, -1, null, new byte[0], 0, sent.get(), millis(start), e.toString(), headRequest);
         }
     }
 
@@ -93,20 +96,18 @@ public final class RawExchange {
         }
     }
 
-    private static Result read(Socket socket, byte[] request, AtomicLong sent, long start, long end) throws IOException {
+    private static Result read(Socket socket, boolean headRequest, AtomicLong sent, long start, long end) throws IOException {
         InputStream in = new DeadlineInputStream(new BufferedInputStream(socket.getInputStream()), socket, end);
         HttpWire.Head head;
         try {
             head = HttpWire.readHead(in);
         } catch (SocketTimeoutException e) {
-            return new Result(Ending.TIMEOUT, -1, null, new byte[0], 0, sent.get(), millis(start), "no response");
+            return new Result(Ending.TIMEOUT, -1, null, new byte[0], 0, sent.get(), millis(start), "no response", headRequest);
         } catch (EOFException | SocketException e) {
-            return new Result(Ending.CLOSED, -1, null, new byte[0], 0, sent.get(), millis(start), e.getMessage());
+            return new Result(Ending.CLOSED, -1, null, new byte[0], 0, sent.get(), millis(start), e.getMessage(), headRequest);
         } catch (HttpWire.MalformedResponseException e) {
-            return new Result(Ending.BROKEN_RESPONSE, -1, null, new byte[0], 0, sent.get(), millis(start), e.getMessage());
+            return new Result(Ending.BROKEN_RESPONSE, -1, null, new byte[0], 0, sent.get(), millis(start), e.getMessage(), headRequest);
         }
-        boolean headRequest = request.length >= 5 && request[0] == 'H' && request[1] == 'E' && request[2] == 'A'
-                && request[3] == 'D' && request[4] == ' ';
         ByteArrayOutputStream kept = new ByteArrayOutputStream();
         long total = 0;
         try (InputStream body = HttpWire.body(head, in, headRequest)) {
@@ -120,12 +121,12 @@ public final class RawExchange {
             }
         } catch (SocketTimeoutException e) {
             return new Result(Ending.TIMEOUT, head.status(), head, kept.toByteArray(), total, sent.get(), millis(start),
-                    "body unfinished at the deadline");
+                    "body unfinished at the deadline", headRequest);
         } catch (IOException e) {
             return new Result(Ending.BROKEN_RESPONSE, head.status(), head, kept.toByteArray(), total, sent.get(),
-                    millis(start), "body cut off: " + e.getMessage());
+                    millis(start), "body cut off: " + e.getMessage(), headRequest);
         }
-        return new Result(Ending.RESPONSE, head.status(), head, kept.toByteArray(), total, sent.get(), millis(start), "");
+        return new Result(Ending.RESPONSE, head.status(), head, kept.toByteArray(), total, sent.get(), millis(start), "", headRequest);
     }
 
     private static double millis(long start) {

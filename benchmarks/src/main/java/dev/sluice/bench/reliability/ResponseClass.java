@@ -43,7 +43,9 @@ public enum ResponseClass {
             case CLOSED -> CLOSED;
             case TIMEOUT -> result.status() < 0 ? NO_RESPONSE : BROKEN;
             case BROKEN_RESPONSE -> result.status() >= 500 ? ERROR_5XX : BROKEN;
-            case RESPONSE -> ofStatus(result.status(), result.body(), result.bodyBytes());
+            case RESPONSE -> result.headRequest() && result.status() >= 400 && result.status() < 500
+                    ? ERROR_4XX_OPENAI // a HEAD's response has no body: its status is all there is to judge
+                    : ofStatus(result.status(), result.body(), result.bodyBytes());
         };
     }
 

@@ -65,6 +65,14 @@ class ResponseClassTest {
     }
 
     @Test
+    void judgesAHeadRequestByItsStatusAlone() {
+        RawExchange.Result head = new RawExchange.Result(RawExchange.Ending.RESPONSE, 405, null, new byte[0], 0, 0, 1, "", true);
+        assertEquals(ResponseClass.ERROR_4XX_OPENAI, ResponseClass.of(head));
+        RawExchange.Result get = new RawExchange.Result(RawExchange.Ending.RESPONSE, 405, null, new byte[0], 0, 0, 1, "", false);
+        assertEquals(ResponseClass.ERROR_4XX_WRONG_SHAPE, ResponseClass.of(get));
+    }
+
+    @Test
     void properDependsOnTheExpectation() {
         assertTrue(ResponseClass.ERROR_4XX_OPENAI.proper(Expect.REJECT));
         assertFalse(ResponseClass.OK_2XX.proper(Expect.REJECT));
@@ -79,6 +87,6 @@ class ResponseClassTest {
     }
 
     private static RawExchange.Result result(RawExchange.Ending ending, int status) {
-        return new RawExchange.Result(ending, status, null, new byte[0], 0, 0, 1, "");
+        return new RawExchange.Result(ending, status, null, new byte[0], 0, 0, 1, "", false);
     }
 }
