@@ -65,6 +65,24 @@ final class RssSampler implements AutoCloseable {
         return new Quarters(first == 0 ? Double.NaN : firstSum / first, last == 0 ? Double.NaN : lastSum / last, first, last);
     }
 
+    /** Mean RSS over each tenth of the requests (NaN for a tenth without samples): the shape of the growth. */
+    static double[] tenths(List<Sample> samples, long total) {
+        double[] sums = new double[10];
+        int[] counts = new int[10];
+        for (Sample s : samples) {
+            if (s.completed() < total) {
+                int tenth = (int) Math.min(9, s.completed() * 10 / Math.max(1, total));
+                sums[tenth] += s.rssBytes();
+                counts[tenth]++;
+            }
+        }
+        double[] means = new double[10];
+        for (int i = 0; i < 10; i++) {
+            means[i] = counts[i] == 0 ? Double.NaN : sums[i] / counts[i];
+        }
+        return means;
+    }
+
     @Override
     public void close() throws InterruptedException {
         stop = true;

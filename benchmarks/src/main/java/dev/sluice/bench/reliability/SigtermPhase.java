@@ -57,6 +57,7 @@ final class SigtermPhase {
                         }))));
             }
             boolean allStarted = started.await(120, TimeUnit.SECONDS);
+            int linesBefore = (int) server.logText().lines().count();
             long sigterm = System.nanoTime();
             server.sigterm();
             Thread.sleep(300);
@@ -69,7 +70,8 @@ final class SigtermPhase {
             OptionalInt exit = server.awaitExit(Duration.ofSeconds(drain + 60L));
             double exitS = (System.nanoTime() - sigterm) / 1e9;
             String log = server.logText();
-            return report(server, streams, drain, tokens, allStarted, results, ids, during, streamsDoneS, exit, exitS, log);
+            int linesAfter = (int) log.lines().count() - linesBefore;
+            return report(server, streams, drain, tokens, allStarted, results, ids, during, streamsDoneS, exit, exitS, log, linesAfter);
         } finally {
             server.close();
         }
@@ -77,7 +79,7 @@ final class SigtermPhase {
 
     private PhaseResult report(ServerProcess server, int streams, int drain, int tokens, boolean allStarted,
                                List<StreamClient.Result> results, List<String> ids, HttpCheck.Reply during,
-                               double streamsDoneS, OptionalInt exit, double exitS, String log) {
+                               double streamsDoneS, OptionalInt exit, double exitS, String log, int linesAfter) {
         long complete = results.stream().filter(StreamClient.Result::complete).count();
         List<String> missingAccess = new ArrayList<>();
         for (String id : ids) {
@@ -111,7 +113,8 @@ final class SigtermPhase {
         md.append("| draining line | ").append(drainLine == null ? "missing" : ReportWriter.code(drainLine.strip(), 160)).append(" |\n");
         md.append("| access-log lines of the drained requests | ").append(ids.size() - missingAccess.size()).append(" / ")
                 .append(ids.size()).append(missingAccess.isEmpty() ? "" : " (missing: " + String.join(", ", missingAccess) + ")")
-                .append(" |\n\n");
+                .append(" |\n");
+        md.append("| log lines written after SIGTERM | ").append(linesAfter).append(" |\n\n");
         for (StreamClient.Result r : results) {
             if (!r.complete()) {
                 md.append("- incomplete stream: ").append(r.error() == null ? "no [DONE] or finish reason" : ReportWriter.cell(r.error()))

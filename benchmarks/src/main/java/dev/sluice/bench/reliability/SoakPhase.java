@@ -102,12 +102,13 @@ final class SoakPhase {
             String aliveProblem = server.alive() ? server.http().normalRequestProblem(Duration.ofSeconds(120)) : "the server exited";
             suite.writeRaw("soak-rss.tsv", samples.stream().map(s -> s.completed() + "\t" + s.rssBytes())
                     .reduce("completed\trss_bytes", (a, b) -> a + "\n" + b) + "\n");
-            return report(server, plans, results, quarters, before, after, kvUsed, aliveProblem, warm, seconds);
+            double[] tenths = RssSampler.tenths(samples, count);
+            return report(server, plans, results, quarters, tenths, before, after, kvUsed, aliveProblem, warm, seconds);
         }
     }
 
     private PhaseResult report(ServerProcess server, List<Planned> plans, Map<Integer, StreamClient.Result> results,
-                               RssSampler.Quarters quarters, long before, long after, OptionalDouble kvUsed,
+                               RssSampler.Quarters quarters, double[] tenths, long before, long after, OptionalDouble kvUsed,
                                String aliveProblem, String warm, double seconds) {
         SuiteOptions o = suite.options();
         int fiveXx = 0;
@@ -176,6 +177,11 @@ final class SoakPhase {
         md.append("| preemptions | ").append(fmt(m.value("sluice:num_preemptions_total").orElse(Double.NaN))).append(" |\n");
         md.append("| KV pool: blocks in all / at peak | ").append(fmt(m.value("sluice:kv_cache_blocks_total").orElse(Double.NaN)))
                 .append(" / ").append(fmt(m.value("sluice:kv_cache_blocks_peak").orElse(Double.NaN))).append(" |\n\n");
+        StringBuilder shape = new StringBuilder();
+        for (double t : tenths) {
+            shape.append(shape.isEmpty() ? "" : ", ").append(Double.isNaN(t) ? "n/a" : String.format("%.0f", t / (1024 * 1024)));
+        }
+        md.append("RSS by tenth of the requests, MiB: ").append(shape).append(".\n\n");
         md.append("RSS samples every 250 ms, tagged with the requests completed so far: the first quarter is the samples taken "
                 + "before a quarter of the requests had completed, the last quarter those after three quarters. The KV pool is "
                 + "anonymous memory committed as its blocks are first used, and freed blocks stay cached for prefix reuse, so "

@@ -73,6 +73,17 @@ class ParsingTest {
     }
 
     @Test
+    void averagesEachTenthOfTheRequests() {
+        List<RssSampler.Sample> samples = List.of(new RssSampler.Sample(0, 10), new RssSampler.Sample(9, 30),
+                new RssSampler.Sample(95, 100), new RssSampler.Sample(100, 999));
+        double[] tenths = RssSampler.tenths(samples, 100);
+        assertEquals(10, tenths.length);
+        assertEquals(20, tenths[0]);
+        assertTrue(Double.isNaN(tenths[5]));
+        assertEquals(100, tenths[9]);
+    }
+
+    @Test
     void percentilesAndMeans() {
         List<Double> values = List.of(5.0, 1.0, 3.0, 2.0, 4.0);
         assertEquals(3.0, Stats.mean(values));
