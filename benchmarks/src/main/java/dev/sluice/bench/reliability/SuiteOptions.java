@@ -47,10 +47,14 @@ public final class SuiteOptions {
             {"command", "", "the command line to print in the report"},
     };
 
-    /** What {@code --quick} changes: a run of a couple of minutes that still touches every phase. */
+    /**
+     * What {@code --quick} changes: a run of a few minutes that still touches every phase (on 2
+     * cores about 4, most of it waiting on the server's slowest answers: the n=128 cases, 15 MB
+     * prompts, the lock-out probe).
+     */
     private static final Map<String, String> QUICK = Map.ofEntries(
-            Map.entry("fuzz-requests", "150"), Map.entry("socket-wait", "5"), Map.entry("request-timeout", "20"),
-            Map.entry("probe-timeout", "15"), Map.entry("soak-requests", "200"), Map.entry("concurrency", "16"),
+            Map.entry("fuzz-requests", "150"), Map.entry("socket-wait", "5"), Map.entry("request-timeout", "10"),
+            Map.entry("probe-timeout", "10"), Map.entry("soak-requests", "200"), Map.entry("concurrency", "16"),
             Map.entry("soak-max-tokens", "24"), Map.entry("slow-readers", "4"), Map.entry("normal-clients", "2"),
             Map.entry("normal-requests", "3"), Map.entry("small-kv-requests", "16"), Map.entry("small-kv-concurrency", "8"),
             Map.entry("sigterm-streams", "4"), Map.entry("drain-seconds", "15"));
@@ -123,7 +127,7 @@ public final class SuiteOptions {
     }
 
     public static String usage() {
-        StringBuilder s = new StringBuilder("options (defaults of the full run; --quick: a run of a couple of minutes):\n");
+        StringBuilder s = new StringBuilder("options (defaults of the full run; --quick: a run of a few minutes):\n");
         s.append(String.format("  %-24s %s%n", "--quick", "smaller sizes: " + new java.util.TreeMap<>(QUICK)));
         for (String[] option : SPEC) {
             s.append(String.format("  %-24s %s%s%n", "--" + option[0], option[2], option[1].isEmpty() ? "" : " [" + option[1] + "]"));
