@@ -38,9 +38,10 @@ public final class ReliabilitySuite {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path model = options.path("model");
         Path fuzzModel = options.text("fuzz-model").isBlank() ? model : options.path("fuzz-model");
+        List<String> jvmArgs = List.of(options.text("server-jvm-args").strip().split("\\s+"));
         Suite suite = new Suite(options,
-                new ServerProcess.Launcher(java, options.text("server-classpath"), model, List.of(), logDir),
-                new ServerProcess.Launcher(java, options.text("server-classpath"), fuzzModel, List.of(), logDir), logDir);
+                new ServerProcess.Launcher(java, jvmArgs, options.text("server-classpath"), model, List.of(), logDir),
+                new ServerProcess.Launcher(java, jvmArgs, options.text("server-classpath"), fuzzModel, List.of(), logDir), logDir);
 
         String date = LocalDate.now().toString();
         Path out = options.text("out").isBlank() ? Path.of("benchmarks", "results", date + "-reliability.md") : options.path("out");

@@ -20,14 +20,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerProcess implements AutoCloseable {
 
-    /** How to start servers: the JVM, the api module's class path, the model and fixed options. */
-    public record Launcher(Path java, String classpath, Path model, List<String> commonArgs, Path logDir) {
+    /**
+     * How to start servers: the JVM and its options (those {@code bin/server} uses), the api
+     * module's class path, the model and fixed server options.
+     */
+    public record Launcher(Path java, List<String> jvmArgs, String classpath, Path model, List<String> commonArgs, Path logDir) {
 
         public ServerProcess start(String name, List<String> extraArgs) throws IOException, InterruptedException {
             int port = freePort();
-            List<String> command = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                    "-Djava.util.logging.config.class=dev.sluice.api.LoggingSetup", "-cp", classpath, "dev.sluice.api.Main",
-                    "--model", model.toString(), "--port", Integer.toString(port)));
+            List<String> command = new ArrayList<>(List.of(java.toString()));
+            command.addAll(jvmArgs);
+            command.addAll(List.of("-cp", classpath, "dev.sluice.api.Main", "--model", model.toString(), "--port", Integer.toString(port)));
             command.addAll(commonArgs);
             command.addAll(extraArgs);
             Files.createDirectories(logDir);

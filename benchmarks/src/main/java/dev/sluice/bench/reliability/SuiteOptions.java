@@ -41,6 +41,8 @@ public final class SuiteOptions {
             {"model", "", "GGUF model for soak, slow-readers, small-kv and sigterm (bin/reliability generates one)"},
             {"fuzz-model", "", "GGUF model for the fuzz phase (default: --model)"},
             {"server-classpath", "", "class path of the api module (bin/reliability sets it)"},
+            {"server-jvm-args", "--enable-native-access=ALL-UNNAMED -Djava.util.logging.config.class=dev.sluice.api.LoggingSetup",
+                    "the servers' JVM options (bin/reliability takes those of bin/server)"},
             {"repo-root", ".", "the checkout, where bin/contention would be"},
             {"log-dir", "benchmarks/target/reliability", "server logs and raw results"},
             {"out", "", "report path (default: benchmarks/results/<date>-reliability.md)"},
