@@ -15,10 +15,10 @@ import java.nio.charset.StandardCharsets;
  * complete, so a character split across reads is kept whole. Not thread-safe: one reader per
  * response.
  */
-final class SseReader {
+public final class SseReader {
 
     /** One dispatched event: its data, and whether it came in {@code error:} lines. */
-    record Event(String data, boolean error) {
+    public record Event(String data, boolean error) {
     }
 
     private final InputStream in;
@@ -32,7 +32,7 @@ final class SseReader {
     private boolean afterCr;
     private boolean firstLine = true;
 
-    SseReader(InputStream in) {
+    public SseReader(InputStream in) {
         this.in = in;
     }
 
@@ -41,7 +41,7 @@ final class SseReader {
      * has arrived. An event cut off by the end of the stream is returned rather than dropped: a
      * server that closes right after its last {@code data:} line still sent it.
      */
-    Event next() throws IOException {
+    public Event next() throws IOException {
         String text;
         while ((text = readLine()) != null) {
             if (text.isEmpty()) {
