@@ -9,6 +9,7 @@ import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.openai.ChatRequest;
 import dev.sluice.api.openai.Json;
+import dev.sluice.api.openai.RequestLimits;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatMessage;
 import dev.sluice.engine.chat.ChatTemplateException;
@@ -128,10 +129,12 @@ public final class OpsService implements HttpService {
             } catch (ChatTemplateException e) {
                 throw ApiException.invalid("messages", e.getMessage());
             }
+            RequestLimits.requireFits(tokenizer.texts(), prompt, engine.maxModelLength(), "messages");
             tokens = tokenizer.encode(prompt, addSpecial, true);
         } else {
             String prompt = json.string("prompt").orElseThrow(
                     () -> ApiException.invalid("prompt", "Missing required parameter: 'prompt' (or 'messages')."));
+            RequestLimits.requireFits(tokenizer.texts(), prompt, engine.maxModelLength(), "prompt");
             tokens = tokenizer.encode(prompt, addSpecial, false);
         }
         ObjectNode body = Json.MAPPER.createObjectNode();

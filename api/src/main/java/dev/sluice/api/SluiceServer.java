@@ -53,7 +53,8 @@ public final class SluiceServer implements AutoCloseable {
                 .shutdownHook(false) // ours drains requests first
                 .maxPayloadSize(config.maxRequestBytes() + 1024) // our own check answers 413 in OpenAI's format first
                 .directHandlers(ErrorHandlers.direct(config.maxRequestBytes())) // and Helidon's, past that, too
-                .addProtocol(Http1Config.builder().addReceiveListener(guard.listener()).build())
+                .addProtocol(Http1Config.builder().addReceiveListener(guard.listener())
+                        .maxPrologueLength(16 * 1024).build()) // long URLs get a 404, not a closed connection
                 .idleConnectionTimeout(idle)
                 .idleConnectionPeriod(idle.dividedBy(4).compareTo(Duration.ofSeconds(5)) < 0 ? idle.dividedBy(4) : Duration.ofSeconds(5))
                 .routing(this::routing)

@@ -180,6 +180,55 @@ class ClientBehaviourTest {
     }
 
     @Test
+    void brokenFramingIsAClientErrorNotAServerError() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            // Headers cut off, then the client half-closes.
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Ty"
+                        .getBytes(StandardCharsets.US_ASCII));
+                socket.shutdownOutput();
+                socket.setSoTimeout(10_000);
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(response.startsWith("HTTP/1.1 400"), response);
+            }
+            // A chunk size that is not hexadecimal.
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.setSoTimeout(10_000);
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(response.startsWith("HTTP/1.1 400"), response);
+            }
+            server.postOk("/v1/completions", completion("x", "max_tokens", 2));
+        }
+    }
+
+    @Test
+    void aBodyThatTricklesInIsCutOff() throws Exception {
+        try (TestServer server = TestServer.start("--http-read-timeout", "1")) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 200\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                long start = System.nanoTime();
+                boolean cut = false;
+                // One byte every 300 ms: each read comes in time, the body as a whole never does.
+                for (int i = 0; i < 100 && !cut; i++) {
+                    try {
+                        out.write('x');
+                        out.flush();
+                        Thread.sleep(300);
+                    } catch (IOException e) {
+                        cut = true;
+                    }
+                }
+                assertTrue(cut, "the connection was closed while the body trickled in");
+                assertTrue((System.nanoTime() - start) / 1e9 < 20);
+            }
+        }
+    }
+
+    @Test
     void twoRequestsWithManyChoicesDoNotLockOthersOut() throws Exception {
         try (TestServer server = TestServer.start("--max-seqs", "8", "--kv-cache-memory", "32MiB")) {
             HttpRequest big = server.request("/v1/completions").header("Content-Type", "application/json")

@@ -148,6 +148,30 @@ class HostileRequestTest {
     }
 
     @Test
+    void aPromptThatCannotFitIsRefusedWithoutTokenizingIt() {
+        String huge = "word ".repeat(3_000_000); // 15 MB: seconds to tokenize
+        long start = System.nanoTime();
+        JsonNode error = assertError(server.post("/v1/completions", completion(huge, "max_tokens", 2)), 400);
+        assertEquals("context_length_exceeded", error.get("code").textValue());
+        assertTrue(error.get("message").textValue().contains("at least"), error.toString());
+        assertError(server.post("/v1/chat/completions", chat(huge)), 400);
+        assertError(server.post("/tokenize", Map.of("prompt", huge)), 400);
+        assertTrue((System.nanoTime() - start) / 1e9 < 20, "refused from its length (tokenizing would take longer)");
+        assertStillServing();
+    }
+
+    @Test
+    void inputIsNotEchoedBackInFullAndPromptKindsDoNotMix() {
+        Map<String, Object> body = chat("x");
+        body.put("messages", List.of(Map.of("role", "r".repeat(1_000_000), "content", "x")));
+        HttpResponse<String> response = server.post("/v1/chat/completions", body);
+        assertError(response, 400);
+        assertTrue(response.body().length() < 1000, "the role is quoted, not echoed: " + response.body().length());
+        assertEquals("prompt", assertError(server.post("/v1/completions",
+                "{\"prompt\": [[1, 2], \"a\"], \"max_tokens\": 2}"), 400).get("param").textValue());
+    }
+
+    @Test
     void tokenizeAndDetokenizeCheckTheModel() {
         JsonNode error = assertError(server.post("/tokenize", Map.of("model", "nope", "prompt", "x")), 404);
         assertEquals("model_not_found", error.get("code").textValue());

@@ -12,6 +12,7 @@ public final class ApiException extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private boolean closesConnection;
 
     public ApiException(Status status, String type, String message, String param, String code) {
         super(message);
@@ -37,6 +38,16 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException unavailable(String message) {
         return new ApiException(Status.SERVICE_UNAVAILABLE_503, "service_unavailable", message, null, null);
+    }
+
+    /** The response to this error closes the connection (the request could not be read to its end). */
+    public ApiException closingConnection() {
+        this.closesConnection = true;
+        return this;
+    }
+
+    public boolean closesConnection() {
+        return closesConnection;
     }
 
     public Status status() {

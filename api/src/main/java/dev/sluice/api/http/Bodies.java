@@ -3,12 +3,12 @@ package dev.sluice.api.http;
 import dev.sluice.api.openai.Json;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /** Request bodies, read with a size limit: a body over it is a 413, not an out-of-memory. */
@@ -30,32 +30,61 @@ public final class Bodies {
         if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
-        try (InputStream in = req.content().inputStream()) {
+        // Not try-with-resources: closing a half-read stream reads the rest of the body, which a
+        // broken or stalled client may never send. A body read to its end is closed; otherwise
+        // the error response closes the connection instead.
+        InputStream in = req.content().inputStream();
+        boolean complete = false;
+        try {
             byte[] buffer = new byte[(int) Math.min(Math.max(declared, 8192), maxBytes + 1)];
             int length = 0;
             for (int n; ; ) {
-                guard.reading(req);
+                guard.reading(req, declared);
                 n = in.read(buffer, length, buffer.length - length);
                 if (n <= 0) {
                     break;
                 }
                 length += n;
                 if (length > maxBytes) {
-                    throw tooLarge(maxBytes);
+                    throw tooLarge(maxBytes).closingConnection();
                 }
                 if (length == buffer.length) {
                     buffer = Arrays.copyOf(buffer, (int) Math.min((long) buffer.length * 2, maxBytes + 1));
                 }
             }
+            complete = true;
             return Arrays.copyOf(buffer, length);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw unreadable("the request body could not be read");
         } catch (DataReader.InsufficientDataAvailableException e) {
             // The connection ended mid-body: the client left, or the guard closed a stalled upload.
-            throw new UncheckedIOException(new IOException("the request body ended before its declared length", e));
+            throw unreadable("the request body ended before its declared length");
+        } catch (ApiException e) {
+            throw e;
+        } catch (RequestException e) {
+            // Helidon's own payload limit (ours + 1 KiB), met while reading a chunked body.
+            if (e.status().code() == 413) {
+                throw tooLarge(maxBytes).closingConnection();
+            }
+            throw unreadable(e.safeMessage() ? e.getMessage() : "the request body could not be read");
+        } catch (RuntimeException e) {
+            // The body's framing is broken (a chunk size that is not hex, …): the client's error.
+            throw unreadable("the request body is malformed: it could not be read as HTTP/1.1 framing");
         } finally {
             guard.done(req);
+            if (complete) {
+                try {
+                    in.close();
+                } catch (IOException | RuntimeException e) {
+                    // nothing left to read: ignore
+                }
+            }
         }
+    }
+
+    /** 400, and the connection closes: the rest of what the client sent cannot be trusted as a request. */
+    private static ApiException unreadable(String why) {
+        return ApiException.invalid(null, "Could not read the request: " + why + ".").closingConnection();
     }
 
     static ApiException tooLarge(long maxBytes) {

@@ -38,6 +38,9 @@ public final class ConnectionGuard implements AutoCloseable {
     private static final long PERIOD_MILLIS = 250;
     private static final long DISCONNECT_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** A body may take the read timeout plus this long per byte in all: 100 KiB/s, a slow link's pace. */
+    private static final long BODY_NANOS_PER_BYTE = TimeUnit.SECONDS.toNanos(1) / (100 * 1024);
+
     private final long readTimeoutNanos;
     private final long writeTimeoutNanos;
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
@@ -52,6 +55,8 @@ public final class ConnectionGuard implements AutoCloseable {
         private final SocketAddress remote;
         /** When the current read or write must have made progress by; 0 when none is under way. */
         private volatile long deadlineNanos;
+        /** When the whole body must have arrived by (a trickle of bytes cannot hold a connection forever); 0 before the body. */
+        private volatile long bodyDeadlineNanos;
         private volatile String waitingFor;
         private volatile Runnable onClientGone;
         private boolean seenEstablished;
@@ -107,11 +112,22 @@ public final class ConnectionGuard implements AutoCloseable {
         watches.remove(req.socketId());
     }
 
-    /** The handler is about to wait for more of the body: it must come within the read timeout. */
-    public void reading(ServerRequest req) {
+    /**
+     * The handler is about to wait for more of the body, whose declared length is
+     * {@code declaredBytes} (-1 if unknown): the next bytes must come within the read timeout, and
+     * the whole body within the read timeout plus its length at 100 KiB/s.
+     */
+    public void reading(ServerRequest req, long declaredBytes) {
         Watch watch = watches.get(req.socketId());
         if (watch != null) {
+            if (watch.bodyDeadlineNanos == 0) {
+                watch.bodyDeadlineNanos = System.nanoTime() + readTimeoutNanos
+                        + Math.max(0, declaredBytes) * BODY_NANOS_PER_BYTE;
+            }
             watch.arm(readTimeoutNanos, "the request body");
+            if (watch.deadlineNanos - watch.bodyDeadlineNanos > 0) {
+                watch.deadlineNanos = watch.bodyDeadlineNanos;
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.NotFoundException;
 import io.helidon.http.RequestException;
+import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
@@ -27,7 +28,12 @@ public final class ErrorHandlers {
     }
 
     public static void register(HttpRouting.Builder routing) {
-        routing.error(ApiException.class, (req, res, e) -> write(res, e.status(), e.type(), e.getMessage(), e.param(), e.code()))
+        routing.error(ApiException.class, (req, res, e) -> {
+                    if (e.closesConnection()) {
+                        res.header(HeaderNames.CONNECTION, "close");
+                    }
+                    write(res, e.status(), e.type(), e.getMessage(), e.param(), e.code());
+                })
                 .error(RequestException.class, (req, res, e) -> write(res, e.status(), "invalid_request_error",
                         e.getMessage(), null, null))
                 .error(NotFoundException.class, (req, res, e) -> write(res, Status.NOT_FOUND_404, "invalid_request_error",
@@ -44,6 +50,7 @@ public final class ErrorHandlers {
                 .error(UncheckedIOException.class, (req, res, e) -> {
                     // Mostly a client gone while we read its body: nothing to answer.
                     LOG.log(System.Logger.Level.DEBUG, "I/O error on " + req.path().path() + ": " + e.getMessage());
+                    res.header(HeaderNames.CONNECTION, "close");
                     write(res, Status.BAD_REQUEST_400, "invalid_request_error", "Could not read the request.", null, null);
                 })
                 .error(Throwable.class, (req, res, e) -> {
@@ -60,30 +67,45 @@ public final class ErrorHandlers {
      * instead of Helidon's empty one.
      */
     public static DirectHandlers direct(long maxBodyBytes) {
-        DirectHandler handler = (request, event, status, headers, message) -> {
-            ApiException e;
-            if (event == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413) {
-                e = Bodies.tooLarge(maxBodyBytes);
-            } else if (status.code() >= 500) {
-                e = new ApiException(status, "server_error", "The server had an error while processing your request.", null, null);
-            } else {
-                e = new ApiException(status, "invalid_request_error",
-                        message == null || message.isBlank() ? status.reasonPhrase() : message, null, null);
+        DirectHandler handler = new DirectHandler() {
+            @Override
+            public TransportResponse handle(TransportRequest request, EventType event, Status status,
+                                            ServerResponseHeaders headers, String message) {
+                ApiException e;
+                if (event == EventType.PAYLOAD_TOO_LARGE || status.code() == 413) {
+                    e = Bodies.tooLarge(maxBodyBytes);
+                } else if (event == EventType.INTERNAL_ERROR) {
+                    // Before routing, "internal" errors are reading the request: headers cut off
+                    // by the client (a half-close), framing Helidon cannot parse. Handler errors
+                    // never get here (the routing's error handlers answer them). The client's error.
+                    LOG.log(System.Logger.Level.DEBUG, "could not read a request: " + message);
+                    e = new ApiException(Status.BAD_REQUEST_400, "invalid_request_error",
+                            "The request could not be read: it ended early or is not valid HTTP/1.1.", null, null);
+                } else if (status.code() >= 500) {
+                    e = new ApiException(status, "server_error", "The server had an error while processing your request.", null, null);
+                } else {
+                    e = new ApiException(status, "invalid_request_error",
+                            message == null || message.isBlank() ? status.reasonPhrase() : message, null, null);
+                }
+                return response(headers, e);
             }
-            byte[] body;
-            try {
-                body = Json.MAPPER.writeValueAsBytes(Responses.error(e.getMessage(), e.type(), e.param(), e.code()));
-            } catch (Exception x) {
-                body = new byte[0];
-            }
-            return DirectHandler.TransportResponse.builder().status(e.status()).headers(headers)
-                    .header(HeaderNames.CONTENT_TYPE, "application/json").entity(body).build();
         };
         DirectHandlers.Builder handlers = DirectHandlers.builder();
         for (DirectHandler.EventType event : DirectHandler.EventType.values()) {
             handlers.addHandler(event, handler);
         }
         return handlers.build();
+    }
+
+    private static DirectHandler.TransportResponse response(ServerResponseHeaders headers, ApiException e) {
+        byte[] body;
+        try {
+            body = Json.MAPPER.writeValueAsBytes(Responses.error(e.getMessage(), e.type(), e.param(), e.code()));
+        } catch (Exception x) {
+            body = new byte[0];
+        }
+        return DirectHandler.TransportResponse.builder().status(e.status()).headers(headers)
+                .header(HeaderNames.CONTENT_TYPE, "application/json").entity(body).build();
     }
 
     /**

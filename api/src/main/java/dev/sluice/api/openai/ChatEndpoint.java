@@ -40,6 +40,7 @@ final class ChatEndpoint implements Handler {
                         "The model's chat template cannot be rendered: " + e.getMessage(), null, null);
             };
         }
+        RequestLimits.requireFits(tokenizer.texts(), prompt, engine.maxModelLength(), "messages");
         int[] tokens = tokenizer.encode(prompt, true, true);
         int rest = engine.maxModelLength() - tokens.length;
         if (rest < 1) {

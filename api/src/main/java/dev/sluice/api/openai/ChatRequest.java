@@ -80,7 +80,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
                 throw ApiException.invalid(where + ".role", "Missing required parameter: '" + where + ".role'.");
             }
             if (!ChatMessage.ROLES.contains(role.textValue())) {
-                throw ApiException.invalid(where + ".role", "Invalid value: '" + role.textValue() + "'. Supported values are: "
+                throw ApiException.invalid(where + ".role", "Invalid value: '" + Json.quote(role.textValue()) + "'. Supported values are: "
                         + "'system', 'developer', 'user', 'assistant' and 'tool'.");
             }
             if (m.has("tool_calls") && !m.get("tool_calls").isNull() && !m.get("tool_calls").isEmpty()) {
@@ -110,7 +110,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
                 throw ApiException.invalid(where + "[" + i + "].type", "Missing required parameter: '" + where + "[" + i + "].type'.");
             }
             if (!type.textValue().equals("text")) {
-                throw ApiException.invalid(where + "[" + i + "].type", "Content parts of type '" + type.textValue()
+                throw ApiException.invalid(where + "[" + i + "].type", "Content parts of type '" + Json.quote(type.textValue())
                         + "' are not supported: this server serves text-only models.");
             }
             JsonNode value = part.get("text");
@@ -130,7 +130,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
                 throw Json.wrongType("response_format", "an object with a 'type'");
             }
             if (!type.textValue().equals("text")) {
-                throw ApiException.invalid("response_format", "response_format of type '" + type.textValue()
+                throw ApiException.invalid("response_format", "response_format of type '" + Json.quote(type.textValue())
                         + "' is not supported yet: structured output is not available on this server.");
             }
         }

@@ -63,11 +63,13 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
             out.add(new Prompt(null, tokens(node, "prompt", vocabSize)));
             return out;
         }
+        // A list of prompts is all strings or all token arrays, as OpenAI's schema has it.
+        boolean strings = first.isTextual();
         for (int i = 0; i < node.size(); i++) {
             JsonNode item = node.get(i);
-            if (item.isTextual()) {
+            if (strings && item.isTextual()) {
                 out.add(new Prompt(item.textValue(), null));
-            } else if (item.isArray() && !item.isEmpty()) {
+            } else if (!strings && item.isArray() && !item.isEmpty()) {
                 out.add(new Prompt(null, tokens(item, "prompt[" + i + "]", vocabSize)));
             } else {
                 throw Json.wrongType("prompt", "a string, an array of strings, an array of token ids or an array of those");

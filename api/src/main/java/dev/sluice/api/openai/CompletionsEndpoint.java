@@ -30,6 +30,9 @@ final class CompletionsEndpoint implements Handler {
         List<int[]> prompts = new ArrayList<>();
         List<String> echoes = new ArrayList<>();
         for (CompletionRequest.Prompt p : completion.prompts()) {
+            if (p.text() != null) {
+                RequestLimits.requireFits(tokenizer.texts(), p.text(), service.engine().maxModelLength(), "prompt");
+            }
             int[] tokens = p.tokens() != null ? p.tokens() : tokenizer.encode(p.text(), true, false);
             if (tokens.length == 0) {
                 throw ApiException.invalid("prompt", "The prompt is empty.");

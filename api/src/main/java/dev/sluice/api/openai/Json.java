@@ -146,6 +146,11 @@ public final class Json {
         return out;
     }
 
+    /** A client's value as an error message quotes it: at most 64 characters, so nothing big is echoed back. */
+    public static String quote(String value) {
+        return value.length() <= 64 ? value : value.substring(0, 64) + "…";
+    }
+
     public static ApiException wrongType(String name, String expected) {
         return ApiException.invalid(name, "Invalid type for '" + name + "': expected " + expected + ".");
     }

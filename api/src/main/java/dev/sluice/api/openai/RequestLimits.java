@@ -1,6 +1,7 @@
 package dev.sluice.api.openai;
 
 import dev.sluice.api.http.ApiException;
+import dev.sluice.engine.text.TokenTexts;
 
 /**
  * The server's limits on what one request may ask for, from its options.
@@ -13,6 +14,20 @@ public record RequestLimits(boolean priorityEnabled, long maxResponseTokens) {
 
     /** Limits that allow everything (for parsing outside a server). */
     public static final RequestLimits NONE = new RequestLimits(true, Long.MAX_VALUE);
+
+    /**
+     * 400 {@code context_length_exceeded} for a text too long to fit the context whatever its
+     * tokenization, before it is tokenized: a 15 MB prompt costs seconds of CPU to tokenize only to
+     * be refused after.
+     */
+    public static void requireFits(TokenTexts texts, String text, int maxModelLength, String param) {
+        long atLeast = texts.minTokens(text);
+        if (atLeast > maxModelLength) {
+            throw ApiException.invalid(param, "This model's maximum context length is " + maxModelLength
+                    + " tokens. However, your " + param + " has " + text.length() + " characters, which is at least "
+                    + atLeast + " tokens. Please reduce the length of the " + param + ".", "context_length_exceeded");
+        }
+    }
 
     /** The most tokens a single-prompt request's choices may each generate within {@link #maxResponseTokens}. */
     int defaultMaxTokens(SamplingOptions o) {

@@ -106,7 +106,7 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
             try {
                 token = Integer.parseInt(e.getKey().strip());
             } catch (NumberFormatException ex) {
-                throw ApiException.invalid("logit_bias", "Invalid key in logit_bias: '" + e.getKey() + "' is not a token id.");
+                throw ApiException.invalid("logit_bias", "Invalid key in logit_bias: '" + Json.quote(e.getKey()) + "' is not a token id.");
             }
             if (token < 0 || token >= vocabSize) {
                 throw ApiException.invalid("logit_bias", "Token id " + token + " in logit_bias is out of vocabulary (0 to "

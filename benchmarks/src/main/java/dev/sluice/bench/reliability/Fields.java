@@ -50,7 +50,7 @@ final class Fields {
             integer("max_tokens", Scope.BOTH, 1, INT_MAX),
             integer("max_completion_tokens", Scope.CHAT, 1, INT_MAX),
             number("temperature", Scope.BOTH, "0", false, "2", false),
-            number("top_p", Scope.BOTH, "0", true, "1", false),
+            number("top_p", Scope.BOTH, "0", false, "1", false), // 0 is greedy, as in OpenAI's range
             integer("n", Scope.BOTH, 1, BigDecimal.valueOf(128)),
             number("presence_penalty", Scope.BOTH, "-2", false, "2", false),
             number("frequency_penalty", Scope.BOTH, "-2", false, "2", false),

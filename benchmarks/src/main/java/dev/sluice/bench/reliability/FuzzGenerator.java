@@ -21,6 +21,7 @@ import static dev.sluice.bench.reliability.Bodies.DETOKENIZE;
 import static dev.sluice.bench.reliability.Bodies.TOKENIZE;
 import static dev.sluice.bench.reliability.Expect.ACCEPT_OR_REJECT;
 import static dev.sluice.bench.reliability.Expect.CUT_OFF;
+import static dev.sluice.bench.reliability.Expect.UNREADABLE;
 import static dev.sluice.bench.reliability.Expect.REJECT;
 
 /**
@@ -558,7 +559,9 @@ public final class FuzzGenerator {
                 "/v1/embeddings", "/v1/responses", "/admin", "/../../etc/passwd", "/v1/models/nope",
                 "/v1/models/" + "m".repeat(8192), "/" + "a".repeat(100_000), "/v1/models/%2e%2e%2f%2e%2e",
                 "/v1/\u00e9", "*")) {
-            out.add(draft(Category.METHOD, "GET " + Bodies.show(path), REJECT, () -> HttpWire.request("GET", path, null, null)));
+            // A request line past the server's 16 KiB limit cannot be read as a request at all.
+            Expect expect = path.length() > 16 * 1024 ? UNREADABLE : REJECT;
+            out.add(draft(Category.METHOD, "GET " + Bodies.show(path), expect, () -> HttpWire.request("GET", path, null, null)));
         }
         for (String path : List.of(COMPLETIONS + "?x=%ZZ", COMPLETIONS + "?stream=true", "/" + COMPLETIONS,
                 COMPLETIONS + "/", COMPLETIONS + "#frag", COMPLETIONS + "?" + "q".repeat(8192))) {
@@ -586,8 +589,9 @@ public final class FuzzGenerator {
                 () -> Bodies.with(COMPLETIONS, "model", Bodies.bigString(8_000_000))));
         out.add(bigPost(Category.HOSTILE, TOKENIZE, "8 MB unknown model name", REJECT,
                 () -> "{\"prompt\":\"a\",\"model\":" + Bodies.bigString(8_000_000) + "}"));
-        out.add(post(Category.HOSTILE, COMPLETIONS, "top_p 0", REJECT, Bodies.with(COMPLETIONS, "top_p", "0")));
-        out.add(post(Category.HOSTILE, CHAT, "top_p 0.0", REJECT, Bodies.with(CHAT, "top_p", "0.0")));
+        // OpenAI's range for top_p includes 0 (greedy): served, no longer refused.
+        out.add(post(Category.HOSTILE, COMPLETIONS, "top_p 0", ACCEPT_OR_REJECT, Bodies.with(COMPLETIONS, "top_p", "0")));
+        out.add(post(Category.HOSTILE, CHAT, "top_p 0.0", ACCEPT_OR_REJECT, Bodies.with(CHAT, "top_p", "0.0")));
         out.add(post(Category.HOSTILE, COMPLETIONS, "seed 2^64", REJECT, Bodies.with(COMPLETIONS, "seed", "18446744073709551616")));
         out.add(post(Category.HOSTILE, CHAT, "seed 2^63", REJECT, Bodies.with(CHAT, "seed", "9223372036854775808")));
         out.add(post(Category.HOSTILE, CHAT, "seed 1e19", REJECT, Bodies.with(CHAT, "seed", "1e19")));
@@ -656,13 +660,13 @@ public final class FuzzGenerator {
                 VALID_HEAD + "Transfer-Encoding: gzip\r\n\r\n" + VALID_BODY);
         raw(out, "HTTP/1.1 without Host", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
                 "POST /v1/completions HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
-        raw(out, "HTTP/1.0", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
+        raw(out, "HTTP/1.0", UNREADABLE, FuzzCase.Send.NORMAL,
                 "POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
-        raw(out, "HTTP/9.9", REJECT, FuzzCase.Send.NORMAL, VALID_HEAD.replace("HTTP/1.1", "HTTP/9.9") + "Content-Length: 34\r\n\r\n" + VALID_BODY);
-        raw(out, "HTTP/2 preface on HTTP/1", REJECT, FuzzCase.Send.NORMAL, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-        raw(out, "garbage request line", REJECT, FuzzCase.Send.NORMAL, "\u0001\u0002\u0003 hello\r\n\r\n");
-        raw(out, "request line without a version", REJECT, FuzzCase.Send.NORMAL, "GET /health\r\n\r\n");
-        raw(out, "request line 'GET'", REJECT, FuzzCase.Send.NORMAL, "GET\r\n\r\n");
+        raw(out, "HTTP/9.9", UNREADABLE, FuzzCase.Send.NORMAL, VALID_HEAD.replace("HTTP/1.1", "HTTP/9.9") + "Content-Length: 34\r\n\r\n" + VALID_BODY);
+        raw(out, "HTTP/2 preface on HTTP/1", UNREADABLE, FuzzCase.Send.NORMAL, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        raw(out, "garbage request line", UNREADABLE, FuzzCase.Send.NORMAL, "\u0001\u0002\u0003 hello\r\n\r\n");
+        raw(out, "request line without a version", UNREADABLE, FuzzCase.Send.NORMAL, "GET /health\r\n\r\n");
+        raw(out, "request line 'GET'", UNREADABLE, FuzzCase.Send.NORMAL, "GET\r\n\r\n");
         raw(out, "header without colon", REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "NoColonHere\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
         raw(out, "space before a header's colon", REJECT, FuzzCase.Send.NORMAL,
@@ -674,7 +678,7 @@ public final class FuzzGenerator {
                 VALID_HEAD + "X-Big: " + "v".repeat(MB) + "\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
         raw(out, "10000 headers", REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "X-H: v\r\n".repeat(10_000) + "Content-Length: 34\r\n\r\n" + VALID_BODY);
-        raw(out, "LF-only line ends", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
+        raw(out, "LF-only line ends", UNREADABLE, FuzzCase.Send.NORMAL,
                 "POST /v1/completions HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 34\nConnection: close\n\n" + VALID_BODY);
         raw(out, "obsolete header folding", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "X-Fold: a\r\n b\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
@@ -807,7 +811,7 @@ public final class FuzzGenerator {
             case RAW_SOCKET -> {
                 if (r.nextBoolean()) {
                     String junk = randomAscii(r, 1 + r.nextInt(40), "\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000b\u000e\u007f");
-                    yield draft(category, "raw: control-character request line (" + junk.length() + " bytes)", REJECT,
+                    yield draft(category, "raw: control-character request line (" + junk.length() + " bytes)", UNREADABLE,
                             FuzzCase.Send.NORMAL, () -> HttpWire.raw(junk + "\r\n\r\n"), false);
                 }
                 String length = randomAscii(r, 1 + r.nextInt(12), "xyz-+.,;abc ");

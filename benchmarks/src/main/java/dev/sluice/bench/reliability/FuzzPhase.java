@@ -265,7 +265,7 @@ final class FuzzPhase {
         return switch (expect) {
             case REJECT -> "4xx";
             case ACCEPT_OR_REJECT -> "2xx or 4xx";
-            case CUT_OFF -> "4xx or close";
+            case CUT_OFF, UNREADABLE -> "4xx or close";
         };
     }
 

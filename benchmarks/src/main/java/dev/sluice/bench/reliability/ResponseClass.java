@@ -70,7 +70,7 @@ public enum ResponseClass {
         return switch (expect) {
             case REJECT -> this == ERROR_4XX_OPENAI;
             case ACCEPT_OR_REJECT -> this == OK_2XX || this == ERROR_4XX_OPENAI;
-            case CUT_OFF -> this == ERROR_4XX_OPENAI || this == CLOSED;
+            case CUT_OFF, UNREADABLE -> this == ERROR_4XX_OPENAI || this == CLOSED;
         };
     }
 

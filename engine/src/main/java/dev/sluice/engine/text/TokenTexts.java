@@ -13,6 +13,7 @@ public final class TokenTexts {
     private final byte[][] textPieces;
     private final byte[][] specialPieces;
     private final boolean[] endOfGeneration;
+    private final int longestPiece;
 
     /**
      * @param textPieces      per token, its bytes in generated text (arrays are kept, not copied)
@@ -26,6 +27,20 @@ public final class TokenTexts {
         this.textPieces = textPieces;
         this.specialPieces = specialPieces;
         this.endOfGeneration = endOfGeneration;
+        int longest = 1;
+        for (int t = 0; t < textPieces.length; t++) {
+            longest = Math.max(longest, Math.max(textPieces[t].length, specialPieces[t].length));
+        }
+        this.longestPiece = longest;
+    }
+
+    /**
+     * The fewest tokens any tokenization of {@code text} can have: no token covers more bytes than
+     * the longest piece, and a character is at least one byte. Lets an over-long prompt be refused
+     * without tokenizing megabytes of it.
+     */
+    public long minTokens(CharSequence text) {
+        return (text.length() + (long) longestPiece - 1) / longestPiece;
     }
 
     public int vocabSize() {
