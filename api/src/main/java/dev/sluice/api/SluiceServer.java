@@ -53,6 +53,9 @@ public final class SluiceServer implements AutoCloseable {
                 .shutdownHook(false) // ours drains requests first
                 .maxPayloadSize(config.maxRequestBytes() + 1024) // our own check answers 413 in OpenAI's format first
                 .directHandlers(ErrorHandlers.direct(config.maxRequestBytes())) // and Helidon's, past that, too
+                // Only our HTTP/1 configuration (discovery would add a second, default one, and with two
+                // candidates Helidon reads a connection's first bytes before any idle timeout applies).
+                .protocolsDiscoverServices(false)
                 .addProtocol(Http1Config.builder().addReceiveListener(guard.listener())
                         .maxPrologueLength(16 * 1024).build()) // long URLs get a 404, not a closed connection
                 .idleConnectionTimeout(idle)

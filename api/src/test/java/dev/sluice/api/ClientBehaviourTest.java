@@ -137,14 +137,15 @@ class ClientBehaviourTest {
             List<Socket> sockets = new ArrayList<>();
             try {
                 String[] partial = {
+                    "",                                                                  // nothing at all
                     "POS",                                                               // half a request line
                     "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl",   // half the headers
                     "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                             + "Content-Length: 100\r\n\r\n{\"prompt\": \"x\"",              // a third of the body
                 };
-                for (int i = 0; i < 30; i++) {
+                for (int i = 0; i < 40; i++) {
                     Socket socket = new Socket("127.0.0.1", server.port());
-                    socket.getOutputStream().write(partial[i % 3].getBytes(StandardCharsets.US_ASCII));
+                    socket.getOutputStream().write(partial[i % partial.length].getBytes(StandardCharsets.US_ASCII));
                     socket.getOutputStream().flush();
                     socket.setSoTimeout(20_000);
                     sockets.add(socket);
@@ -167,7 +168,7 @@ class ClientBehaviourTest {
                     }));
                 }
                 for (int i = 0; i < closed.size(); i++) {
-                    assertTrue(closed.get(i).get(30, TimeUnit.SECONDS), "connection " + i + " (" + (i % 3) + ") was closed");
+                    assertTrue(closed.get(i).get(30, TimeUnit.SECONDS), "connection " + i + " (" + (i % partial.length) + ") was closed");
                 }
                 pool.shutdown();
             } finally {

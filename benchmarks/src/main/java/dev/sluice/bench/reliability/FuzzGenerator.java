@@ -620,7 +620,7 @@ public final class FuzzGenerator {
         raw(out, "truncated headers, then silence", CUT_OFF, FuzzCase.Send.HOLD, VALID_HEAD + "Content-Le");
         raw(out, "request line only, then silence", CUT_OFF, FuzzCase.Send.HOLD, "POST /v1/completions HTTP/1.1");
         raw(out, "headers without the blank line, then silence", CUT_OFF, FuzzCase.Send.HOLD,
-                VALID_HEAD + "Content-Length: 34\r\n");
+                VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\n");
         raw(out, "body 10 of 100 bytes, then silence", CUT_OFF, FuzzCase.Send.HOLD,
                 VALID_HEAD + "Content-Length: 100\r\n\r\n{\"prompt\":");
         raw(out, "Content-Length 1000000000 with a short body, then silence", CUT_OFF, FuzzCase.Send.HOLD,
@@ -628,7 +628,7 @@ public final class FuzzGenerator {
         raw(out, "truncated chunked body, then silence", CUT_OFF, FuzzCase.Send.HOLD,
                 VALID_HEAD + "Transfer-Encoding: chunked\r\n\r\n10\r\n{\"prompt\":");
         raw(out, "Expect: 100-continue, no body", CUT_OFF, FuzzCase.Send.HOLD,
-                VALID_HEAD + "Content-Length: 34\r\nExpect: 100-continue\r\n\r\n");
+                VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\nExpect: 100-continue\r\n\r\n");
         raw(out, "connect and send nothing", CUT_OFF, FuzzCase.Send.HOLD, "");
         raw(out, "slowloris: endless header lines, 1 byte per 200 ms", CUT_OFF, FuzzCase.Send.slow(1, 200),
                 VALID_HEAD + "X-Slow: a\r\n".repeat(1000));
@@ -646,9 +646,9 @@ public final class FuzzGenerator {
                     VALID_HEAD + "Content-Length: " + length + "\r\n\r\n" + VALID_BODY);
         }
         raw(out, "two different Content-Length headers", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "Content-Length: 34\r\nContent-Length: 10\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\nContent-Length: 10\r\n\r\n" + VALID_BODY);
         raw(out, "Content-Length and Transfer-Encoding: chunked", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "Content-Length: 34\r\nTransfer-Encoding: chunked\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\nTransfer-Encoding: chunked\r\n\r\n" + VALID_BODY);
         raw(out, "Content-Length 5, longer body", REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "Content-Length: 5\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "invalid chunk size", REJECT, FuzzCase.Send.NORMAL,
@@ -659,37 +659,37 @@ public final class FuzzGenerator {
         raw(out, "Transfer-Encoding: gzip", REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "Transfer-Encoding: gzip\r\n\r\n" + VALID_BODY);
         raw(out, "HTTP/1.1 without Host", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                "POST /v1/completions HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                "POST /v1/completions HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "HTTP/1.0", UNREADABLE, FuzzCase.Send.NORMAL,
-                "POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
-        raw(out, "HTTP/9.9", UNREADABLE, FuzzCase.Send.NORMAL, VALID_HEAD.replace("HTTP/1.1", "HTTP/9.9") + "Content-Length: 34\r\n\r\n" + VALID_BODY);
+                "POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
+        raw(out, "HTTP/9.9", UNREADABLE, FuzzCase.Send.NORMAL, VALID_HEAD.replace("HTTP/1.1", "HTTP/9.9") + "Content-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "HTTP/2 preface on HTTP/1", UNREADABLE, FuzzCase.Send.NORMAL, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         raw(out, "garbage request line", UNREADABLE, FuzzCase.Send.NORMAL, "\u0001\u0002\u0003 hello\r\n\r\n");
         raw(out, "request line without a version", UNREADABLE, FuzzCase.Send.NORMAL, "GET /health\r\n\r\n");
         raw(out, "request line 'GET'", UNREADABLE, FuzzCase.Send.NORMAL, "GET\r\n\r\n");
         raw(out, "header without colon", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "NoColonHere\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "NoColonHere\r\nContent-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "space before a header's colon", REJECT, FuzzCase.Send.NORMAL,
                 VALID_HEAD + "Content-Length : 34\r\n\r\n" + VALID_BODY);
-        raw(out, "NUL in a header", REJECT, FuzzCase.Send.NORMAL, VALID_HEAD + "X-A: a\u0000b\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
+        raw(out, "NUL in a header", REJECT, FuzzCase.Send.NORMAL, VALID_HEAD + "X-A: a\u0000b\r\nContent-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "header value of 64 KB", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "X-Big: " + "v".repeat(64 * 1024) + "\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "X-Big: " + "v".repeat(64 * 1024) + "\r\nContent-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "header value of 1 MB", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "X-Big: " + "v".repeat(MB) + "\r\nContent-Length: 34\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "X-Big: " + "v".repeat(MB) + "\r\nContent-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "10000 headers", REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "X-H: v\r\n".repeat(10_000) + "Content-Length: 34\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "X-H: v\r\n".repeat(10_000) + "Content-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY);
         raw(out, "LF-only line ends", UNREADABLE, FuzzCase.Send.NORMAL,
                 "POST /v1/completions HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 34\nConnection: close\n\n" + VALID_BODY);
         raw(out, "obsolete header folding", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "X-Fold: a\r\n b\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "X-Fold: a\r\n b\r\nContent-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "X-Request-Id of 100 KB", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "X-Request-Id: " + "r".repeat(100 * 1024) + "\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "X-Request-Id: " + "r".repeat(100 * 1024) + "\r\nContent-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "Authorization with 64 KB token", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "Authorization: Bearer " + "t".repeat(60_000) + "\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "Authorization: Bearer " + "t".repeat(60_000) + "\r\nContent-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "two pipelined requests", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                VALID_HEAD + "Content-Length: 34\r\n\r\n" + VALID_BODY + VALID_HEAD + "Content-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\n\r\n" + VALID_BODY + VALID_HEAD + "Content-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "absolute-form request target", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
-                "POST http://127.0.0.1/v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 34\r\nConnection: close\r\n\r\n" + VALID_BODY);
+                "POST http://127.0.0.1/v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + VALID_BODY.length() + "\r\nConnection: close\r\n\r\n" + VALID_BODY);
         raw(out, "Upgrade: websocket", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
                 "GET /health HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         raw(out, "Upgrade: h2c", ACCEPT_OR_REJECT, FuzzCase.Send.NORMAL,
