@@ -200,6 +200,13 @@ class ClientBehaviourTest {
                 String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
                 assertTrue(response.startsWith("HTTP/1.1 400"), response);
             }
+            // HTTP/1.0: a 4xx that says what to send instead.
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.getOutputStream().write("GET /health HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.setSoTimeout(10_000);
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(response.startsWith("HTTP/1.1 400") && response.contains("HTTP/1.1"), response);
+            }
             server.postOk("/v1/completions", completion("x", "max_tokens", 2));
         }
     }

@@ -74,6 +74,11 @@ public final class ErrorHandlers {
                 ApiException e;
                 if (event == EventType.PAYLOAD_TOO_LARGE || status.code() == 413) {
                     e = Bodies.tooLarge(maxBodyBytes);
+                } else if (status.code() == 505) {
+                    // HTTP/1.0 (or 9.9): the same major version or nonsense, so not RFC 9110's 505;
+                    // the client sent what this server does not speak.
+                    e = new ApiException(Status.BAD_REQUEST_400, "invalid_request_error",
+                            "This server speaks HTTP/1.1; send the request as HTTP/1.1.", null, null);
                 } else if (event == EventType.INTERNAL_ERROR) {
                     // Before routing, "internal" errors are reading the request: headers cut off
                     // by the client (a half-close), framing Helidon cannot parse. Handler errors
