@@ -8,19 +8,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * The one thread that owns the model. Each iteration it admits submitted requests
+ * One served model's engine: the work of the thread that owns it (its {@link ComputeLane}, shared
+ * with the other models on the same device). Each iteration it admits submitted requests
  * ({@link ActiveRequests}), ends those that were cancelled, timed out or whose client stopped
  * reading, asks the {@link Scheduler} for a step and carries it out ({@link StepExecution}: the
  * {@link ModelExecutor} returns sampled tokens, the {@link OutputProcessor} turns them into text
- * for each request's {@link RequestStream}). Idle, it sleeps until a request arrives.
+ * for each request's {@link RequestStream}). The lane decides when it gets an iteration.
  *
  * <p>Handler threads only call {@link #submit}, {@link Request#cancel()} and read streams; all
- * native state (model, KV cache, samplers) is touched on this thread alone, behind the executor.
+ * native state (model, KV cache, samplers) is touched on the lane's thread alone, behind the executor.
  *
  * <p><b>Failures stay as small as they can.</b> A failure while setting up, sampling or finishing
  * one request fails that request alone. A failed step fails the requests in it and the loop goes
@@ -36,8 +35,6 @@ import java.util.function.Supplier;
 public final class EngineLoop implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(EngineLoop.class.getName());
-    /** How long an idle loop with paused (back-pressured) requests waits before re-checking. */
-    private static final long PAUSED_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** Failed steps in a row after which the engine is taken to be broken (its native state, most likely). */
     static final int MAX_CONSECUTIVE_STEP_FAILURES = 3;
 
@@ -76,12 +73,10 @@ public final class EngineLoop implements AutoCloseable {
     private final ActiveRequests requests;
     private final StepExecution steps;
     private final ConcurrentLinkedQueue<Request> inbox = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition wake = lock.newCondition();
-    private final Thread thread;
+    private volatile ComputeLane lane;
     private volatile boolean accepting = true;
-    private volatile boolean stopping;
-    private volatile long drainDeadlineNanos = Long.MAX_VALUE;
+    private volatile boolean released;
+    private volatile boolean detaching;
     private volatile Throwable failure;
     private volatile Runnable onFailure = () -> { };
     /** When the current iteration began; 0 while idle. What liveness watches. */
@@ -103,11 +98,11 @@ public final class EngineLoop implements AutoCloseable {
         OutputProcessor output = new OutputProcessor(texts);
         this.requests = new ActiveRequests(scheduler, output, metrics);
         this.steps = new StepExecution(scheduler, requests, output, metrics);
-        this.thread = Thread.ofPlatform().name("sluice-engine").daemon(false).unstarted(this::run);
     }
 
-    public void start() {
-        thread.start();
+    /** The lane that drives this loop (set by {@link ComputeLane#attach}). */
+    void lane(ComputeLane lane) {
+        this.lane = lane;
     }
 
     public EngineMetrics metrics() {
@@ -128,7 +123,10 @@ public final class EngineLoop implements AutoCloseable {
         scheduler.validate(request);
         requests.submitted();
         inbox.add(request);
-        signal();
+        ComputeLane l = lane;
+        if (l != null) {
+            l.signal();
+        }
         return request;
     }
 
@@ -156,8 +154,8 @@ public final class EngineLoop implements AutoCloseable {
         if (f != null) {
             return new Health(false, "the engine stopped after an internal error: " + describe(f));
         }
-        if (thread.getState() == Thread.State.TERMINATED && !stopping) {
-            return new Health(false, "the engine thread has ended");
+        if (released && !detaching) {
+            return new Health(false, "the engine has stopped");
         }
         long since = iterationStartNanos;
         long stalled = since == 0 ? 0 : System.nanoTime() - since;
@@ -169,73 +167,20 @@ public final class EngineLoop implements AutoCloseable {
     }
 
     /**
-     * Stops accepting requests, lets in-flight ones finish for up to {@code drain}, cancels what is
-     * left, and stops the thread. The executor is closed by the caller afterwards.
-     */
-    public void shutdown(Duration drain) throws InterruptedException {
-        accepting = false;
-        drainDeadlineNanos = System.nanoTime() + drain.toNanos();
-        stopping = true;
-        signal();
-        thread.join();
-    }
-
-    @Override
-    public void close() {
-        try {
-            shutdown(Duration.ZERO);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void signal() {
-        lock.lock();
-        try {
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void run() {
-        try {
-            while (true) {
-                iterationStartNanos = System.nanoTime();
-                boolean worked;
-                try {
-                    worked = runOnce();
-                } finally {
-                    iterationStartNanos = 0;
-                }
-                if (stopping && (System.nanoTime() > drainDeadlineNanos || !scheduler.hasWork())) {
-                    break;
-                }
-                if (!worked) {
-                    idle(scheduler.hasWork() ? PAUSED_WAIT_NANOS : Long.MAX_VALUE);
-                }
-            }
-        } catch (Throwable t) {
-            failure = t;
-            LOG.log(System.Logger.Level.ERROR, "engine loop stopped", t);
-        } finally {
-            release();
-            if (failure != null) {
-                try {
-                    onFailure.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "engine failure listener failed", e);
-                }
-            }
-        }
-    }
-
-    /**
      * One iteration on the calling thread: admits new requests, applies cancellations, and runs one
-     * scheduled step. Returns false when nothing could run. The engine thread calls it in a loop;
-     * tests call it directly, without {@link #start()}, for deterministic runs.
+     * scheduled step. Returns false when nothing could run. Its {@link ComputeLane} calls it;
+     * tests call it directly, without a lane, for deterministic runs.
      */
     boolean runOnce() {
+        iterationStartNanos = System.nanoTime();
+        try {
+            return iterate();
+        } finally {
+            iterationStartNanos = 0;
+        }
+    }
+
+    private boolean iterate() {
         if (executor == null) {
             executor = executorFactory.get();
             requests.executor(executor);
@@ -292,6 +237,10 @@ public final class EngineLoop implements AutoCloseable {
     /** Cancels whatever is left and closes the executor; the loop accepts nothing after this. */
     void release() {
         accepting = false;
+        if (released) {
+            return;
+        }
+        released = true;
         if (executor != null) {
             for (Request request; (request = inbox.poll()) != null; ) {
                 requests.admit(request);
@@ -307,19 +256,56 @@ public final class EngineLoop implements AutoCloseable {
         publishGauges();
     }
 
-    private void idle(long nanos) throws InterruptedException {
-        lock.lock();
-        try {
-            if (inbox.isEmpty() && !stopping && !requests.anyToEnd(System.nanoTime(), limits.stalledClientTimeout())) {
-                if (nanos == Long.MAX_VALUE) {
-                    wake.await();
-                } else {
-                    wake.awaitNanos(nanos);
-                }
-            }
-        } finally {
-            lock.unlock();
+    /** The lane gave up on this loop after {@code t}: everything left fails, and the listener learns of it. */
+    void failed(Throwable t) {
+        if (failure == null) {
+            failure = t;
         }
+        release();
+        try {
+            onFailure.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "engine failure listener failed", e);
+        }
+    }
+
+    /** New requests are refused from now on (the loop is being detached). */
+    void stopAccepting() {
+        detaching = true;
+        accepting = false;
+    }
+
+    /** Whether the scheduler has sequences (running, waiting, swapped, possibly paused). */
+    boolean hasWork() {
+        return scheduler.hasWork();
+    }
+
+    /** Work, or requests waiting to be admitted. */
+    boolean hasWorkOrArrivals() {
+        return !inbox.isEmpty() || scheduler.hasWork();
+    }
+
+    /** Something to do even without a step: arrivals, or requests to cancel or time out. */
+    boolean needsAttention() {
+        return !inbox.isEmpty() || requests.anyToEnd(System.nanoTime(), limits.stalledClientTimeout());
+    }
+
+    /**
+     * Detaches from its lane, letting in-flight requests finish for up to {@code drain}; returns once
+     * the lane has let go. Without a lane, releases at once.
+     */
+    public void shutdown(Duration drain) {
+        ComputeLane l = lane;
+        if (l == null) {
+            release();
+            return;
+        }
+        l.detach(this, drain).join();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
     }
 
     private void publishGauges() {

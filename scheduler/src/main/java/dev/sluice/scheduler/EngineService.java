@@ -19,6 +19,8 @@ public final class EngineService implements AutoCloseable {
     private final Scheduler scheduler;
     private final EngineLoop loop;
     private final EngineMetrics metrics = new EngineMetrics();
+    /** A lane of its own (closed with the service), or null when it shares one. */
+    private ComputeLane ownLane;
     private boolean shutDown;
 
     private EngineService(Engine engine, SchedulerConfig config, EngineLoop.Limits limits) {
@@ -41,9 +43,21 @@ public final class EngineService implements AutoCloseable {
      */
     public static EngineService start(Engine engine, SchedulerConfig config, EngineLoop.Limits limits,
                                       Runnable onFailure) {
+        ComputeLane lane = ComputeLane.start("");
+        EngineService service = start(engine, config, limits, onFailure, lane);
+        service.ownLane = lane;
+        return service;
+    }
+
+    /**
+     * As {@link #start(Engine, SchedulerConfig, EngineLoop.Limits, Runnable)}, on {@code lane},
+     * which it shares with the other engines on the same device.
+     */
+    public static EngineService start(Engine engine, SchedulerConfig config, EngineLoop.Limits limits,
+                                      Runnable onFailure, ComputeLane lane) {
         EngineService service = new EngineService(engine, config, limits);
         service.loop.onFailure(onFailure);
-        service.loop.start();
+        lane.attach(service.loop);
         return service;
     }
 
@@ -87,6 +101,11 @@ public final class EngineService implements AutoCloseable {
         try {
             loop.shutdown(drain);
         } finally {
+            if (ownLane != null) {
+                ownLane.close();
+            }
+            // Safe off the lane's thread: the lane has let go of this engine for good (shutdown
+            // returned after the lane released the loop), so nothing else touches it.
             engine.close();
         }
     }

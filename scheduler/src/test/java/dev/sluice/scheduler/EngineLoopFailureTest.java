@@ -102,7 +102,8 @@ class EngineLoopFailureTest {
         CountDownLatch told = new CountDownLatch(1);
         loop.onFailure(told::countDown);
         executor.errorOnForward = new OutOfMemoryError("injected: out of memory");
-        loop.start();
+        ComputeLane lane = ComputeLane.start("test");
+        lane.attach(loop);
         try {
             Request r = loop.submit(new Request("r", prompt(30, 6), GREEDY, StopConditions.maxTokens(4), 1, 0, 0));
             assertTrue(told.await(30, TimeUnit.SECONDS), "the failure listener ran");
@@ -118,7 +119,7 @@ class EngineLoopFailureTest {
             assertEquals(0, loop.pendingRequests());
             assertEquals(pool.size(), pool.freeCount(), "its blocks were returned");
         } finally {
-            loop.shutdown(Duration.ZERO);
+            lane.close();
             executor.close();
         }
     }

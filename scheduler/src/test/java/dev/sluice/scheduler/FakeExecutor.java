@@ -42,6 +42,9 @@ final class FakeExecutor implements ModelExecutor {
     int swapOuts;
     int swapIns;
     int lastStepTokens;
+    int lastStepSequences;
+    /** Milliseconds each step takes (0: as fast as it goes), to make the fake's steps measurable. */
+    int delayMillis;
     /** When set, the next {@link #execute} throws it, once: a step that fails. */
     RuntimeException failNextForward;
     /** When set, every {@link #execute} throws it: the JVM giving out. */
@@ -141,8 +144,16 @@ final class FakeExecutor implements ModelExecutor {
             copies++;
             System.arraycopy(slots, plan.copies().first(i) * blockSize, slots, plan.copies().second(i) * blockSize, blockSize);
         }
+        if (delayMillis > 0) {
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Batch batch = plan.batch();
         lastStepTokens = batch.tokenCount();
+        lastStepSequences = batch.sequenceCount();
         result.reset(plan);
         for (int s = 0; s < batch.sequenceCount(); s++) {
             int[] table = batch.blockTable(s);
