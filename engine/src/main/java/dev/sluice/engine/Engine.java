@@ -38,44 +38,50 @@ public final class Engine implements AutoCloseable {
      * @param blockSize      tokens per KV block
      * @param swapBytes      host memory for preempted sequences' blocks (0: recompute instead)
      * @param maxModelLength longest sequence served; 0 for the model's trained context
+     * @param chatTemplate   a Jinja chat template (or a libllama built-in name) to use instead of the
+     *                       GGUF's own; null for the GGUF's
      */
     public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int kvTokens, int blockSize,
-                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength) {
+                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength, String chatTemplate) {
 
         public static Options defaults(Path model) {
-            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0);
+            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0, null);
+        }
+
+        public Options withChatTemplate(String template) {
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, template);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
-            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
+            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
         }
 
         public Options withKvTokens(int tokens) {
-            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength);
+            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
         }
 
         public Options withThreads(int n) {
-            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
+            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
         }
 
         public Options withBlockSize(int n) {
-            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength);
+            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, chatTemplate);
         }
 
         public Options withSwapBytes(long bytes) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, chatTemplate);
         }
 
         public Options withMaxModelLength(int tokens) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, chatTemplate);
         }
 
         public Options withDevice(Device d) {
-            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength);
+            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
         }
 
         public Options withCacheType(KvCache.CacheType type) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, chatTemplate);
         }
     }
 
@@ -151,23 +157,26 @@ public final class Engine implements AutoCloseable {
         Tokenizer tokenizer = null;
         try {
             long start = System.nanoTime();
-            weights = ModelWeights.load(options.model(), backend);
-            ModelConfig config = weights.config();
+            ModelConfig config = ModelWeights.readConfig(options.model());
             long budget = kvBudgetBytes(options, backend);
             int blocks = options.kvTokens() > 0
-                    ? (options.kvTokens() + options.blockSize() - 1) / options.blockSize()
+                    ? (int) ((options.kvTokens() + (long) options.blockSize() - 1) / options.blockSize())
                     : KvCache.blocksForBudget(config, options.cacheType(), options.blockSize(), budget);
             if (blocks < 1) {
                 throw new IllegalArgumentException("a KV budget of " + budget + " bytes holds not one block of "
                         + options.blockSize() + " tokens (" + KvCache.bytesPerToken(config, options.cacheType())
                         + " bytes per token)");
             }
+            int maxModelLength = fitMaxModelLength(options, config.contextLength(), (long) blocks * options.blockSize());
+            requireMemory(options, backend, config, (long) blocks * options.blockSize());
+            weights = ModelWeights.load(options.model(), backend);
             kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
-            int maxModelLength = fitMaxModelLength(options, config.contextLength(), kv.slots());
             swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
             runner = new ModelRunner(weights, kv, backend);
             tokenizer = Tokenizer.open(options.model());
-            ChatTemplate template = ChatTemplate.forTokenizer(tokenizer);
+            ChatTemplate template = options.chatTemplate() != null
+                    ? ChatTemplate.of(options.chatTemplate(), ChatTemplate.SpecialTokens.of(tokenizer))
+                    : ChatTemplate.forTokenizer(tokenizer);
             LOG.log(System.Logger.Level.INFO, String.format(
                     "loaded %s (%s, %d layers, %.1f MB of weights) on %s in %d ms; KV cache: %d blocks of %d = %d tokens"
                             + " (%.1f MB, %s); max model length %d (trained context %d); chat template: %s",
@@ -186,6 +195,36 @@ public final class Engine implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /** Refused at load: the model cannot serve even one full-length sequence in the memory left. */
+    public static final class InsufficientMemoryException extends IllegalStateException {
+        InsufficientMemoryException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Refuses to load when the weights plus the KV pool do not fit in the memory available now
+     * (RAM, or the GPU's free memory). Both are committed lazily (mmapped weights, untouched pool
+     * pages), so without this a model that cannot fit loads "fine" and fails later, under traffic.
+     */
+    private static void requireMemory(Options options, Backend backend, ModelConfig config, long kvTokens) {
+        long weights;
+        try {
+            weights = java.nio.file.Files.size(options.model());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        long kv = KvCache.bytesPerToken(config, options.cacheType()) * kvTokens;
+        long available = backend.isCpu() ? KvCacheBudget.availableHostMemory() : freeDeviceMemory();
+        if (weights + kv > available) {
+            throw new InsufficientMemoryException(String.format("%s does not fit: it needs %.1f MB of weights plus %.1f MB"
+                    + " of KV cache (%d tokens), %.1f MB in all, and %.1f MB of %s memory are available. Lower"
+                    + " --kv-cache-memory or --kv-cache-tokens, use --kv-cache-type q8_0, or unload another model first.",
+                    options.model().getFileName(), weights / 1e6, kv / 1e6, kvTokens, (weights + kv) / 1e6,
+                    available / 1e6, backend.isCpu() ? "host" : "device"));
         }
     }
 
@@ -213,6 +252,11 @@ public final class Engine implements AutoCloseable {
 
     public ModelConfig config() {
         return weights.config();
+    }
+
+    /** Bytes of the model's weights (mapped or on the device); any thread. */
+    public long weightsBytes() {
+        return weights.bytes();
     }
 
     public Backend backend() {

@@ -61,6 +61,13 @@ public final class ModelWeights implements AutoCloseable {
         this.layers = List.copyOf(list);
     }
 
+    /** Reads only the hyperparameters of the model at {@code path} (its metadata; no tensor data). */
+    public static ModelConfig readConfig(Path path) {
+        try (GgufFile gguf = GgufFile.open(path, false)) {
+            return ModelConfig.from(gguf);
+        }
+    }
+
     /**
      * Loads the model at {@code path} for {@code backend}: zero-copy mapping on the CPU, an upload
      * otherwise. Fails with {@link UnsupportedModelException} for architectures or layouts the
