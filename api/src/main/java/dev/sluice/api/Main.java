@@ -1,5 +1,9 @@
 package dev.sluice.api;
 
+import dev.sluice.api.models.ModelSpec;
+import dev.sluice.api.models.ModelVersion;
+import dev.sluice.api.models.ModelsFile;
+import dev.sluice.api.models.Route;
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.testmodel.Preset;
@@ -11,6 +15,8 @@ import sun.misc.Signal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 /** {@code bin/server}'s entry point: configuration, the model, the server, and a graceful SIGTERM. */
 public final class Main {
@@ -34,18 +40,17 @@ public final class Main {
             System.exit(2);
             return;
         }
-        if (config.model() != null && !Files.isRegularFile(config.model())) {
-            System.err.println("error: --model " + config.model() + " is not a file");
+        ModelsFile models;
+        try {
+            models = models(config);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
             System.exit(2);
+            return;
         }
-        boolean demo = config.model() == null;
-        String id = !config.modelName().isBlank() ? config.modelName()
-                : demo ? "sluice-demo-" + config.demoPreset() + "-random"
-                : config.model().getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
-        ServedModel served = new ServedModel(id, demo);
-        SluiceServer server = SluiceServer.start(config, served, () -> Engine.load(engineOptions(config)));
+        SluiceServer server = SluiceServer.start(config, models, spec -> Engine.load(engineOptions(config, spec)));
         LOG.log(System.Logger.Level.INFO, "listening on http://" + config.host() + ":" + server.port()
-                + " (model loading; GET /health turns 200 when ready)");
+                + " (loading " + models.models().size() + " model version(s); GET /health turns 200 when ready)");
         Duration drain = Duration.ofSeconds(config.shutdownDrainSeconds());
         // SIGTERM and SIGINT are handled here rather than in a shutdown hook: hooks run in no
         // order, and the JDK's logging hook would close the log before the drain is logged. The
@@ -55,11 +60,16 @@ public final class Main {
                     stop(server, drain, "SIG" + signal + ": draining in-flight requests for up to " + drain.toSeconds() + " s", 0)));
         }
         server.onEngineFailure(() -> stop(server, Duration.ofSeconds(5),
-                "the engine stopped on a failure (" + served.failure() + "): exiting so that the process is restarted", 1));
+                "no model version can serve any more (engine failures): exiting so that the process is restarted", 1));
         if (!server.awaitLoaded(Duration.ofDays(365))) {
-            LOG.log(System.Logger.Level.ERROR, "not serving: " + served.failure());
-            server.close();
-            System.exit(1);
+            List<ModelVersion> failed = server.registry().all().stream().filter(v -> !v.isReady()).toList();
+            for (ModelVersion v : failed) {
+                LOG.log(System.Logger.Level.ERROR, "not serving " + v.id() + ": " + v.failure());
+            }
+            if (server.registry().all().stream().noneMatch(ModelVersion::isReady)) {
+                server.close();
+                System.exit(1);
+            }
         }
         Thread.currentThread().join(); // the server runs until a signal or an engine failure
     }
@@ -84,11 +94,52 @@ public final class Main {
         System.exit(status);
     }
 
-    static Engine.Options engineOptions(ServerConfig config) {
+    /**
+     * What to serve: the {@code --models} file, or the one {@code --model} (named by
+     * {@code --model-name} or its file name, version {@code --model-version}), or the demo model.
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    static ModelsFile models(ServerConfig config) {
+        ModelsFile models;
+        if (config.models() != null) {
+            models = ModelsFile.read(config.models());
+        } else {
+            models = new ModelsFile(List.of(singleModel(config)), Map.of());
+            models = new ModelsFile(models.models(), Map.of(models.models().getFirst().name(),
+                    Route.single(config.modelVersion())));
+        }
+        for (ModelSpec spec : models.models()) {
+            if (spec.path() != null && !Files.isRegularFile(spec.path())) {
+                throw new IllegalArgumentException((config.models() != null ? "model " + spec.id() + ": " : "--model ")
+                        + spec.path() + " is not a file");
+            }
+        }
+        return models;
+    }
+
+    private static ModelSpec singleModel(ServerConfig config) {
         Path model = config.model();
         if (model == null) {
-            Preset preset = Preset.byId(config.demoPreset());
-            LOG.log(System.Logger.Level.WARNING, "no --model given: serving a generated demo model (" + preset.id()
+            String name = !config.modelName().isBlank() ? config.modelName() : "sluice-demo-" + config.demoPreset() + "-random";
+            return ModelSpec.demo(name, config.modelVersion(), config.demoPreset());
+        }
+        String name = !config.modelName().isBlank() ? config.modelName()
+                : model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+        return ModelSpec.of(name, config.modelVersion(), model);
+    }
+
+    /** The engine options of the one model {@code --model} (or the demo model) names. */
+    static Engine.Options engineOptions(ServerConfig config) {
+        return engineOptions(config, singleModel(config));
+    }
+
+    /** The engine options of {@code spec}: the server's, with what the spec sets instead. */
+    static Engine.Options engineOptions(ServerConfig config, ModelSpec spec) {
+        Path model = spec.path();
+        if (spec.isRandomDemo()) {
+            Preset preset = Preset.byId(spec.demo());
+            LOG.log(System.Logger.Level.WARNING, spec.id() + " is a generated demo model (" + preset.id()
                     + ") with RANDOM WEIGHTS; its output is gibberish. See models/README.md for real models.");
             model = TestModelGenerator.ensure(preset, WeightType.Q8_0, DEMO_SEED);
         }
@@ -97,17 +148,21 @@ public final class Main {
                 .withBlockSize(config.blockSize())
                 .withCacheType(config.kvCacheType())
                 .withSwapBytes(config.swapSpaceBytes())
-                .withMaxModelLength(config.maxModelLen());
+                .withMaxModelLength(spec.maxModelLen() > 0 ? spec.maxModelLen() : config.maxModelLen())
+                .withChatTemplate(spec.chatTemplate());
         if (config.threads() > 0) {
             options = options.withThreads(config.threads());
         } else {
             options = options.withThreads(SystemInfo.physicalCores());
         }
-        if (config.kvCacheMemory() != null) {
-            options = options.withKvBudget(config.kvCacheMemory());
-        }
-        if (config.kvCacheTokens() > 0) {
+        if (spec.kvCacheMemory() != null) {
+            options = options.withKvBudget(spec.kvCacheMemory());
+        } else if (spec.kvCacheTokens() > 0) {
+            options = options.withKvTokens(spec.kvCacheTokens());
+        } else if (config.kvCacheTokens() > 0) {
             options = options.withKvTokens(config.kvCacheTokens());
+        } else if (config.kvCacheMemory() != null) {
+            options = options.withKvBudget(config.kvCacheMemory());
         }
         return options;
     }

@@ -18,14 +18,15 @@ import java.util.Map;
  * variables, Java system properties, and {@code application.yaml} on the class path. See
  * {@link Option} for every key.
  */
-public record ServerConfig(String host, int port, Path model, String modelName, String demoPreset, Engine.Device device,
+public record ServerConfig(String host, int port, Path model, String modelName, String modelVersion, Path models,
+                           String demoPreset, Engine.Device device,
                            int threads, KvCacheBudget kvCacheMemory, int kvCacheTokens, KvCache.CacheType kvCacheType,
                            int blockSize,
                            long swapSpaceBytes, int maxModelLen, int maxBatchedTokens, int maxSeqs,
                            boolean prefixCaching, double maxRequestShare, int maxQueuedRequests, long maxResponseTokens,
                            int requestTimeoutSeconds, int stalledClientTimeoutSeconds, boolean enableRequestPriority,
                            int httpReadTimeoutSeconds, int httpIdleTimeoutSeconds, int engineStallTimeoutSeconds,
-                           long maxRequestBytes, List<String> apiKeys,
+                           long maxRequestBytes, List<String> apiKeys, List<String> adminApiKeys,
                            List<String> corsAllowedOrigins, int shutdownDrainSeconds) {
 
     /** Thrown for unusable settings; the message says which and why. */
@@ -56,6 +57,10 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
     static ServerConfig from(Config config) {
         Reader r = new Reader(config);
         String model = r.string(Option.MODEL);
+        String models = r.string(Option.MODELS);
+        if (!model.isBlank() && !models.isBlank()) {
+            throw new InvalidConfigException("--model and --models cannot both be given: list the model in the --models file");
+        }
         String kv = r.string(Option.KV_CACHE_MEMORY);
         String swap = r.string(Option.SWAP_SPACE);
         return new ServerConfig(
@@ -63,6 +68,8 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.integer(Option.PORT, 0, 65535),
                 model.isBlank() ? null : Path.of(model),
                 r.string(Option.MODEL_NAME),
+                r.string(Option.MODEL_VERSION),
+                models.isBlank() ? null : Path.of(models),
                 r.string(Option.DEMO_PRESET),
                 r.choice(Option.DEVICE, Engine.Device.class),
                 r.integer(Option.THREADS, 0, 4096),
@@ -86,6 +93,7 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.integer(Option.ENGINE_STALL_TIMEOUT, 1, 86400),
                 r.integer(Option.MAX_REQUEST_BYTES, 1024, Integer.MAX_VALUE),
                 r.list(Option.API_KEY),
+                r.list(Option.ADMIN_API_KEY),
                 r.list(Option.CORS_ALLOWED_ORIGINS),
                 r.integer(Option.SHUTDOWN_DRAIN_SECONDS, 0, 86400));
     }

@@ -3,8 +3,15 @@ package dev.sluice.api;
 import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.Filters;
+import dev.sluice.api.models.AdminService;
+import dev.sluice.api.models.ModelRegistry;
+import dev.sluice.api.models.ModelSpec;
+import dev.sluice.api.models.ModelVersion;
+import dev.sluice.api.models.ModelsFile;
+import dev.sluice.api.models.Router;
 import dev.sluice.api.openai.OpenAiService;
 import dev.sluice.engine.Engine;
+import dev.sluice.scheduler.ComputeLane;
 import dev.sluice.scheduler.EngineLoop;
 import dev.sluice.scheduler.EngineService;
 import dev.sluice.scheduler.SchedulerConfig;
@@ -13,36 +20,45 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http1.Http1Config;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
- * The HTTP server around one model. It listens at once and loads the model in the background, so
- * {@code /health} reports 503 "loading" and then 200. {@link #shutdown} is graceful: new requests
- * get 503, in-flight ones may finish for the drain period, then the listener stops and the
- * engine frees its native memory. If the engine stops on a failure, readiness and liveness turn
- * 503 with the reason and the {@link #onEngineFailure} listener runs ({@link Main} exits, so an
- * orchestrator restarts the process).
+ * The HTTP server around the model versions it serves. It listens at once and loads the versions
+ * in the background, one at a time, so {@code /health} reports 503 "loading" and then 200. Every
+ * version computes on one {@link ComputeLane}. {@link #shutdown} is graceful: new requests get
+ * 503, in-flight ones may finish for the drain period, then the listener stops and the engines
+ * free their native memory. A version whose engine stops on a failure is marked failed (routes
+ * send its traffic to their other versions); once no version can serve, readiness and liveness
+ * turn 503 and the {@link #onEngineFailure} listener runs ({@link Main} exits, so an orchestrator
+ * restarts the process).
  */
 public final class SluiceServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SluiceServer.class.getName());
 
     private final ServerConfig config;
-    private final ServedModel served;
+    private final ModelRegistry registry;
+    private final Router router;
     private final WebServer webServer;
     private final AtomicInteger activeRequests = new AtomicInteger();
-    private final CountDownLatch loadFinished = new CountDownLatch(1);
     private final ConnectionGuard guard;
     private final Admission admission;
+    private final List<CompletableFuture<ModelVersion>> initialLoads = new ArrayList<>();
     private volatile Runnable onEngineFailure = () -> { };
     private volatile boolean stopped;
 
-    private SluiceServer(ServerConfig config, ServedModel served) {
+    private SluiceServer(ServerConfig config, Function<ModelSpec, Engine> loader) {
         this.config = config;
-        this.served = served;
+        this.registry = new ModelRegistry(loader, this::startService, ComputeLane.start(""));
+        this.router = new Router(registry);
         this.guard = new ConnectionGuard(Duration.ofSeconds(config.httpReadTimeoutSeconds()),
                 Duration.ofSeconds(config.stalledClientTimeoutSeconds()));
         this.admission = new Admission(config.maxQueuedRequests());
@@ -64,48 +80,53 @@ public final class SluiceServer implements AutoCloseable {
                 .build();
     }
 
-    /** Starts listening, then loads the engine from {@code engineLoader} on a background thread. */
-    public static SluiceServer start(ServerConfig config, ServedModel served, Supplier<Engine> engineLoader) {
-        SluiceServer server = new SluiceServer(config, served);
+    /**
+     * Starts listening, registers the file's versions and routes, then loads the versions (with
+     * {@code loader}, on a background thread, one at a time).
+     */
+    public static SluiceServer start(ServerConfig config, ModelsFile models, Function<ModelSpec, Engine> loader) {
+        SluiceServer server = new SluiceServer(config, loader);
+        List<ModelVersion> versions = new ArrayList<>();
+        for (ModelSpec spec : models.models()) {
+            versions.add(server.registry.add(spec));
+        }
+        for (Map.Entry<String, dev.sluice.api.models.Route> e : models.routes().entrySet()) {
+            server.router.setRoute(e.getKey(), e.getValue());
+        }
         server.webServer.start();
-        Thread.ofPlatform().name("sluice-model-loader").start(() -> server.load(engineLoader));
+        for (ModelVersion v : versions) {
+            server.initialLoads.add(server.registry.load(v));
+        }
         return server;
     }
 
-    private void load(Supplier<Engine> engineLoader) {
-        try {
-            Engine engine = engineLoader.get();
-            int maxModelLength = engine.maxModelLength();
-            SchedulerConfig scheduling = new SchedulerConfig(config.maxBatchedTokens(), config.maxSeqs(), maxModelLength,
-                    config.prefixCaching(), 0, config.maxRequestShare());
-            EngineLoop.Limits limits = new EngineLoop.Limits(Duration.ofSeconds(config.stalledClientTimeoutSeconds()),
-                    Duration.ofSeconds(config.engineStallTimeoutSeconds()));
-            EngineService service = EngineService.start(engine, scheduling, limits, this::engineFailed);
-            if (stopped) {
-                service.close();
-                return;
-            }
-            served.loaded(service);
-            LOG.log(System.Logger.Level.INFO, "serving " + served.id() + (served.isRandomDemo() ? " (RANDOM WEIGHTS demo)" : "")
-                    + " on http://" + config.host() + ":" + port());
-        } catch (Throwable t) {
-            served.failed(t.getMessage() == null ? t.toString() : t.getMessage());
-            LOG.log(System.Logger.Level.ERROR, "the model failed to load", t);
-        } finally {
-            loadFinished.countDown();
+    /** The scheduler's settings for an engine: the server's, with the engine's (fitted) context length. */
+    private EngineService startService(Engine engine, ModelVersion version) {
+        SchedulerConfig scheduling = new SchedulerConfig(config.maxBatchedTokens(), config.maxSeqs(), engine.maxModelLength(),
+                config.prefixCaching(), 0, config.maxRequestShare());
+        EngineLoop.Limits limits = new EngineLoop.Limits(Duration.ofSeconds(config.stalledClientTimeoutSeconds()),
+                Duration.ofSeconds(config.engineStallTimeoutSeconds()));
+        if (stopped) {
+            throw new IllegalStateException("the server is stopping");
+        }
+        EngineService service = EngineService.start(engine, scheduling, limits, () -> engineFailed(version), registry.lane());
+        LOG.log(System.Logger.Level.INFO, "serving " + version.id() + (version.spec().isRandomDemo() ? " (RANDOM WEIGHTS demo)" : "")
+                + " on http://" + config.host() + ":" + port());
+        return service;
+    }
+
+    /** Runs on the lane's thread when a version's engine loop has stopped on a failure. */
+    private void engineFailed(ModelVersion version) {
+        EngineService service = version.serviceOrNull();
+        String reason = service == null ? "the engine stopped" : service.health().reason();
+        LOG.log(System.Logger.Level.ERROR, "model " + version.id() + " cannot serve any more: " + reason);
+        registry.engineFailed(version, reason);
+        if (registry.all().stream().noneMatch(v -> v.isReady() || v.state() == ModelVersion.State.LOADING)) {
+            Thread.ofPlatform().name("sluice-engine-failure").start(onEngineFailure);
         }
     }
 
-    /** Runs on the engine thread when the engine loop has stopped on a failure. */
-    private void engineFailed() {
-        EngineService service = served.serviceOrNull();
-        String reason = service == null ? "the engine stopped" : service.health().reason();
-        LOG.log(System.Logger.Level.ERROR, "the engine cannot serve any more: " + reason);
-        served.engineFailed(reason);
-        Thread.ofPlatform().name("sluice-engine-failure").start(onEngineFailure);
-    }
-
-    /** Runs (on its own thread) once the engine has stopped on a failure. */
+    /** Runs (on its own thread) once engine failures have left no version that can serve. */
     public void onEngineFailure(Runnable listener) {
         this.onEngineFailure = listener;
     }
@@ -127,8 +148,15 @@ public final class SluiceServer implements AutoCloseable {
         if (!config.apiKeys().isEmpty()) {
             routing.addFilter(Filters.apiKeys(config.apiKeys()));
         }
-        routing.register(new OpsService(served, config.maxRequestBytes(), admission, guard));
-        routing.register(new OpenAiService(served, config, admission, guard));
+        if (!config.adminApiKeys().isEmpty()) {
+            routing.addFilter(Filters.adminKeys(config.adminApiKeys()));
+            routing.register(new AdminService(registry, router, config.maxRequestBytes(), guard,
+                    Duration.ofSeconds(config.shutdownDrainSeconds())));
+        }
+        routing.register(new HealthService(registry, router, admission, () -> stopped));
+        routing.register(new MetricsService(registry, router));
+        routing.register(new TokenizerService(router, config.maxRequestBytes(), guard));
+        routing.register(new OpenAiService(registry, router, config, admission, guard));
         ErrorHandlers.register(routing);
     }
 
@@ -136,33 +164,46 @@ public final class SluiceServer implements AutoCloseable {
         return webServer.port();
     }
 
-    public ServedModel served() {
-        return served;
+    public ModelRegistry registry() {
+        return registry;
     }
 
-    /** Waits until the model is loaded or failed; true when it is serving. */
+    public Router router() {
+        return router;
+    }
+
+    /**
+     * Waits until every version given at start has loaded or failed; true when all of them
+     * serve.
+     */
     public boolean awaitLoaded(Duration timeout) throws InterruptedException {
-        return loadFinished.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && served.state() == ServedModel.State.READY;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean all = true;
+        for (CompletableFuture<ModelVersion> load : initialLoads) {
+            try {
+                all &= load.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).isReady();
+            } catch (ExecutionException | TimeoutException e) {
+                return false;
+            }
+        }
+        return all;
     }
 
     /**
      * Graceful stop: refuse new work (503), give in-flight requests up to {@code drain} to finish,
-     * stop listening, then stop the engine (cancelling what is left) and free its memory.
+     * stop listening, then stop the engines (cancelling what is left) and free their memory.
      */
     public synchronized void shutdown(Duration drain) throws InterruptedException {
         if (stopped) {
             return;
         }
         stopped = true;
-        served.draining();
+        registry.drainAll();
         long deadline = System.nanoTime() + drain.toNanos();
-        EngineService service = served.serviceOrNull();
-        while (System.nanoTime() < deadline && (activeRequests.get() > 0 || (service != null && service.pendingRequests() > 0))) {
+        while (System.nanoTime() < deadline && (activeRequests.get() > 0 || registry.pendingRequests() > 0)) {
             Thread.sleep(20);
         }
-        if (service != null) {
-            service.shutdown(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-        }
+        registry.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         webServer.stop();
         guard.close();
         LOG.log(System.Logger.Level.INFO, "stopped");

@@ -38,7 +38,7 @@ class EngineHealthTest {
             CountDownLatch told = new CountDownLatch(1);
             server.server().onEngineFailure(told::countDown);
             // The model's native runner goes away under the idle engine: every step now fails.
-            server.server().served().serviceOrNull().engine().runner().close();
+            server.version().serviceOrNull().engine().runner().close();
             for (int i = 0; i < 3; i++) {
                 JsonNode error = assertError(server.post("/v1/completions", completion("x", "max_tokens", 2)), 500);
                 assertEquals("server_error", error.get("type").textValue());
@@ -76,7 +76,7 @@ class EngineHealthTest {
         TestServer server = TestServer.startWith(config, () -> Engine.load(Main.engineOptions(config)), false);
         try {
             assertFalse(server.server().awaitLoaded(Duration.ofMinutes(2)));
-            String failure = server.server().served().failure();
+            String failure = server.version().failure();
             assertTrue(failure.contains("--max-model-len 2048") && failure.contains("1024 tokens"), failure);
             assertEquals(503, server.get("/health/live").statusCode());
         } finally {

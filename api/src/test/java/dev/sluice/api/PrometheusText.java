@@ -120,28 +120,43 @@ public final class PrometheusText {
         return name;
     }
 
+    /** Every histogram series (one per label set but {@code le}): increasing bounds, cumulative counts, +Inf = count. */
     private void checkHistograms() {
         for (Map.Entry<String, String> e : types.entrySet()) {
             if (!e.getValue().equals("histogram")) {
                 continue;
             }
             String name = e.getKey();
-            List<Sample> buckets = samples.stream().filter(s -> s.name().equals(name + "_bucket")).toList();
-            assertFalse(buckets.isEmpty(), name + " has no buckets");
-            double previousLe = Double.NEGATIVE_INFINITY;
-            double previousCount = 0;
-            for (Sample b : buckets) {
-                String le = b.labels().get("le");
-                double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
-                assertTrue(bound > previousLe, name + ": bucket bounds must increase: " + le);
-                assertTrue(b.value() >= previousCount, name + ": buckets must be cumulative at le=" + le);
-                previousLe = bound;
-                previousCount = b.value();
+            List<Sample> all = samples.stream().filter(s -> s.name().equals(name + "_bucket")).toList();
+            assertFalse(all.isEmpty(), name + " has no buckets");
+            Map<Map<String, String>, List<Sample>> series = new LinkedHashMap<>();
+            for (Sample b : all) {
+                Map<String, String> key = new LinkedHashMap<>(b.labels());
+                key.remove("le");
+                series.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(b);
             }
-            assertEquals("+Inf", buckets.getLast().labels().get("le"), name + ": the last bucket is +Inf");
-            assertEquals(buckets.getLast().value(), value(name + "_count"), name + ": +Inf bucket equals _count");
-            assertTrue(value(name + "_sum") >= 0, name + "_sum");
+            series.forEach((labels, buckets) -> {
+                double previousLe = Double.NEGATIVE_INFINITY;
+                double previousCount = 0;
+                for (Sample b : buckets) {
+                    String le = b.labels().get("le");
+                    double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+                    assertTrue(bound > previousLe, name + labels + ": bucket bounds must increase: " + le);
+                    assertTrue(b.value() >= previousCount, name + labels + ": buckets must be cumulative at le=" + le);
+                    previousLe = bound;
+                    previousCount = b.value();
+                }
+                assertEquals("+Inf", buckets.getLast().labels().get("le"), name + labels + ": the last bucket is +Inf");
+                assertEquals(buckets.getLast().value(), one(name + "_count", labels), name + labels + ": +Inf bucket equals _count");
+                assertTrue(one(name + "_sum", labels) >= 0, name + labels + "_sum");
+            });
         }
+    }
+
+    private double one(String name, Map<String, String> labels) {
+        List<Sample> found = samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels)).toList();
+        assertEquals(1, found.size(), () -> "samples named " + name + labels + ": " + found);
+        return found.getFirst().value();
     }
 
     public Map<String, String> types() {

@@ -143,7 +143,8 @@ class ServerConfigTest {
                 Arguments.of(List.of("--bogus", "1"), "unknown option --bogus (see --help)"),
                 Arguments.of(List.of("--port"), "--port needs a value"),
                 Arguments.of(List.of("--port", "--host", "x"), "--port needs a value"),
-                Arguments.of(List.of("model.gguf"), "unexpected argument 'model.gguf'"));
+                Arguments.of(List.of("model.gguf"), "unexpected argument 'model.gguf'"),
+                Arguments.of(List.of("--model", "a.gguf", "--models", "models.yaml"), "--model and --models cannot both be given"));
     }
 
     @ParameterizedTest

@@ -2,6 +2,7 @@ package dev.sluice.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.api.models.ModelVersion;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
@@ -73,19 +74,37 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server with {@link #config} and waits until the model is loaded. */
     public static TestServer start(String... extraArgs) {
-        ServerConfig config = config(extraArgs);
-        return startWith(config, () -> Engine.load(Main.engineOptions(config)), true);
+        return startModels(config(extraArgs));
+    }
+
+    /**
+     * Starts a server with the models of {@code config} ({@code --model} or {@code --models}), each
+     * engine loaded as {@link Main} loads it (so do the admin API's), and waits until all are loaded.
+     */
+    public static TestServer startModels(ServerConfig config) {
+        SluiceServer server = SluiceServer.start(config, Main.models(config), spec -> Engine.load(Main.engineOptions(config, spec)));
+        TestServer test = new TestServer(server, config.apiKeys().isEmpty() ? null : config.apiKeys().getFirst());
+        try {
+            if (!server.awaitLoaded(Duration.ofMinutes(3))) {
+                server.close();
+                fail("the models did not load: " + server.registry().all());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return test;
     }
 
     /** Starts a server whose engine comes from {@code loader}; waits for it when {@code await}. */
     public static TestServer startWith(ServerConfig config, Supplier<Engine> loader, boolean await) {
-        SluiceServer server = SluiceServer.start(config, new ServedModel(MODEL, false), loader);
+        SluiceServer server = SluiceServer.start(config, Main.models(config), spec -> loader.get());
         TestServer test = new TestServer(server, config.apiKeys().isEmpty() ? null : config.apiKeys().getFirst());
         if (await) {
             try {
                 if (!server.awaitLoaded(Duration.ofMinutes(2))) {
                     server.close();
-                    fail("the model did not load: " + server.served().failure());
+                    fail("the model did not load: " + server.registry().all().getFirst().failure());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -97,6 +116,11 @@ public final class TestServer implements AutoCloseable {
 
     public SluiceServer server() {
         return server;
+    }
+
+    /** The (first) model version it serves. */
+    public ModelVersion version() {
+        return server.registry().all().getFirst();
     }
 
     public int port() {

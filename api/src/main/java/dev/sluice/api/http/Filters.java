@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /** Cross-cutting HTTP concerns: request ids and access logging, API keys, CORS. */
 public final class Filters {
@@ -53,14 +54,27 @@ public final class Filters {
 
     /**
      * Requires {@code Authorization: Bearer <key>} on every path but {@code /health},
-     * {@code /health/live} and {@code /health/ready} (load balancers and orchestrators probe them)
-     * and CORS preflights. Keys are compared in constant time.
+     * {@code /health/live} and {@code /health/ready} (load balancers and orchestrators probe them),
+     * CORS preflights and the admin API (which has keys of its own, {@link #adminKeys}). Keys are
+     * compared in constant time.
      */
     public static Filter apiKeys(List<String> keys) {
+        return bearer(keys, path -> !(path.equals("/health") || path.startsWith("/health/") || isAdmin(path)));
+    }
+
+    /** Requires one of the admin keys on the admin API ({@code /admin/…}); other paths pass. */
+    public static Filter adminKeys(List<String> keys) {
+        return bearer(keys, Filters::isAdmin);
+    }
+
+    private static boolean isAdmin(String path) {
+        return path.equals("/admin") || path.startsWith("/admin/");
+    }
+
+    private static Filter bearer(List<String> keys, Predicate<String> guarded) {
         List<byte[]> accepted = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         return (chain, req, res) -> {
-            String path = req.path().path();
-            if (path.equals("/health") || path.startsWith("/health/") || req.prologue().method() == Method.OPTIONS) {
+            if (!guarded.test(req.path().path()) || req.prologue().method() == Method.OPTIONS) {
                 chain.proceed();
                 return;
             }

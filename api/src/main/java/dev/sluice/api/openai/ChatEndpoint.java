@@ -1,35 +1,25 @@
 package dev.sluice.api.openai;
 
 import dev.sluice.api.http.ApiException;
-import dev.sluice.api.http.Bodies;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatTemplateException;
 import dev.sluice.engine.text.Tokenizer;
-import dev.sluice.scheduler.EngineService;
 import io.helidon.http.Status;
-import io.helidon.webserver.http.Handler;
-import io.helidon.webserver.http.ServerRequest;
-import io.helidon.webserver.http.ServerResponse;
 
 import java.util.List;
 
-/** {@code POST /v1/chat/completions}: messages through the model's chat template, then one submission. */
-final class ChatEndpoint implements Handler {
+/** {@code POST /v1/chat/completions}: messages through the model version's chat template. */
+final class ChatEndpoint implements GenerationEndpoint.Kind {
 
-    private final Endpoints endpoints;
-
-    ChatEndpoint(Endpoints endpoints) {
-        this.endpoints = endpoints;
+    @Override
+    public String idPrefix() {
+        return "chatcmpl-";
     }
 
     @Override
-    public void handle(ServerRequest req, ServerResponse res) throws InterruptedException {
-        EngineService service = endpoints.served().ready();
-        Engine engine = service.engine();
+    public Prepared prepare(Json json, Engine engine, Endpoints endpoints) {
         Tokenizer tokenizer = engine.tokenizer();
-        ChatRequest chat = ChatRequest.parse(Bodies.json(req, endpoints.maxBodyBytes(), endpoints.guard()),
-                tokenizer.vocabSize(), endpoints.limits());
-        endpoints.served().requireModel(chat.model());
+        ChatRequest chat = ChatRequest.parse(json, tokenizer.vocabSize(), endpoints.limits());
         String prompt;
         try {
             prompt = engine.chatTemplate().render(chat.messages(), true);
@@ -50,15 +40,12 @@ final class ChatEndpoint implements Handler {
         }
         // Without max_tokens, the rest of the context, as far as --max-response-tokens allows.
         int maxTokens = chat.maxTokens().orElse(Math.max(1, Math.min(rest, endpoints.limits().defaultMaxTokens(chat.options()))));
-        try (Submission submission = Submission.submit(service, endpoints.admission(), endpoints.limits(), List.of(tokens),
-                chat.options(), maxTokens, endpoints.requestTimeout(), "messages")) {
-            ChatFormat format = new ChatFormat(submission, tokenizer);
-            Responder.Envelope envelope = Responder.Envelope.create("chatcmpl-", endpoints.served().id());
-            if (chat.stream()) {
-                Responder.stream(req, res, endpoints.guard(), submission, format, envelope, chat.includeUsage());
-            } else {
-                Responder.respond(req, res, endpoints.guard(), submission, format, envelope);
-            }
-        }
+        return new Prepared(List.of(tokens), chat.options(), maxTokens, chat.stream(), chat.includeUsage(), List.of(""),
+                "messages");
+    }
+
+    @Override
+    public ChoiceFormat format(Submission submission, Tokenizer tokenizer, Prepared prepared) {
+        return new ChatFormat(submission, tokenizer);
     }
 }

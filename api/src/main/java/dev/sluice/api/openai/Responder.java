@@ -31,8 +31,11 @@ final class Responder {
     private Responder() {
     }
 
-    /** A stream; a client that disconnects cancels the submission. */
-    static void stream(ServerRequest req, ServerResponse res, ConnectionGuard guard, Submission submission,
+    /**
+     * A stream; a client that disconnects cancels the submission. Returns the engine's error
+     * (sent to the client as an error event) or null.
+     */
+    static String stream(ServerRequest req, ServerResponse res, ConnectionGuard guard, Submission submission,
                        ChoiceFormat format, Envelope envelope, boolean includeUsage) throws InterruptedException {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
@@ -58,8 +61,10 @@ final class Responder {
                 sse.event(bytes(chunk));
             }
             sse.done();
+            return error;
         } catch (SseWriter.ClientGoneException | UncheckedIOException | IOException e) {
             submission.cancel();
+            return null;
         }
     }
 

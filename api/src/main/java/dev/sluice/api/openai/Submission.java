@@ -3,6 +3,7 @@ package dev.sluice.api.openai;
 import dev.sluice.api.Admission;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.scheduler.EngineService;
+import dev.sluice.scheduler.FinishReason;
 import dev.sluice.scheduler.Request;
 import dev.sluice.scheduler.RequestRejectedException;
 import dev.sluice.scheduler.RequestUpdate;
@@ -13,6 +14,7 @@ import io.helidon.http.Status;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -44,6 +46,11 @@ final class Submission implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private boolean dirty;
     private boolean released;
+    private final long submittedAt = System.nanoTime();
+    private long firstOutputAt = -1;
+    private int[] recorded; // choice 0's tokens, when recordTokens() asked for them
+    private int recordedLength;
+    private FinishReason recordedFinish;
 
     private Submission(List<Request> requests, SamplingOptions options, Admission admission) {
         this.requests = requests;
@@ -59,16 +66,17 @@ final class Submission implements AutoCloseable {
     /**
      * Checks and submits one request per prompt, all or none: a prompt the engine could never
      * serve is a 400 ({@code context_length_exceeded}, about {@code promptParam}), a full server a
-     * 429, a stopping one a 503. The caller must {@link #close()} what it gets.
+     * 429, a stopping one a 503. The caller must {@link #close()} what it gets. {@code priority}
+     * orders it in the scheduler (lower first; shadow copies run behind client requests).
      */
     static Submission submit(EngineService service, Admission admission, RequestLimits limits, List<int[]> prompts,
-                             SamplingOptions o, int maxTokens, Duration timeout, String promptParam) {
+                             SamplingOptions o, int maxTokens, Duration timeout, String promptParam, int priority) {
         limits.checkResponseSize(prompts.size(), o, maxTokens);
         // Built once for all prompts: the stop-string tables cost their length once per request.
         StopConditions stop = new StopConditions(maxTokens, o.ignoreEos(), o.stopTokenIds(), o.stop());
         List<Request> requests = new ArrayList<>(prompts.size());
         for (int[] prompt : prompts) {
-            Request request = new Request(Responses.newId("req-"), prompt, o.sampling(), stop, o.n(), o.priority(), 0);
+            Request request = new Request(Responses.newId("req-"), prompt, o.sampling(), stop, o.n(), priority, 0);
             if (!timeout.isZero()) {
                 request.withTimeout(timeout);
             }
@@ -139,6 +147,13 @@ final class Submission implements AutoCloseable {
                 }
                 progressed = true;
                 for (SequenceDelta delta : update.deltas()) {
+                    if (firstOutputAt < 0 && delta.tokens().length > 0) {
+                        firstOutputAt = System.nanoTime();
+                    }
+                    if (recorded != null && p == 0 && delta.index() == 0) {
+                        record(delta.tokens());
+                        recordedFinish = delta.finishReason();
+                    }
                     handler.accept(p * n + delta.index(), delta);
                 }
                 if (update.done()) {
@@ -163,6 +178,33 @@ final class Submission implements AutoCloseable {
             }
         }
         return error;
+    }
+
+    /** From now on, {@link #consume} keeps choice 0's token ids (for comparing two versions' answers). */
+    void recordTokens() {
+        recorded = new int[64];
+    }
+
+    /**
+     * Choice 0's tokens, if {@link #recordTokens} asked for them and it finished by itself (a stop
+     * or its length, not cancelled, timed out or failed); else null.
+     */
+    int[] recordedTokens() {
+        boolean whole = recordedFinish == FinishReason.STOP || recordedFinish == FinishReason.LENGTH;
+        return recorded == null || !whole ? null : Arrays.copyOf(recorded, recordedLength);
+    }
+
+    private void record(int[] tokens) {
+        if (recordedLength + tokens.length > recorded.length) {
+            recorded = Arrays.copyOf(recorded, Math.max(recorded.length * 2, recordedLength + tokens.length));
+        }
+        System.arraycopy(tokens, 0, recorded, recordedLength, tokens.length);
+        recordedLength += tokens.length;
+    }
+
+    /** Time from submission to the first generated token seen by {@link #consume}, or -1 before it. */
+    long timeToFirstTokenNanos() {
+        return firstOutputAt < 0 ? -1 : firstOutputAt - submittedAt;
     }
 
     private void signal() {
