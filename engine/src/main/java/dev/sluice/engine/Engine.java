@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.bindings.CpuAllowance;
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.engine.chat.ChatTemplate;
@@ -31,7 +32,8 @@ public final class Engine implements AutoCloseable {
     public enum Device { AUTO, CPU, GPU }
 
     /**
-     * @param threads        CPU threads for compute (default: physical cores)
+     * @param threads        CPU threads for compute (default: {@link CpuAllowance#defaultThreads()}: the
+     *                       physical cores this process may use, within its affinity and CPU quota)
      * @param kvBudget       KV pool memory; null for the default (CPU: the smaller of 4 GiB and a
      *                       quarter of available memory; GPU: 85% of free device memory)
      * @param kvTokens       KV pool size in tokens instead (as llama.cpp's {@code -c}); 0 to use kvBudget
@@ -44,8 +46,8 @@ public final class Engine implements AutoCloseable {
                           ModelRunner.AttentionInputs attentionInputs) {
 
         public static Options defaults(Path model) {
-            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0,
-                    ModelRunner.AttentionInputs.F16);
+            return new Options(model, Device.AUTO, CpuAllowance.detect().defaultThreads(), null, 0, 16,
+                    KvCache.CacheType.F16, 0, 0, ModelRunner.AttentionInputs.F16);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
