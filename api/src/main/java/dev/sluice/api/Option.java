@@ -16,7 +16,7 @@ public enum Option {
             "Shape of the demo model when no --model is given (tiny-llama, tiny-qwen2, tiny-qwen3, smollm2-135m-shape, qwen2.5-0.5b-shape)."),
     DEVICE("sluice.device", "device", "auto", "Compute backend: auto (GPU when present), cpu or gpu."),
     THREADS("sluice.threads", "threads", "0",
-            "CPU threads for compute; 0 = the physical cores this process may use (affinity, cgroup CPU quota)."),
+            "CPU threads for compute; 0 = the physical cores this process may use (affinity, cgroup CPU quota). Fewer are used while the host is too busy to run them all."),
     KV_CACHE_MEMORY("sluice.kv-cache-memory", "kv-cache-memory", "",
             "KV cache size: bytes with a K/M/G suffix (e.g. 2GiB) or a fraction of free memory (e.g. 0.3). Empty: min(4 GiB, 25% of free RAM) on CPU, 85% of free GPU memory."),
     KV_CACHE_TOKENS("sluice.kv-cache-tokens", "kv-cache-tokens", "0",

@@ -40,46 +40,58 @@ public final class Engine implements AutoCloseable {
      * @param blockSize      tokens per KV block
      * @param swapBytes      host memory for preempted sequences' blocks (0: recompute instead)
      * @param maxModelLength longest sequence served; 0 for the model's trained context
+     * @param adaptiveThreads compute on fewer of the threads while the host is too busy to run
+     *                       them all, probing back up when it calms (default: on, unless the system
+     *                       property {@value #ADAPTIVE_THREADS_PROPERTY} is {@code false}; see
+     *                       {@link dev.sluice.engine.runner.ThreadGovernor})
      */
     public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int kvTokens, int blockSize,
                           KvCache.CacheType cacheType, long swapBytes, int maxModelLength,
-                          ModelRunner.AttentionInputs attentionInputs) {
+                          ModelRunner.AttentionInputs attentionInputs, boolean adaptiveThreads) {
+
+        /** System property that turns {@code adaptiveThreads} off by default, to measure what it does. */
+        public static final String ADAPTIVE_THREADS_PROPERTY = "sluice.adaptive-threads";
 
         public static Options defaults(Path model) {
+            boolean adaptive = !"false".equalsIgnoreCase(System.getProperty(ADAPTIVE_THREADS_PROPERTY, "true").strip());
             return new Options(model, Device.AUTO, CpuAllowance.detect().defaultThreads(), null, 0, 16,
-                    KvCache.CacheType.F16, 0, 0, ModelRunner.AttentionInputs.F16);
+                    KvCache.CacheType.F16, 0, 0, ModelRunner.AttentionInputs.F16, adaptive);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
-            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
 
         public Options withKvTokens(int tokens) {
-            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
 
         public Options withThreads(int n) {
-            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
 
         public Options withBlockSize(int n) {
-            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
 
         public Options withSwapBytes(long bytes) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
 
         public Options withMaxModelLength(int tokens) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, attentionInputs, adaptiveThreads);
         }
 
         public Options withDevice(Device d) {
-            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
+        }
+
+        public Options withAdaptiveThreads(boolean adaptive) {
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, attentionInputs, adaptive);
         }
 
         public Options withCacheType(KvCache.CacheType type) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, attentionInputs);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, attentionInputs, adaptiveThreads);
         }
     }
 
@@ -145,13 +157,15 @@ public final class Engine implements AutoCloseable {
             }
             kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
             swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
-            runner = new ModelRunner(weights, kv, backend, options.attentionInputs());
+            runner = new ModelRunner(weights, kv, backend, options.attentionInputs(), options.adaptiveThreads());
             tokenizer = Tokenizer.open(options.model());
             ChatTemplate template = ChatTemplate.forTokenizer(tokenizer);
             LOG.log(System.Logger.Level.INFO, String.format(
-                    "loaded %s (%s, %d layers, %.1f MB of weights) on %s in %d ms; KV cache: %d blocks of %d = %d tokens"
+                    "loaded %s (%s, %d layers, %.1f MB of weights) on %s%s in %d ms; KV cache: %d blocks of %d = %d tokens"
                             + " (%.1f MB, %s); chat template: %s",
                     config.name(), config.architecture(), config.layers(), weights.bytes() / 1e6, backend.name(),
+                    !backend.isCpu() ? "" : " with " + backend.maxThreads() + " compute thread" + (backend.maxThreads() == 1 ? "" : "s")
+                            + (options.adaptiveThreads() && backend.maxThreads() > 1 ? " (fewer while the host is busy)" : ""),
                     (System.nanoTime() - start) / 1_000_000, blocks, options.blockSize(), kv.slots(), kv.bytes() / 1e6,
                     options.cacheType(), template));
             return new Engine(options, backend, weights, kv, swap, runner, tokenizer, template);

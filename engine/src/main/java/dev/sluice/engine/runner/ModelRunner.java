@@ -57,6 +57,7 @@ public final class ModelRunner implements AutoCloseable {
     private final RopeParams rope;
     private final float attentionScale;
     private final AttentionInputs attentionInputs;
+    private final ComputeThreads computeThreads;
     // Shared, not confined: the runner is built on a loader thread and used on the engine thread.
     private final Arena staging = Arena.ofShared();
     private MemorySegment stagingBuffer = MemorySegment.NULL;
@@ -80,6 +81,16 @@ public final class ModelRunner implements AutoCloseable {
     }
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend, AttentionInputs attentionInputs) {
+        this(weights, cache, backend, attentionInputs, false);
+    }
+
+    /**
+     * @param adaptiveThreads compute each step on fewer of the backend's threads while the host is
+     *                        too busy to run them all (see {@link ThreadGovernor}); off, every
+     *                        step uses the backend's thread count
+     */
+    public ModelRunner(ModelWeights weights, KvCache cache, Backend backend, AttentionInputs attentionInputs,
+                       boolean adaptiveThreads) {
         this.attentionInputs = attentionInputs;
         this.weights = weights;
         this.config = weights.config();
@@ -91,6 +102,7 @@ public final class ModelRunner implements AutoCloseable {
                 config.ropeFreqBase(), scaling.freqScale(), scaling.type() == RopeScaling.Type.YARN ? 1f : 0f,
                 scaling.attnFactor(), 32f, 1f);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.computeThreads = ComputeThreads.of(backend, adaptiveThreads);
     }
 
     public ModelConfig config() {
@@ -131,10 +143,13 @@ public final class ModelRunner implements AutoCloseable {
             lastSignature = signature;
         }
         writeInputs(batch, plan, g);
+        computeThreads.beforeCompute();
+        int threads = computeThreads.threads();
         long t3 = System.nanoTime();
         backend.compute(g.graph);
         long t4 = System.nanoTime();
-        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph.nodeCount(), plan.groups.size());
+        computeThreads.afterCompute(t4, t4 - t3);
+        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph.nodeCount(), plan.groups.size(), threads);
 
         MemorySegment data;
         if (backend.isCpu()) {
@@ -414,6 +429,7 @@ public final class ModelRunner implements AutoCloseable {
             return;
         }
         closed = true;
+        computeThreads.close();
         if (stepContext != null) {
             stepContext.close();
         }
