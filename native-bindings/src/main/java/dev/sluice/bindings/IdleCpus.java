@@ -9,10 +9,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 
 /**
- * How much of some CPUs sat idle: the idle and iowait times of their lines in {@code /proc/stat},
- * summed. The difference of two readings over the wall time between them is how many of those
- * CPUs nobody wanted in that time, e.g. whether one more compute thread would find a free CPU or
- * would have to take one from another process.
+ * How much of some CPUs was free for us: the idle, iowait and nice times of their lines in
+ * {@code /proc/stat}, summed. The difference of two readings over the wall time between them is
+ * how many of those CPUs nobody wanted in that time, or only {@code nice}d processes, which give
+ * way to ours (when the kernel ranks them against us at all: not across autogroups or cgroups,
+ * where a thread started on such a CPU still has to share it). It tells whether one more compute
+ * thread would find a CPU of its own.
  *
  * <p>{@code /proc/stat} counts in USER_HZ ticks (100 per second on Linux, whatever the kernel's
  * own tick), so readings a second apart are precise to about 1%. The file stays open and is
@@ -59,8 +61,8 @@ public final class IdleCpus implements AutoCloseable {
         return file != null;
     }
 
-    /** The watched CPUs' idle time since boot, in nanoseconds; -1 when unavailable. */
-    public long idleNanos() {
+    /** The watched CPUs' idle, iowait and nice time since boot, in nanoseconds; -1 when unavailable. */
+    public long freeNanos() {
         if (file == null) {
             return -1;
         }
@@ -77,7 +79,7 @@ public final class IdleCpus implements AutoCloseable {
     }
 
     /**
-     * Idle plus iowait ticks of the {@code cpuN} lines whose N is in {@code cpus} (every
+     * Nice, idle and iowait ticks of the {@code cpuN} lines whose N is in {@code cpus} (every
      * {@code cpuN} line when null); -1 when there is no such line.
      */
     static long parse(String stat, BitSet cpus) {
@@ -93,7 +95,8 @@ public final class IdleCpus implements AutoCloseable {
             }
             int cpu = Integer.parseInt(f[0].substring(3));
             if (cpus == null || cpus.get(cpu)) {
-                ticks += Long.parseLong(f[4]) + Long.parseLong(f[5]); // idle, iowait
+                // cpuN user nice system idle iowait ...
+                ticks += Long.parseLong(f[2]) + Long.parseLong(f[4]) + Long.parseLong(f[5]);
                 found = true;
             }
         }

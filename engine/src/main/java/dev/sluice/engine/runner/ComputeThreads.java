@@ -79,15 +79,18 @@ final class ComputeThreads implements AutoCloseable {
 
     /**
      * CPUs of our affinity mask free for one more compute thread, on average since the last call:
-     * those that sat idle, plus those our own compute threads kept busy, minus the ones the current
-     * count needs. Our own idle time between requests is no spare CPU; another process's busy
-     * time is none either, niced or not. NaN the first time or where the kernel does not say.
+     * the time they sat idle or ran only {@code nice}d processes, plus the time our own compute
+     * threads kept them busy, less the CPUs the current count needs. Our own idle time between
+     * requests is no spare CPU; another process's busy time is none either, unless it is niced.
+     * (A niced process ranked apart from us, in another autogroup or cgroup, does not give way:
+     * then the probe fails, and the growing hold bounds what that costs.) NaN the first time or
+     * where the kernel does not say.
      */
     private double spareCpus() {
         // The governor's count: unchanged since the last call, which a change always follows.
         int threads = governor.threads();
         long now = System.nanoTime();
-        long idleNow = idle.idleNanos();
+        long idleNow = idle.freeNanos();
         long ownNow = waits.cpuNanos(threads);
         double spare = Double.NaN;
         if (idleBaseline >= 0 && idleNow >= 0 && now > baselineAt) {

@@ -20,8 +20,8 @@ import java.util.function.DoubleSupplier;
  * <ul>
  *   <li>starved at the settled count: halve the threads (at least one);</li>
  *   <li>calm at fewer threads than the maximum, once the hold time has passed and if the host
- *       had a CPU's worth of idle time meanwhile: probe one thread more (a starved window at one
- *       thread probes nothing: more threads would wait longer);</li>
+ *       had most of a CPU free meanwhile: probe one thread more (a starved window at one thread
+ *       probes nothing: more threads would wait longer);</li>
  *   <li>starved on a probe: go back, and hold twice as long before the next probe (up to
  *       {@link Settings#maxHoldNanos}), so a host that stays busy costs one bad window per hold;</li>
  *   <li>calm on a probe: the new count is settled, the hold starts over.</li>
@@ -40,8 +40,8 @@ public final class ThreadGovernor {
      * @param windowSteps    steps that close a window
      * @param firstHoldNanos time at a reduced count before the first probe
      * @param maxHoldNanos   longest hold after failed probes
-     * @param minSpareCpus   idle CPU time, in CPUs, the host must have had since the last decision
-     *                       for a probe to be worth it
+     * @param minSpareCpus   free CPU time, in CPUs, the host must have had since the last decision
+     *                       for a probe to be worth it (see {@link #onStep(long, int, long, long, DoubleSupplier)})
      * @param recheckNanos   when there was not, how long until the next look
      */
     public record Settings(double starvedShare, long windowNanos, int windowSteps, long firstHoldNanos,
@@ -57,7 +57,7 @@ public final class ThreadGovernor {
         /**
          * A quarter of the compute time waiting: an idle host stays near 1% (the workers' wake-up
          * after each graph); a parked thread costs far more than that. 50 ms windows judge a few
-         * steps of a small model. A probe needs three quarters of a CPU to have sat idle: one
+         * steps of a small model. A probe needs three quarters of a CPU to have been free: one
          * more thread needs a CPU nobody else wants. Holds of 1 s doubling to 32 s bound what
          * probing costs where that idle time misleads (one bad window, about one slow step,
          * every half minute); a quarter second between looks keeps the idle figure (counted in
