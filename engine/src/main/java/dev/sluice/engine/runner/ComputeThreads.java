@@ -19,13 +19,17 @@ import java.util.Locale;
 final class ComputeThreads implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ModelRunner.class.getName());
+    /** Compute time the free-CPU figure averages over: /proc/stat counts in 10 ms ticks. */
+    private static final long SPARE_SAMPLE_NANOS = 200_000_000L;
 
     private final Backend backend;
     private final ThreadGovernor governor;
     private final IdleCpus idle;
-    private long idleBaseline = -1;
-    private long ownBaseline;
-    private long baselineAt;
+    private long freeBefore = -1;  // free CPU time of the host when this step started; -1: not sampled
+    private long ownBefore;        // this step's threads' CPU time when it started
+    private long freeSum;          // free CPU time over the sampled steps since the last look or change
+    private long ownSum;           // our threads' CPU time over them
+    private long computeSum;       // their compute time
     private Thread owner;
     private ThreadTimes waits;
     private long waitBefore;
@@ -62,6 +66,10 @@ final class ComputeThreads implements AutoCloseable {
         stepThreads = governor.threads();
         backend.activeThreads(stepThreads);
         waitBefore = waits.waitNanos(stepThreads);
+        // Below the maximum, watch how much CPU the host leaves free while we compute, for the
+        // governor's next probe; at the maximum there is nothing to probe.
+        freeBefore = stepThreads < governor.maxThreads() ? idle.freeNanos() : -1;
+        ownBefore = freeBefore < 0 ? 0 : waits.cpuNanos(stepThreads);
     }
 
     /** After the step's compute of {@code computeNanos}, ended at {@code endNanos} ({@link System#nanoTime()}). */
@@ -70,37 +78,48 @@ final class ComputeThreads implements AutoCloseable {
             return;
         }
         long waited = waits.waitNanos(stepThreads) - waitBefore;
+        if (freeBefore >= 0) {
+            long freeAfter = idle.freeNanos();
+            if (freeAfter >= 0) {
+                freeSum += freeAfter - freeBefore;
+                ownSum += waits.cpuNanos(stepThreads) - ownBefore;
+                computeSum += computeNanos;
+            }
+        }
         ThreadGovernor.Change change = governor.onStep(endNanos, stepThreads, computeNanos, waited, this::spareCpus);
         if (change != null) {
-            spareCpus(); // the next look at idle CPUs starts from this change
+            resetSpare(); // figures of the old thread count say nothing about the new one
             log(change);
         }
     }
 
     /**
-     * CPUs of our affinity mask free for one more compute thread, on average since the last call:
-     * the time they sat idle or ran only {@code nice}d processes, plus the time our own compute
-     * threads kept them busy, less the CPUs the current count needs. Our own idle time between
-     * requests is no spare CPU; another process's busy time is none either, unless it is niced.
-     * (A niced process ranked apart from us, in another autogroup or cgroup, does not give way:
-     * then the probe fails, and the growing hold bounds what that costs.) NaN the first time or
-     * where the kernel does not say.
+     * CPUs of our affinity mask free for one more compute thread while we computed, on average over
+     * the steps since the last look: the time they sat idle or ran only {@code nice}d processes,
+     * plus the time our own compute threads kept them busy, less the CPUs the current count needs.
+     * Only compute time counts: between steps our own CPU is free, and another server may run
+     * exactly then without ever meeting ours. A niced process counts as free because it gives way
+     * to ours, except when the kernel ranks it apart from us (another autogroup or cgroup): then
+     * the probe fails, and the growing hold bounds what that costs. 0 until enough compute time
+     * was seen (the governor looks again later, and the figures keep adding up); NaN where the
+     * kernel does not say.
      */
     private double spareCpus() {
-        // The governor's count: unchanged since the last call, which a change always follows.
-        int threads = governor.threads();
-        long now = System.nanoTime();
-        long idleNow = idle.freeNanos();
-        long ownNow = waits.cpuNanos(threads);
-        double spare = Double.NaN;
-        if (idleBaseline >= 0 && idleNow >= 0 && now > baselineAt) {
-            double span = now - baselineAt;
-            spare = (idleNow - idleBaseline) / span + (ownNow - ownBaseline) / span - threads;
+        if (!idle.available()) {
+            return Double.NaN;
         }
-        idleBaseline = idleNow;
-        ownBaseline = ownNow;
-        baselineAt = now;
+        if (computeSum < SPARE_SAMPLE_NANOS) {
+            return 0;
+        }
+        double spare = (double) (freeSum + ownSum) / computeSum - governor.threads();
+        resetSpare();
         return spare;
+    }
+
+    private void resetSpare() {
+        freeSum = 0;
+        ownSum = 0;
+        computeSum = 0;
     }
 
     /** Opens the run-queue figures of this thread and the workers on the first step of each engine thread. */
@@ -111,7 +130,7 @@ final class ComputeThreads implements AutoCloseable {
             if (waits != null) {
                 waits.close();
             }
-            idleBaseline = -1; // its own-CPU figure was of other threads
+            resetSpare(); // its own-CPU figure was of other threads
             long[] workers = backend.workerThreadIds();
             long[] ids = new long[workers.length + 1];
             ids[0] = ThreadTimes.currentThreadId();

@@ -136,7 +136,7 @@ public final class ThreadGovernor {
 
     /**
      * As {@link #onStep(long, int, long, long)}, and before a probe asks {@code spareCpus} how many
-     * CPUs sat idle on average since the last change (or the last time it was asked): below
+     * CPUs one more thread would have found free lately (as the caller measures it): below
      * {@link Settings#minSpareCpus} the probe waits {@link Settings#recheckNanos} and asks again,
      * so a host that stays busy costs no probes at all. NaN: unknown, probe anyway.
      */
