@@ -55,8 +55,12 @@ public final class ThreadGovernor {
         }
 
         /**
-         * A quarter of the compute time waiting: an idle host stays near 1% (the workers' wake-up
-         * after each graph); a parked thread costs far more than that. 50 ms windows judge a few
+         * A quarter of the compute time waiting. Halving pays when the wait share exceeds
+         * (s - 1) / s, s being what the second half of the threads speeds a step up: 0.5 for
+         * perfectly parallel steps, about 0.1 for a small model's batch-1 decode here (2 threads
+         * 0.101 s, 1 thread 0.110 s per request); a quarter leans toward latency. An idle host
+         * stays near 1% (the workers' wake-up after each graph); a host where a thread gets parked
+         * at barriers shows 35-150% (bin/contention's runs). 50 ms windows judge a few
          * steps of a small model. A probe needs three quarters of a CPU to have been free: one
          * more thread needs a CPU nobody else wants. Holds of 1 s doubling to 32 s bound what
          * probing costs where that idle time misleads (one bad window, about one slow step,
