@@ -55,20 +55,19 @@ public final class ThreadGovernor {
         }
 
         /**
-         * A quarter of the compute time waiting. Halving pays when the wait share exceeds
+         * Half the compute time waiting. Halving pays when the wait share exceeds about
          * (s - 1) / s, s being what the second half of the threads speeds a step up: 0.5 for
-         * perfectly parallel steps, about 0.1 for a small model's batch-1 decode here (2 threads
-         * 0.101 s, 1 thread 0.110 s per request); a quarter leans toward latency. An idle host
-         * stays near 1% (the workers' wake-up after each graph); a host where a thread gets parked
-         * at barriers shows 35-150% (bin/contention's runs). 50 ms windows judge a few
-         * steps of a small model. A probe needs three quarters of a CPU to have been free: one
-         * more thread needs a CPU nobody else wants. Holds of 1 s doubling to 32 s bound what
-         * probing costs where that idle time misleads (one bad window, about one slow step,
-         * every half minute); a quarter second between looks keeps the idle figure (counted in
-         * 10 ms ticks) precise to a few percent.
+         * perfectly parallel steps. Measured with bin/contention on 2 cores: serving HTTP while
+         * computing, Sluice's own threads and its client make two compute threads wait 26-44% of
+         * a step even on an idle host, and two threads still answer 13% faster than one; a thread
+         * parked for another process shows 98-150%. 50 ms windows judge a few steps of a small
+         * model. A probe needs half a CPU to have been free while we computed: one more thread
+         * needs a CPU nobody else wants. Holds of 1 s doubling to 32 s bound what probing costs
+         * where that figure misleads (one bad window, about one slow step, every half minute); a
+         * quarter second between looks lets the free-CPU figure (in 10 ms ticks) add up.
          */
         public static Settings defaults() {
-            return new Settings(0.25, 50_000_000L, 16, 1_000_000_000L, 32_000_000_000L, 0.75, 250_000_000L);
+            return new Settings(0.5, 50_000_000L, 16, 1_000_000_000L, 32_000_000_000L, 0.5, 250_000_000L);
         }
     }
 

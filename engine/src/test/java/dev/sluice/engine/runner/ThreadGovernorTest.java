@@ -19,7 +19,7 @@ class ThreadGovernorTest {
     private static final long MS = 1_000_000L;
     private static final long S = 1_000 * MS;
 
-    /** Windows of 50 ms or 16 steps; holds of 1 s doubling to 8 s; probes need 0.75 idle CPUs, else look again in 250 ms. */
+    /** Windows of 50 ms or 16 steps; holds of 1 s doubling to 8 s; probes need 0.75 free CPUs, else look again in 250 ms. */
     private static final Settings SETTINGS = new Settings(0.25, 50 * MS, 16, S, 8 * S, 0.75, 250 * MS);
 
     /** Feeds steps of 10 ms at the governor's count, each waiting {@code waitShare} of it, from time {@code now}. */
@@ -254,6 +254,6 @@ class ThreadGovernorTest {
         assertThrows(IllegalArgumentException.class, () -> new Settings(0, MS, 1, S, S, 0.5, MS));
         assertThrows(IllegalArgumentException.class, () -> new Settings(0.2, MS, 1, 2 * S, S, 0.5, MS));
         assertThrows(IllegalArgumentException.class, () -> new Settings(0.2, MS, 1, S, S, -1, MS));
-        assertEquals(0.25, Settings.defaults().starvedShare());
+        assertEquals(0.5, Settings.defaults().starvedShare());
     }
 }
