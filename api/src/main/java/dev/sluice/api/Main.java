@@ -4,7 +4,7 @@ import dev.sluice.api.models.ModelSpec;
 import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.ModelsFile;
 import dev.sluice.api.models.Route;
-import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.CpuAllowance;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
@@ -153,7 +153,11 @@ public final class Main {
         if (config.threads() > 0) {
             options = options.withThreads(config.threads());
         } else {
-            options = options.withThreads(SystemInfo.physicalCores());
+            // One compute thread per CPU this process can really get: more would wait at ggml's
+            // barriers for a thread the kernel has parked.
+            CpuAllowance cpus = CpuAllowance.detect();
+            options = options.withThreads(cpus.defaultThreads());
+            LOG.log(System.Logger.Level.INFO, "compute threads: " + cpus.defaultThreads() + " (" + cpus.describe() + ")");
         }
         if (spec.kvCacheMemory() != null) {
             options = options.withKvBudget(spec.kvCacheMemory());

@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.bindings.CpuAllowance;
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.engine.chat.ChatTemplate;
@@ -31,7 +32,8 @@ public final class Engine implements AutoCloseable {
     public enum Device { AUTO, CPU, GPU }
 
     /**
-     * @param threads        CPU threads for compute (default: physical cores)
+     * @param threads        CPU threads for compute (default: {@link CpuAllowance#defaultThreads()}: the
+     *                       physical cores this process may use, within its affinity and CPU quota)
      * @param kvBudget       KV pool memory; null for the default (CPU: the smaller of 4 GiB and a
      *                       quarter of available memory; GPU: 85% of free device memory)
      * @param kvTokens       KV pool size in tokens instead (as llama.cpp's {@code -c}); 0 to use kvBudget
@@ -40,48 +42,62 @@ public final class Engine implements AutoCloseable {
      * @param maxModelLength longest sequence served; 0 for the model's trained context
      * @param chatTemplate   a Jinja chat template (or a libllama built-in name) to use instead of the
      *                       GGUF's own; null for the GGUF's
+     * @param adaptiveThreads compute on fewer of the threads while the host is too busy to run
+     *                       them all, probing back up when it calms (default: on, unless the system
+     *                       property {@value #ADAPTIVE_THREADS_PROPERTY} is {@code false}; see
+     *                       {@link dev.sluice.engine.runner.ThreadGovernor})
      */
     public record Options(Path model, Device device, int threads, KvCacheBudget kvBudget, int kvTokens, int blockSize,
-                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength, String chatTemplate) {
+                          KvCache.CacheType cacheType, long swapBytes, int maxModelLength, String chatTemplate,
+                          boolean adaptiveThreads) {
+
+        /** System property that turns {@code adaptiveThreads} off by default, to measure what it does. */
+        public static final String ADAPTIVE_THREADS_PROPERTY = "sluice.adaptive-threads";
 
         public static Options defaults(Path model) {
-            return new Options(model, Device.AUTO, SystemInfo.physicalCores(), null, 0, 16, KvCache.CacheType.F16, 0, 0, null);
+            boolean adaptive = !"false".equalsIgnoreCase(System.getProperty(ADAPTIVE_THREADS_PROPERTY, "true").strip());
+            return new Options(model, Device.AUTO, CpuAllowance.detect().defaultThreads(), null, 0, 16,
+                    KvCache.CacheType.F16, 0, 0, null, adaptive);
         }
 
         public Options withChatTemplate(String template) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, template);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, template, adaptiveThreads);
         }
 
         public Options withKvBudget(KvCacheBudget budget) {
-            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, device, threads, budget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
 
         public Options withKvTokens(int tokens) {
-            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, device, threads, kvBudget, tokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
 
         public Options withThreads(int n) {
-            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, device, n, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
 
         public Options withBlockSize(int n) {
-            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, device, threads, kvBudget, kvTokens, n, cacheType, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
 
         public Options withSwapBytes(long bytes) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, chatTemplate);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, bytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
 
         public Options withMaxModelLength(int tokens) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, chatTemplate);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, tokens, chatTemplate, adaptiveThreads);
         }
 
         public Options withDevice(Device d) {
-            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, d, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
+        }
+
+        public Options withAdaptiveThreads(boolean adaptive) {
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, cacheType, swapBytes, maxModelLength, chatTemplate, adaptive);
         }
 
         public Options withCacheType(KvCache.CacheType type) {
-            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, chatTemplate);
+            return new Options(model, device, threads, kvBudget, kvTokens, blockSize, type, swapBytes, maxModelLength, chatTemplate, adaptiveThreads);
         }
     }
 
@@ -172,15 +188,17 @@ public final class Engine implements AutoCloseable {
             weights = ModelWeights.load(options.model(), backend);
             kv = new KvCache(config, backend, options.blockSize(), blocks, options.cacheType());
             swap = new HostSwapArea(kv, HostSwapArea.slotsForBudget(kv, options.swapBytes()));
-            runner = new ModelRunner(weights, kv, backend);
+            runner = new ModelRunner(weights, kv, backend, options.adaptiveThreads());
             tokenizer = Tokenizer.open(options.model());
             ChatTemplate template = options.chatTemplate() != null
                     ? ChatTemplate.of(options.chatTemplate(), ChatTemplate.SpecialTokens.of(tokenizer))
                     : ChatTemplate.forTokenizer(tokenizer);
             LOG.log(System.Logger.Level.INFO, String.format(
-                    "loaded %s (%s, %d layers, %.1f MB of weights) on %s in %d ms; KV cache: %d blocks of %d = %d tokens"
+                    "loaded %s (%s, %d layers, %.1f MB of weights) on %s%s in %d ms; KV cache: %d blocks of %d = %d tokens"
                             + " (%.1f MB, %s); max model length %d (trained context %d); chat template: %s",
                     config.name(), config.architecture(), config.layers(), weights.bytes() / 1e6, backend.name(),
+                    !backend.isCpu() ? "" : " with " + backend.maxThreads() + " compute thread" + (backend.maxThreads() == 1 ? "" : "s")
+                            + (options.adaptiveThreads() && backend.maxThreads() > 1 ? " (fewer while the host is busy)" : ""),
                     (System.nanoTime() - start) / 1_000_000, blocks, options.blockSize(), kv.slots(), kv.bytes() / 1e6,
                     options.cacheType(), maxModelLength, config.contextLength(), template));
             return new Engine(options, backend, weights, kv, swap, runner, tokenizer, template, maxModelLength);

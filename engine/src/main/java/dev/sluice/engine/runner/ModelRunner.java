@@ -27,6 +27,7 @@ public final class ModelRunner implements AutoCloseable {
     private final Backend backend;
     private final GraphAllocator allocator;
     private final StepInputs inputs;
+    private final ComputeThreads computeThreads;
     private GgmlContext stepContext;
     private StepGraph lastGraph;
     private int[] lastSignature;
@@ -34,14 +35,23 @@ public final class ModelRunner implements AutoCloseable {
     private boolean closed;
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
-        this(weights, cache, backend, !backend.isCpu());
+        this(weights, cache, backend, false);
+    }
+
+    /**
+     * @param adaptiveThreads compute each step on fewer of the backend's threads while the host is
+     *                        too busy to run them all (see {@link ThreadGovernor}); off, every
+     *                        step uses the backend's thread count
+     */
+    public ModelRunner(ModelWeights weights, KvCache cache, Backend backend, boolean adaptiveThreads) {
+        this(weights, cache, backend, !backend.isCpu(), adaptiveThreads);
     }
 
     /**
      * @param stagedInputs write inputs through host staging buffers, as a non-CPU backend needs;
      *                     on the CPU only to test that path where no GPU is present
      */
-    ModelRunner(ModelWeights weights, KvCache cache, Backend backend, boolean stagedInputs) {
+    ModelRunner(ModelWeights weights, KvCache cache, Backend backend, boolean stagedInputs, boolean adaptiveThreads) {
         if (!backend.isCpu() && !stagedInputs) {
             throw new IllegalArgumentException("a non-CPU backend needs staged inputs");
         }
@@ -51,6 +61,7 @@ public final class ModelRunner implements AutoCloseable {
         this.backend = backend;
         this.allocator = GraphAllocator.forBackend(backend);
         this.inputs = new StepInputs(stagedInputs);
+        this.computeThreads = ComputeThreads.of(backend, adaptiveThreads);
     }
 
     public ModelConfig config() {
@@ -91,10 +102,13 @@ public final class ModelRunner implements AutoCloseable {
             lastSignature = signature;
         }
         inputs.write(batch, plan, g, cache.blockSize());
+        computeThreads.beforeCompute();
+        int threads = computeThreads.threads();
         long t3 = System.nanoTime();
         backend.compute(g.graph());
         long t4 = System.nanoTime();
-        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size());
+        computeThreads.afterCompute(t4, t4 - t3);
+        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads);
 
         MemorySegment data;
         if (backend.isCpu()) {
@@ -141,6 +155,7 @@ public final class ModelRunner implements AutoCloseable {
             return;
         }
         closed = true;
+        computeThreads.close();
         if (stepContext != null) {
             stepContext.close();
         }

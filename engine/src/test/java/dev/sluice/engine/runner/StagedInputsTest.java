@@ -38,7 +38,7 @@ class StagedInputsTest {
              Backend cpu = Backend.cpu(2);
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 96, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu, true)) {
+             ModelRunner runner = new ModelRunner(weights, cache, cpu, true, false)) {
             List<Integer> pool = new ArrayList<>();
             for (int b = 0; b < cache.blocks(); b++) {
                 pool.add(b);

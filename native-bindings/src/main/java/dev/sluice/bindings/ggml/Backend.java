@@ -4,10 +4,9 @@ import dev.sluice.bindings.NativeException;
 import dev.sluice.bindings.NativeLibraries;
 import dev.sluice.bindings.NativeStrings;
 import dev.sluice.bindings.SystemInfo;
-import dev.sluice.bindings.raw.ggml_threadpool_params;
+import dev.sluice.bindings.ThreadTimes;
 import dev.sluice.bindings.raw.llama_cpp;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -19,7 +18,10 @@ public final class Backend implements AutoCloseable {
     private MemorySegment backend;
     private final boolean cpu;
     private final String name;
-    private MemorySegment threadpool = MemorySegment.NULL;
+    private CpuThreadpool threadpool;
+    private int maxThreads;
+    private int activeThreads;
+    private long[] workerThreadIds = new long[0];
 
     private Backend(MemorySegment backend) {
         if (backend.equals(MemorySegment.NULL)) {
@@ -69,9 +71,9 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
-     * Sets the CPU worker thread count (no-op on other backends). The workers live in a persistent
-     * ggml thread pool: without one, ggml starts and joins its threads on every graph, which costs
-     * more than the whole computation of a small model's decode step.
+     * Sets the CPU worker thread count (no-op on other backends): starts a persistent
+     * {@link CpuThreadpool} of {@code threads} threads, the calling one included, and computes on
+     * all of them. {@link #activeThreads(int)} then picks how many of them each graph uses.
      */
     public void threads(int threads) {
         if (threads <= 0) {
@@ -83,21 +85,57 @@ public final class Backend implements AutoCloseable {
         MemorySegment backend = pointer();
         CpuBackendProcs procs = CpuBackendProcs.get();
         procs.setThreads(backend, threads);
-        MemorySegment old = threadpool;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment params = llama_cpp.ggml_threadpool_params_default(arena, threads);
-            // Idle workers sleep instead of spinning: between graphs the engine thread builds the
-            // next one and samples, and a spinning worker would compete with it for a core.
-            ggml_threadpool_params.poll(params, 0);
-            threadpool = procs.newThreadpool(params);
+        CpuThreadpool old = threadpool;
+        long[] before = ThreadTimes.processThreadIds();
+        threadpool = CpuThreadpool.start(threads);
+        // The pool's workers were started by the call above, named after this thread (in an
+        // OpenMP build there are none: OpenMP starts its own threads on the first graph).
+        long[] started = ThreadTimes.startedBetween(before, ThreadTimes.processThreadIds(),
+                ThreadTimes.threadName(ThreadTimes.currentThreadId()));
+        workerThreadIds = started.length == threads - 1 ? started : new long[0];
+        procs.setThreadpool(backend, threadpool.pointer());
+        if (old != null) {
+            old.close();
         }
-        if (threadpool.equals(MemorySegment.NULL)) {
-            throw new NativeException("could not start a ggml thread pool of " + threads + " threads");
+        maxThreads = threads;
+        activeThreads = threads;
+    }
+
+    /** The thread pool's size: the most threads a graph can use (0 on other backends). */
+    public int maxThreads() {
+        return maxThreads;
+    }
+
+    /** How many of the pool's threads the next graphs use. */
+    public int activeThreads() {
+        return activeThreads;
+    }
+
+    /**
+     * Computes the next graphs on the first {@code threads} threads of the pool (the calling
+     * thread and {@code threads - 1} workers; the others sleep). Cheap: ggml plans every graph for
+     * the count set here, so it may change between any two graphs.
+     */
+    public void activeThreads(int threads) {
+        if (!cpu) {
+            return;
         }
-        procs.setThreadpool(backend, threadpool);
-        if (!old.equals(MemorySegment.NULL)) {
-            procs.freeThreadpool(old);
+        if (threads < 1 || threads > maxThreads) {
+            throw new IllegalArgumentException("active threads must be in 1.." + maxThreads + ": " + threads);
         }
+        if (threads != activeThreads) {
+            CpuBackendProcs.get().setThreads(pointer(), threads);
+            activeThreads = threads;
+        }
+    }
+
+    /**
+     * The kernel thread ids of the pool's workers in the order of their index (worker 1 first),
+     * so that their scheduling can be watched; empty where they could not be told apart (an
+     * OpenMP build, or another thread started at the same moment).
+     */
+    public long[] workerThreadIds() {
+        return workerThreadIds.clone();
     }
 
     /** Whether this backend can run the op that produced {@code op}. */
@@ -148,9 +186,9 @@ public final class Backend implements AutoCloseable {
         }
         llama_cpp.ggml_backend_free(backend);
         backend = null;
-        if (!threadpool.equals(MemorySegment.NULL)) {
-            CpuBackendProcs.get().freeThreadpool(threadpool);
-            threadpool = MemorySegment.NULL;
+        if (threadpool != null) {
+            threadpool.close();
+            threadpool = null;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.bindings.llama;
 
 import dev.sluice.bindings.NativeException;
 import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.ggml.CpuThreadpool;
 import dev.sluice.bindings.raw.llama_context_params;
 import dev.sluice.bindings.raw.llama_cpp;
 
@@ -63,11 +64,13 @@ public final class LlamaContext implements AutoCloseable {
     private final Options options;
     private final int vocabSize;
     private MemorySegment context;
+    private CpuThreadpool threadpool;
 
-    private LlamaContext(LlamaModel model, Options options, MemorySegment context) {
+    private LlamaContext(LlamaModel model, Options options, MemorySegment context, CpuThreadpool threadpool) {
         this.model = model;
         this.options = options;
         this.context = context;
+        this.threadpool = threadpool;
         this.vocabSize = model.vocab().size();
     }
 
@@ -89,7 +92,18 @@ public final class LlamaContext implements AutoCloseable {
             if (context.equals(MemorySegment.NULL)) {
                 throw new NativeException("llama_init_from_model failed for " + model.path() + " with " + options);
             }
-            LlamaContext created = new LlamaContext(model, options, context);
+            // A persistent pool of sleeping workers, as Sluice's backend has and llama-server
+            // attaches its own: without one, a build without OpenMP starts and joins the threads
+            // for every graph.
+            CpuThreadpool pool;
+            try {
+                pool = CpuThreadpool.start(options.threads());
+            } catch (RuntimeException e) {
+                llama_cpp.llama_free(context);
+                throw e;
+            }
+            llama_cpp.llama_attach_threadpool(context, pool.pointer(), pool.pointer());
+            LlamaContext created = new LlamaContext(model, options, context, pool);
             model.register(created);
             return created;
         }
@@ -163,6 +177,8 @@ public final class LlamaContext implements AutoCloseable {
         }
         llama_cpp.llama_free(context);
         context = null;
+        threadpool.close();
+        threadpool = null;
         model.unregister(this);
     }
 }

@@ -1,0 +1,174 @@
+package dev.sluice.engine.runner;
+
+import dev.sluice.bindings.IdleCpus;
+import dev.sluice.bindings.ThreadTimes;
+import dev.sluice.bindings.ggml.Backend;
+
+import java.util.Locale;
+
+/**
+ * Applies a {@link ThreadGovernor} to a CPU backend around every step: sets the step's thread
+ * count, measures how long those threads waited in the kernel's run queue while it computed, and
+ * feeds that back; logs the changes. Fixed (no governor) on other backends, with one thread, or
+ * where the kernel keeps no per-thread scheduling figures.
+ *
+ * <p>The threads watched are the engine thread (ggml's thread 0: the caller computes too) and the
+ * pool's first {@code threads - 1} workers, the ones a step at that count uses. Engine-thread only:
+ * the engine thread's id is taken on the first step, and again if another thread steps.
+ */
+final class ComputeThreads implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ModelRunner.class.getName());
+    /** Compute time the free-CPU figure averages over: /proc/stat counts in 10 ms ticks. */
+    private static final long SPARE_SAMPLE_NANOS = 200_000_000L;
+
+    private final Backend backend;
+    private final ThreadGovernor governor;
+    private final IdleCpus idle;
+    private long freeBefore = -1;  // free CPU time of the host when this step started; -1: not sampled
+    private long ownBefore;        // this step's threads' CPU time when it started
+    private long freeSum;          // free CPU time over the sampled steps since the last look or change
+    private long ownSum;           // our threads' CPU time over them
+    private long computeSum;       // their compute time
+    private Thread owner;
+    private ThreadTimes waits;
+    private long waitBefore;
+    private int stepThreads;
+
+    private ComputeThreads(Backend backend, ThreadGovernor governor) {
+        this.backend = backend;
+        this.governor = governor;
+        this.idle = governor == null ? null : IdleCpus.open(IdleCpus.allowedCpus());
+    }
+
+    /** Adapts the backend's thread count to the host when {@code adaptive}, else leaves it be. */
+    static ComputeThreads of(Backend backend, boolean adaptive) {
+        boolean applies = adaptive && backend.isCpu() && backend.maxThreads() > 1
+                && backend.workerThreadIds().length == backend.maxThreads() - 1;
+        if (adaptive && backend.isCpu() && backend.maxThreads() > 1 && !applies) {
+            LOG.log(System.Logger.Level.INFO, "compute threads stay at " + backend.maxThreads()
+                    + ": the thread pool's workers cannot be told apart (an OpenMP build of llama.cpp?), so a busy host"
+                    + " cannot be noticed");
+        }
+        return new ComputeThreads(backend, applies ? new ThreadGovernor(backend.maxThreads(), ThreadGovernor.Settings.defaults()) : null);
+    }
+
+    /** The thread count the governor would use next (the backend's when fixed). */
+    int threads() {
+        return governor == null ? backend.activeThreads() : governor.threads();
+    }
+
+    /** Before the step's compute: sets its thread count and notes its threads' waits so far. */
+    void beforeCompute() {
+        if (governor == null || !watching()) {
+            return;
+        }
+        stepThreads = governor.threads();
+        backend.activeThreads(stepThreads);
+        waitBefore = waits.waitNanos(stepThreads);
+        // Below the maximum, watch how much CPU the host leaves free while we compute, for the
+        // governor's next probe; at the maximum there is nothing to probe.
+        freeBefore = stepThreads < governor.maxThreads() ? idle.freeNanos() : -1;
+        ownBefore = freeBefore < 0 ? 0 : waits.cpuNanos(stepThreads);
+    }
+
+    /** After the step's compute of {@code computeNanos}, ended at {@code endNanos} ({@link System#nanoTime()}). */
+    void afterCompute(long endNanos, long computeNanos) {
+        if (governor == null || waits == null || !waits.available()) {
+            return;
+        }
+        long waited = waits.waitNanos(stepThreads) - waitBefore;
+        if (freeBefore >= 0) {
+            long freeAfter = idle.freeNanos();
+            if (freeAfter >= 0) {
+                freeSum += freeAfter - freeBefore;
+                ownSum += waits.cpuNanos(stepThreads) - ownBefore;
+                computeSum += computeNanos;
+            }
+        }
+        ThreadGovernor.Change change = governor.onStep(endNanos, stepThreads, computeNanos, waited, this::spareCpus);
+        if (change != null) {
+            resetSpare(); // figures of the old thread count say nothing about the new one
+            log(change);
+        }
+    }
+
+    /**
+     * CPUs of our affinity mask free for one more compute thread while we computed, on average over
+     * the steps since the last look: the time they sat idle or ran only {@code nice}d processes,
+     * plus the time our own compute threads kept them busy, less the CPUs the current count needs.
+     * Only compute time counts: between steps our own CPU is free, and another server may run
+     * exactly then without ever meeting ours. A niced process counts as free because it gives way
+     * to ours, except when the kernel ranks it apart from us (another autogroup or cgroup): then
+     * the probe fails, and the growing hold bounds what that costs. 0 until enough compute time
+     * was seen (the governor looks again later, and the figures keep adding up); NaN where the
+     * kernel does not say.
+     */
+    private double spareCpus() {
+        if (!idle.available()) {
+            return Double.NaN;
+        }
+        if (computeSum < SPARE_SAMPLE_NANOS) {
+            return 0;
+        }
+        double spare = (double) (freeSum + ownSum) / computeSum - governor.threads();
+        resetSpare();
+        return spare;
+    }
+
+    private void resetSpare() {
+        freeSum = 0;
+        ownSum = 0;
+        computeSum = 0;
+    }
+
+    /** Opens the run-queue figures of this thread and the workers on the first step of each engine thread. */
+    private boolean watching() {
+        Thread current = Thread.currentThread();
+        if (owner != current) {
+            owner = current;
+            if (waits != null) {
+                waits.close();
+            }
+            resetSpare(); // its own-CPU figure was of other threads
+            long[] workers = backend.workerThreadIds();
+            long[] ids = new long[workers.length + 1];
+            ids[0] = ThreadTimes.currentThreadId();
+            System.arraycopy(workers, 0, ids, 1, workers.length);
+            waits = ids[0] < 0 ? ThreadTimes.open() : ThreadTimes.open(ids);
+            if (ids[0] < 0 || !waits.available()) {
+                LOG.log(System.Logger.Level.INFO, "compute threads stay at " + backend.activeThreads()
+                        + ": this kernel keeps no per-thread scheduling figures (/proc/self/task/*/schedstat),"
+                        + " so a busy host cannot be noticed");
+            }
+        }
+        return waits.available();
+    }
+
+    private static void log(ThreadGovernor.Change c) {
+        String waited = String.format(Locale.ROOT, "its threads waited for a CPU %.0f%% of %s compute time",
+                100 * c.waitShare(), c.windowSteps() == 1 ? "the last step's" : "the last " + c.windowSteps() + " steps'");
+        String next = c.holdNanos() > 0 ? String.format(Locale.ROOT, "; trying %d again once a CPU is free (looking in %.0f s)",
+                c.from(), c.holdNanos() / 1e9) : "";
+        switch (c.reason()) {
+            case STARVED -> LOG.log(System.Logger.Level.INFO, "compute threads " + c.from() + " -> " + c.to()
+                    + ": the host is busy, " + waited + next);
+            case RECOVERED -> LOG.log(System.Logger.Level.INFO, "compute threads " + c.from() + " -> " + c.to()
+                    + ": the host has CPUs to spare again");
+            case PROBE -> LOG.log(System.Logger.Level.DEBUG, "trying " + c.to() + " compute threads");
+            case PROBE_FAILED -> LOG.log(System.Logger.Level.DEBUG, "back to " + c.to() + " compute thread"
+                    + (c.to() == 1 ? "" : "s") + ": " + waited + String.format(Locale.ROOT, "; next try in %.0f s", c.holdNanos() / 1e9));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (idle != null) {
+            idle.close();
+        }
+        if (waits != null) {
+            waits.close();
+            waits = null;
+        }
+    }
+}

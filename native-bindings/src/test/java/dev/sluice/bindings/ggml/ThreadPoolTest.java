@@ -1,0 +1,86 @@
+package dev.sluice.bindings.ggml;
+
+import dev.sluice.bindings.SystemInfo;
+import dev.sluice.bindings.ThreadTimes;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CPU backend's thread pool: its workers can be watched, and each graph may use fewer of them. */
+class ThreadPoolTest {
+
+    private static boolean openMp() {
+        return SystemInfo.llamaSystemInfo().contains("OPENMP = 1");
+    }
+
+    @Test
+    void thePoolsWorkersAreKnownByTheirKernelIds() {
+        try (Backend cpu = Backend.cpu(3)) {
+            assertEquals(3, cpu.maxThreads());
+            assertEquals(3, cpu.activeThreads());
+            long[] workers = cpu.workerThreadIds();
+            if (openMp()) {
+                assertEquals(0, workers.length, "OpenMP starts its own threads, later");
+                return;
+            }
+            assertEquals(2, workers.length);
+            String name = ThreadTimes.threadName(ThreadTimes.currentThreadId());
+            for (long tid : workers) {
+                assertEquals(name, ThreadTimes.threadName(tid), "a worker inherits its creator's name");
+            }
+            try (ThreadTimes waits = ThreadTimes.open(workers)) {
+                assertTrue(waits.available());
+                assertTrue(waits.waitNanos(2) >= 0 && waits.cpuNanos(2) >= 0);
+            }
+            cpu.threads(2); // a new pool: new workers
+            assertEquals(1, cpu.workerThreadIds().length);
+            assertTrue(cpu.workerThreadIds()[0] != workers[0] && cpu.workerThreadIds()[0] != workers[1]);
+        }
+    }
+
+    @Test
+    void aGraphGivesTheSameResultOnFewerThreads() {
+        int n = 96;
+        Random random = new Random(7);
+        float[] a = new float[n * n];
+        float[] b = new float[n * 5];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = random.nextFloat() - 0.5f;
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = random.nextFloat() - 0.5f;
+        }
+        try (GgmlContext ctx = GgmlContext.create(8, 16);
+             Backend cpu = Backend.cpu(2);
+             GraphAllocator allocator = GraphAllocator.forBackend(cpu);
+             Arena arena = Arena.ofConfined()) {
+            Tensor x = ctx.newTensor(GgmlType.F32, n, n).asInput();
+            Tensor y = ctx.newTensor(GgmlType.F32, n, 5).asInput();
+            Tensor out = ctx.rmsNorm(ctx.mulMat(x, y), 1e-6f).asOutput();
+            Graph graph = ctx.newGraph(16).expand(out);
+            allocator.allocate(graph);
+            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, a), 0);
+            y.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, b), 0);
+
+            cpu.compute(graph);
+            float[] two = out.hostData().toArray(ValueLayout.JAVA_FLOAT);
+            cpu.activeThreads(1);
+            assertEquals(1, cpu.activeThreads());
+            cpu.compute(graph);
+            float[] one = out.hostData().toArray(ValueLayout.JAVA_FLOAT);
+            cpu.activeThreads(2);
+            cpu.compute(graph);
+            assertArrayEquals(two, one);
+            assertArrayEquals(two, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
+            assertThrows(IllegalArgumentException.class, () -> cpu.activeThreads(3));
+            assertThrows(IllegalArgumentException.class, () -> cpu.activeThreads(0));
+        }
+    }
+}
