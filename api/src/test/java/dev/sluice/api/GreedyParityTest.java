@@ -139,6 +139,36 @@ class GreedyParityTest {
     }
 
     /**
+     * A prompt that continues a finished one (a conversation's next turn) reuses every token whose
+     * KV the first request computed, down to the partly filled last block, and still decodes
+     * exactly as llama.cpp does from scratch.
+     */
+    @Test
+    void aContinuedPromptReusesEveryComputedTokenAndStillMatchesLlamaCpp() {
+        int[] prompt = prompts.get(1);
+        JsonNode first = server.postOk("/v1/completions", completion(List.of(Arrays.stream(prompt).boxed().toList()),
+                "max_tokens", 8, "temperature", 0, "ignore_eos", true, "logprobs", 0, "return_tokens_as_token_ids", true));
+        int[] continued = Arrays.copyOf(prompt, prompt.length + 8);
+        for (int i = 0; i < 8; i++) {
+            continued[prompt.length + i] = tokenId(first.get("choices").get(0).get("logprobs").get("tokens").get(i).textValue());
+        }
+        assertTrue(continued.length % 16 != 0 && (continued.length - 1) % 16 != 0, "ends inside a KV block");
+
+        JsonNode second = server.postOk("/v1/completions", completion(List.of(Arrays.stream(continued).boxed().toList()),
+                "max_tokens", MAX_TOKENS, "temperature", 0, "ignore_eos", true, "logprobs", 0, "return_tokens_as_token_ids", true));
+        // The first request computed the prompt and 7 of its 8 tokens (the 8th was never fed back).
+        assertEquals(continued.length - 1, second.get("usage").get("prompt_tokens_details").get("cached_tokens").intValue());
+        JsonNode logprobs = second.get("choices").get(0).get("logprobs");
+        int[] ids = new int[MAX_TOKENS];
+        double[] values = new double[MAX_TOKENS];
+        for (int i = 0; i < MAX_TOKENS; i++) {
+            ids[i] = tokenId(logprobs.get("tokens").get(i).textValue());
+            values[i] = logprobs.get("token_logprobs").get(i).doubleValue();
+        }
+        assertTrue(compare("continued: " + TEXTS[1], continued, ids, values) >= MAX_TOKENS / 2);
+    }
+
+    /**
      * llama.cpp's logits for each generated position the way its own greedy loop computes them:
      * the prompt in one batch, then one token per decode, fed the server's tokens.
      */

@@ -312,6 +312,7 @@ public final class Scheduler {
             case SWAPPED -> swapped.remove(seq);
             default -> { }
         }
+        kv.cacheTail(seq.blocks(), seq.tokenArray(), seq.computed(), seq.request().cacheSalt());
         kv.release(seq.blocks());
         if (seq.swapSlots != null) {
             swap.release(seq.swapSlots);
@@ -369,6 +370,7 @@ public final class Scheduler {
             victim.status = SequenceStatus.SWAPPED;
             swapped.add(victim);
         } else {
+            kv.cacheTail(victim.blocks(), victim.tokenArray(), victim.computed(), victim.request().cacheSalt());
             kv.release(victim.blocks());
             victim.resetComputed(0);
             victim.status = SequenceStatus.WAITING;

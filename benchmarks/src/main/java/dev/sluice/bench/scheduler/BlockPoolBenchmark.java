@@ -44,7 +44,7 @@ public class BlockPoolBenchmark {
         for (int i = 0; i < blocks / 2; i++) {
             KvBlock block = pool.allocate();
             if (i % 2 == 0) {
-                pool.cache(block, nextHash++, new int[] {i}, -1);
+                pool.cache(block, nextHash++, new int[] {i}, -1, 0L);
             }
             held.add(block);
         }

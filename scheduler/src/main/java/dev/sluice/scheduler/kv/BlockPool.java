@@ -1,5 +1,6 @@
 package dev.sluice.scheduler.kv;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +16,13 @@ import java.util.Map;
  * the head: they are worthless and should be reused before anything cached. All operations are
  * O(1).
  *
+ * <p>Besides full blocks, found by content hash, the cache keeps <b>tails</b>: the last, partly
+ * filled block of a finished or preempted sequence. Every cached block is also indexed under its
+ * parent ({@link #childrenKey}), so a prompt that diverges from a cached one in the middle of a
+ * block, or that continues a finished sequence, still reuses the tokens it shares
+ * ({@link #longestPartialMatch}): token-granular reuse at the end of the prefix, where block
+ * granularity would recompute up to a block of tokens (for a one-block prompt, all of it).
+ *
  * <p>Invariant, checked by {@link #checkInvariants()}: every block is either free (in the list,
  * no references) or in use (references, not in the list); cached blocks are a subset of either.
  * Engine-thread only.
@@ -22,7 +30,12 @@ import java.util.Map;
 public final class BlockPool {
 
     private final KvBlock[] blocks;
+    /** Most children remembered per parent: bounds the scan of a partial lookup. */
+    static final int MAX_CHILDREN = 16;
+
     private final Map<Long, KvBlock> cache = new HashMap<>();
+    private final Map<Long, ArrayDeque<KvBlock>> children = new HashMap<>();
+    private int tailCount;
     private final KvBlock head = new KvBlock(-1); // sentinel: head.nextFree is the first free block
     private int freeCount;
     private int cachedFreeCount;
@@ -59,9 +72,9 @@ public final class BlockPool {
         return blocks.length - freeCount;
     }
 
-    /** Blocks in the prefix cache, in use or free. */
+    /** Blocks in the prefix cache (full ones and tails), in use or free. */
     public int cachedCount() {
-        return cache.size();
+        return cache.size() + tailCount;
     }
 
     public KvBlock block(int id) {
@@ -121,7 +134,7 @@ public final class BlockPool {
      * {@code parentId} (-1 for a sequence's first block), under {@code hash}. A second block with
      * the same hash is not cached: the first one serves the prefix.
      */
-    public void cache(KvBlock block, long hash, int[] tokens, int parentId) {
+    public void cache(KvBlock block, long hash, int[] tokens, int parentId, long parentKey) {
         if (block.cached || block.free || cache.containsKey(hash)) {
             return;
         }
@@ -130,6 +143,72 @@ public final class BlockPool {
         block.tokens = tokens;
         block.parentId = parentId;
         cache.put(hash, block);
+        index(block, parentKey);
+    }
+
+    /**
+     * Records that {@code block} (in use by one sequence that is about to release it, partly
+     * filled) holds the KV of {@code tokens} after block {@code parentId}.
+     */
+    public void cacheTail(KvBlock block, int[] tokens, int parentId, long parentKey) {
+        if (block.cached || block.free || block.refCount != 1 || tokens.length == 0) {
+            return;
+        }
+        block.cached = true;
+        block.tail = true;
+        block.tokens = tokens;
+        block.parentId = parentId;
+        tailCount++;
+        index(block, parentKey);
+    }
+
+    /**
+     * The cached block under {@code parentKey}, after block {@code parentId}, whose tokens share
+     * the longest prefix with {@code tokens[from, from + max)}, or null when none shares one. Its
+     * shared length is left in {@code matched[0]}.
+     */
+    public KvBlock longestPartialMatch(long parentKey, int parentId, int[] tokens, int from, int max, int[] matched) {
+        ArrayDeque<KvBlock> list = children.get(parentKey);
+        matched[0] = 0;
+        if (list == null || max <= 0) {
+            return null;
+        }
+        KvBlock best = null;
+        for (KvBlock b : list) {
+            if (b.parentId != parentId) {
+                continue;
+            }
+            int[] held = b.tokens;
+            int n = Math.min(held.length, max);
+            int common = 0;
+            while (common < n && held[common] == tokens[from + common]) {
+                common++;
+            }
+            if (common > matched[0]) {
+                matched[0] = common;
+                best = b;
+            }
+        }
+        return best;
+    }
+
+    /** The key a block's children are indexed under: its content hash, or the root's per salt. */
+    public static long childrenKey(long parentHash, long salt) {
+        return PrefixHasher.hash(parentHash, null, 0, 0, salt);
+    }
+
+    private void index(KvBlock block, long parentKey) {
+        block.parentKey = parentKey;
+        ArrayDeque<KvBlock> list = children.computeIfAbsent(parentKey, k -> new ArrayDeque<>());
+        if (list.size() == MAX_CHILDREN) {
+            KvBlock oldest = list.peekFirst();
+            if (oldest.tail) {
+                evict(oldest); // a tail is reachable only through this index
+            } else {
+                list.pollFirst(); // a full block stays reachable by its hash
+            }
+        }
+        list.addLast(block);
     }
 
     /**
@@ -165,25 +244,41 @@ public final class BlockPool {
             }
         }
         int cached = 0;
+        int tails = 0;
         for (KvBlock b : blocks) {
+            if (b.tail) {
+                tails++;
+                if (!b.cached) {
+                    throw new IllegalStateException("uncached tail " + b);
+                }
+            }
             if (b.free == (b.refCount > 0)) {
                 throw new IllegalStateException("inconsistent " + b);
             }
-            if (b.cached) {
+            if (b.cached && !b.tail) {
                 cached++;
                 if (cache.get(b.hash) != b) {
                     throw new IllegalStateException("cached " + b + " is not in the index");
                 }
             }
         }
-        if (free != freeCount || cachedFree != cachedFreeCount || cached != cache.size()) {
+        if (free != freeCount || cachedFree != cachedFreeCount || cached != cache.size() || tails != tailCount) {
             throw new IllegalStateException("counts: free " + free + "/" + freeCount + ", cached free " + cachedFree
-                    + "/" + cachedFreeCount + ", cached " + cached + "/" + cache.size());
+                    + "/" + cachedFreeCount + ", cached " + cached + "/" + cache.size() + ", tails " + tails + "/" + tailCount);
         }
     }
 
     private void evict(KvBlock block) {
-        cache.remove(block.hash);
+        if (block.tail) {
+            tailCount--;
+            block.tail = false;
+        } else {
+            cache.remove(block.hash);
+        }
+        ArrayDeque<KvBlock> list = children.get(block.parentKey);
+        if (list != null && list.remove(block) && list.isEmpty()) {
+            children.remove(block.parentKey);
+        }
         block.cached = false;
         block.tokens = null;
         if (block.free) {

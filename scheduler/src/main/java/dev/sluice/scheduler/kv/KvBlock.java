@@ -10,11 +10,18 @@ public final class KvBlock {
     private final int id;
     int refCount;
 
-    /** Set while the block is in the prefix cache: its content hash, tokens and parent. */
+    /**
+     * Set while the block is in the prefix cache: its content hash (full blocks only), tokens and
+     * parent, and the key of its parent's children in the pool's index. A cached block is never
+     * written: a sequence that continues from one writes into a copy.
+     */
     boolean cached;
     long hash;
     int[] tokens;
     int parentId;
+    long parentKey;
+    /** A cached partial block: the computed tail of a finished or preempted sequence. */
+    boolean tail;
 
     KvBlock prevFree;
     KvBlock nextFree;

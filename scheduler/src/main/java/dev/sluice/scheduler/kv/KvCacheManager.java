@@ -7,8 +7,11 @@ package dev.sluice.scheduler.kv;
  * <ul>
  *   <li><b>Prefix caching:</b> when a sequence is admitted, its leading full blocks are looked up
  *       by content ({@link PrefixHasher}) and reused without recomputation; as blocks fill up
- *       they are entered into the cache. At least one prompt token is always left to compute,
- *       since its logits are needed.</li>
+ *       they are entered into the cache. Past the last full block that matches, the prompt can
+ *       still share the first tokens of a cached block (one it diverges from mid-block, or a
+ *       finished sequence's partly filled last block): the sequence takes a copy of that block
+ *       and skips those tokens too. At least one prompt token is always left to compute, since its
+ *       logits are needed.</li>
  *   <li><b>Sharing:</b> a forked sequence ({@code n > 1}) references its parent's blocks.
  *       Shared blocks are never written: a sequence about to write into a shared, partially
  *       filled block first gets its own copy (copy-on-write), which the engine performs.</li>
@@ -76,9 +79,20 @@ public final class KvCacheManager {
             matched++;
         }
         table.hashedBlocks = matched;
+        int reused = matched * blockSize;
+        // Token-granular reuse past the full blocks: the cached block is shared until the first
+        // write, which copies it (reserve), so the cache keeps its content.
+        int[] partial = new int[1];
+        KvBlock block = pool.longestPartialMatch(BlockPool.childrenKey(parentHash, salt), parentId, tokens, reused,
+                Math.min(blockSize - 1, length - 1 - reused), partial);
+        if (block != null) {
+            pool.retain(block);
+            table.add(block);
+            reused += partial[0];
+        }
         prefixQueryTokens += length;
-        prefixHitTokens += (long) matched * blockSize;
-        return matched * blockSize;
+        prefixHitTokens += reused;
+        return reused;
     }
 
     /**
@@ -127,10 +141,29 @@ public final class KvCacheManager {
             long parentHash = i == 0 ? PrefixHasher.ROOT : table.hash(i - 1);
             long hash = PrefixHasher.hash(parentHash, tokens, i * blockSize, blockSize, salt);
             int[] content = java.util.Arrays.copyOfRange(tokens, i * blockSize, (i + 1) * blockSize);
-            pool.cache(table.get(i), hash, content, i == 0 ? -1 : table.get(i - 1).id());
+            pool.cache(table.get(i), hash, content, i == 0 ? -1 : table.get(i - 1).id(),
+                    BlockPool.childrenKey(parentHash, salt));
             table.setHash(i, hash);
         }
         table.hashedBlocks = Math.max(table.hashedBlocks, full);
+    }
+
+    /**
+     * Before a sequence releases its blocks: enters its partly filled last block, holding the KV of
+     * {@code tokens[full blocks, computed)}, into the prefix cache, so a prompt that continues it
+     * (the next turn of a conversation, the same prompt again, a preempted sequence coming back)
+     * computes only what is new.
+     */
+    public void cacheTail(BlockTable table, int[] tokens, int computed, long salt) {
+        int full = computed / blockSize;
+        int rows = computed % blockSize;
+        if (!prefixCaching || rows == 0 || table.size() <= full || table.hashedBlocks < full) {
+            return;
+        }
+        long parentHash = full == 0 ? PrefixHasher.ROOT : table.hash(full - 1);
+        int[] content = java.util.Arrays.copyOfRange(tokens, full * blockSize, computed);
+        pool.cacheTail(table.get(full), content, full == 0 ? -1 : table.get(full - 1).id(),
+                BlockPool.childrenKey(parentHash, salt));
     }
 
     /** Puts freshly allocated blocks (a swap-in's) into an empty table, in order. */
@@ -178,7 +211,10 @@ public final class KvCacheManager {
     }
 
     private boolean writesIntoSharedBlock(BlockTable table, int computed) {
-        return computed % blockSize != 0 && table.size() > computed / blockSize
-                && table.get(computed / blockSize).refCount > 1;
+        if (computed % blockSize == 0 || table.size() <= computed / blockSize) {
+            return false;
+        }
+        KvBlock block = table.get(computed / blockSize);
+        return block.refCount > 1 || block.cached;
     }
 }

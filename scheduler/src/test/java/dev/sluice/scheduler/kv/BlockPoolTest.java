@@ -36,9 +36,9 @@ class BlockPoolTest {
         KvBlock a = pool.allocate();
         KvBlock b = pool.allocate();
         KvBlock c = pool.allocate();
-        pool.cache(a, 1, new int[] {1}, -1);
-        pool.cache(b, 2, new int[] {2}, -1);
-        pool.cache(c, 3, new int[] {3}, -1);
+        pool.cache(a, 1, new int[] {1}, -1, 0L);
+        pool.cache(b, 2, new int[] {2}, -1, 0L);
+        pool.cache(c, 3, new int[] {3}, -1, 0L);
         pool.release(b);
         pool.release(a);
         pool.release(c); // LRU order now: b, a, c
@@ -61,7 +61,7 @@ class BlockPoolTest {
         BlockPool pool = new BlockPool(2);
         KvBlock cached = pool.allocate();
         KvBlock plain = pool.allocate();
-        pool.cache(cached, 9, new int[] {9}, -1);
+        pool.cache(cached, 9, new int[] {9}, -1, 0L);
         pool.release(cached);
         pool.release(plain);
         assertSame(plain, pool.allocate());
@@ -72,7 +72,7 @@ class BlockPoolTest {
     void aHitOnAFreeCachedBlockTakesItOffTheFreeList() {
         BlockPool pool = new BlockPool(2);
         KvBlock block = pool.allocate();
-        pool.cache(block, 7, new int[] {4, 5}, -1);
+        pool.cache(block, 7, new int[] {4, 5}, -1, 0L);
         pool.release(block);
         assertEquals(2, pool.freeCount());
         KvBlock hit = pool.lookup(7, new int[] {0, 4, 5}, 1, -1);
@@ -88,12 +88,12 @@ class BlockPoolTest {
     void hashMatchesAreVerifiedByTokensAndParent() {
         BlockPool pool = new BlockPool(3);
         KvBlock block = pool.allocate();
-        pool.cache(block, 42, new int[] {1, 2}, 5);
+        pool.cache(block, 42, new int[] {1, 2}, 5, 0L);
         assertNull(pool.lookup(42, new int[] {1, 3}, 0, 5), "same hash, other tokens: a collision, not a hit");
         assertNull(pool.lookup(42, new int[] {1, 2}, 0, 6), "same tokens after another parent");
         assertSame(block, pool.lookup(42, new int[] {1, 2}, 0, 5));
         KvBlock twin = pool.allocate();
-        pool.cache(twin, 42, new int[] {1, 2}, 5);
+        pool.cache(twin, 42, new int[] {1, 2}, 5, 0L);
         assertFalse(twin.isCached(), "one block per hash");
     }
 

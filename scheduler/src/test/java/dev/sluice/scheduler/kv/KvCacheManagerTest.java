@@ -57,7 +57,69 @@ class KvCacheManagerTest {
         kv.reserve(a, 0, 8, new BlockCopies());
         kv.cacheFullBlocks(a, prompt, 8, 0);
         BlockTable b = new BlockTable();
-        assertEquals(4, kv.acquireCachedPrefix(b, prompt, 8, 0), "the last block is recomputed for its logits");
+        assertEquals(7, kv.acquireCachedPrefix(b, prompt, 8, 0), "the last token is recomputed for its logits");
+        // It shares the cached last block's first three rows, and writes its fourth into a copy.
+        assertSame(a.get(1), b.get(1));
+        BlockCopies copies = new BlockCopies();
+        assertEquals(1, kv.blocksNeeded(b, 7, 1));
+        assertTrue(kv.reserve(b, 7, 1, copies));
+        assertEquals(1, copies.size());
+        assertNotEquals(a.get(1).id(), b.get(1).id());
+        assertEquals(1, a.get(1).refCount(), "the cached block keeps only its owner's reference");
+        pool.checkInvariants();
+    }
+
+    @Test
+    void aFinishedSequencesTailServesTheSamePromptAndItsContinuation() {
+        BlockPool pool = new BlockPool(8);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] conversation = tokens(10, 7); // one full block and 3 tokens of a second
+        BlockTable a = new BlockTable();
+        assertEquals(0, kv.acquireCachedPrefix(a, conversation, 7, 0));
+        kv.reserve(a, 0, 7, new BlockCopies());
+        kv.cacheFullBlocks(a, conversation, 6, 0);
+        // Finished with 6 tokens computed (the 7th sampled, never fed back): rows 4 and 5 of block 1.
+        int tailBlock = a.get(1).id();
+        kv.cacheTail(a, conversation, 6, 0);
+        kv.release(a);
+        pool.checkInvariants();
+        assertEquals(2, pool.cachedCount());
+
+        // The next turn continues the conversation: 6 tokens reused, not 4.
+        int[] next = concat(conversation, tokens(90, 5));
+        BlockTable b = new BlockTable();
+        assertEquals(6, kv.acquireCachedPrefix(b, next, next.length, 0));
+        assertEquals(tailBlock, b.get(1).id());
+        BlockCopies copies = new BlockCopies();
+        assertTrue(kv.reserve(b, 6, next.length - 6, copies));
+        assertEquals(1, copies.size(), "the tail is copied, not written");
+        assertNotEquals(tailBlock, b.get(1).id());
+        kv.release(b);
+
+        // A prompt that diverges inside the tail reuses what it shares; another salt nothing.
+        int[] diverging = concat(tokens(10, 5), tokens(70, 3));
+        assertEquals(5, kv.acquireCachedPrefix(new BlockTable(), diverging, diverging.length, 0));
+        assertEquals(0, kv.acquireCachedPrefix(new BlockTable(), diverging, diverging.length, 7));
+        pool.checkInvariants();
+    }
+
+    @Test
+    void tailsAreEvictedLikeAnyCachedBlock() {
+        BlockPool pool = new BlockPool(2);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] prompt = tokens(1, 3);
+        BlockTable a = new BlockTable();
+        kv.reserve(a, 0, 3, new BlockCopies());
+        kv.cacheTail(a, prompt, 3, 0);
+        kv.release(a);
+        assertEquals(1, pool.cachedCount());
+        // Both blocks are needed: the tail's is evicted, and nothing is left to match.
+        BlockTable other = new BlockTable();
+        assertTrue(kv.reserve(other, 0, 8, new BlockCopies()));
+        assertEquals(0, pool.cachedCount());
+        kv.release(other);
+        assertEquals(0, kv.acquireCachedPrefix(new BlockTable(), prompt, 3, 0));
+        pool.checkInvariants();
     }
 
     @Test
