@@ -96,6 +96,10 @@ final class MetricsService implements HttpService {
                 m -> m.stalledClientsCancelled.sum());
         counter(out, engines, "engine_step_failures", "Engine steps that failed (their requests got an error).",
                 m -> m.stepFailures.sum());
+        counter(out, engines, "engine_forward_seconds", "Engine time in forward passes (graph and compute).",
+                m -> m.forwardNanos.sum() / 1e9);
+        counter(out, engines, "engine_sampling_seconds", "Engine time sampling tokens from the logits.",
+                m -> m.samplingNanos.sum() / 1e9);
         histogram(out, engines, "time_to_first_token_seconds", "Time from arrival to the first generated token.", m -> m.timeToFirstToken);
         histogram(out, engines, "inter_token_latency_seconds", "Time between consecutive tokens of a sequence.", m -> m.interTokenLatency);
         histogram(out, engines, "e2e_request_latency_seconds", "Time from arrival to the last token.", m -> m.endToEndLatency);

@@ -191,6 +191,10 @@ class OperationsTest {
             PrometheusText m = server.metrics();
             assertEquals(1, m.value("sluice:num_requests_running"), "the request is generating");
             assertTrue(m.value("sluice:kv_cache_blocks_used") > 0);
+            // Steps have run: their forward passes and their sampling are timed apart.
+            assertTrue(m.value("sluice:engine_forward_seconds_total") > 0);
+            assertTrue(m.value("sluice:engine_sampling_seconds_total") > 0);
+            assertTrue(m.value("sluice:engine_sampling_seconds_total") < m.value("sluice:iteration_step_seconds_sum"));
         }
     }
 

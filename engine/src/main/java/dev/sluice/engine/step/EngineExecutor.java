@@ -44,6 +44,7 @@ public final class EngineExecutor implements ModelExecutor {
 
     @Override
     public StepResult execute(StepPlan plan) {
+        long start = System.nanoTime();
         for (int i = 0; i < plan.swapOuts().size(); i++) {
             swap.swapOut(plan.swapOuts().first(i), plan.swapOuts().second(i));
         }
@@ -54,6 +55,7 @@ public final class EngineExecutor implements ModelExecutor {
             cache.copyBlock(plan.copies().first(i), plan.copies().second(i));
         }
         Logits logits = runner.forward(plan.batch());
+        long forwarded = System.nanoTime();
         result.reset(plan);
         for (int e = 0; e < plan.entries(); e++) {
             int count = plan.samples(e);
@@ -78,6 +80,7 @@ public final class EngineExecutor implements ModelExecutor {
                 }
             }
         }
+        result.setTimings(forwarded - start, System.nanoTime() - forwarded);
         return result;
     }
 

@@ -17,6 +17,8 @@ public final class StepResult {
     private SampledToken[] logprobs = new SampledToken[16];
     private String[] errors = new String[16];
     private int size;
+    private long forwardNanos;
+    private long samplingNanos;
 
     /** Sizes the result for {@code plan}; every sample starts without a token. */
     public void reset(StepPlan plan) {
@@ -38,6 +40,22 @@ public final class StepResult {
         Arrays.fill(tokens, 0, size, -1);
         Arrays.fill(logprobs, 0, size, null);
         Arrays.fill(errors, 0, size, null);
+    }
+
+    /** Records how long the step's forward pass and its sampling took. */
+    public void setTimings(long forwardNanos, long samplingNanos) {
+        this.forwardNanos = forwardNanos;
+        this.samplingNanos = samplingNanos;
+    }
+
+    /** The forward pass (block moves, graph, compute) in nanoseconds. */
+    public long forwardNanos() {
+        return forwardNanos;
+    }
+
+    /** Sampling every sequence's tokens (forks included) in nanoseconds. */
+    public long samplingNanos() {
+        return samplingNanos;
     }
 
     public void setToken(int entry, int sample, SampledToken sampled, boolean withLogprobs) {

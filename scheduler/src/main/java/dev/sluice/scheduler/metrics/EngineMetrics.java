@@ -41,6 +41,9 @@ public final class EngineMetrics {
     public final LongAdder stalledClientsCancelled = new LongAdder();
     /** Engine steps that failed (their requests got an error; the engine went on). */
     public final LongAdder stepFailures = new LongAdder();
+    /** Engine time in forward passes and in sampling, in nanoseconds: what sampling costs per step. */
+    public final LongAdder forwardNanos = new LongAdder();
+    public final LongAdder samplingNanos = new LongAdder();
 
     public final Histogram timeToFirstToken = new Histogram(LATENCY_SECONDS);
     public final Histogram interTokenLatency = new Histogram(LATENCY_SECONDS);
