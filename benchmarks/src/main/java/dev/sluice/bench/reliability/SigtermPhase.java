@@ -60,7 +60,12 @@ final class SigtermPhase {
             int linesBefore = (int) server.logText().lines().count();
             long sigterm = System.nanoTime();
             server.sigterm();
-            Thread.sleep(300);
+            // The JVM handles the signal asynchronously (hundreds of ms on a busy host): the new
+            // request must arrive once the drain has begun, which the log says.
+            long logWait = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < logWait && server.logText().lines().noneMatch(line -> DRAIN_LINE.matcher(line).find())) {
+                Thread.sleep(20);
+            }
             HttpCheck.Reply during = server.http().post(Bodies.CHAT,
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":2}", Duration.ofSeconds(10));
             for (Thread t : threads) {
