@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Thousands of streaming requests at a fixed concurrency, a share of whose clients disconnect at a
  * random point. Afterwards, once idle, no KV block may still be in use; the server's RSS is
- * sampled throughout and must not grow between the second and last quarter of the requests (the
- * first is the JVM's warm-up).
+ * sampled throughout and must not grow between the third and last quarter of the requests (the
+ * first half is the JVM's warm-up).
  */
 final class SoakPhase {
 
@@ -148,7 +148,7 @@ final class SoakPhase {
                 kvUsed.isPresent() ? Math.round(kvUsed.getAsDouble()) + " blocks in use once idle" : "metric sluice:kv_cache_blocks_used missing"));
         double growth = quarters.growthPercent();
         double limit = o.decimal("rss-growth-limit");
-        criteria.add(Criterion.check("RSS growth under " + fmt(limit) + " % between the second and last quarter (the first warms up)",
+        criteria.add(Criterion.check("RSS growth under " + fmt(limit) + " % between the third and last quarter (the first half warms up)",
                 !Double.isNaN(growth) && growth < limit, Double.isNaN(growth) ? "too few samples"
                         : String.format("%+.1f %% (%s to %s)", growth, Stats.mib(quarters.firstBytes()), Stats.mib(quarters.lastBytes()))));
         criteria.add(Criterion.check("the engine still serves after the soak", aliveProblem == null,

@@ -27,7 +27,7 @@ public final class SuiteOptions {
             {"soak-max-tokens", "48", "soak: most tokens a request asks for (each asks 8 to this)"},
             {"soak-kv-tokens", "32768", "soak: the server's --kv-cache-tokens, small enough that the first quarter already "
                     + "commits the whole pool (the pool is memory committed as blocks are first used); 0: the server's default"},
-            {"rss-growth-limit", "5", "soak: most RSS growth in % between the second and last quarter"},
+            {"rss-growth-limit", "5", "soak: most RSS growth in % between the third and last quarter"},
             {"slow-readers", "8", "slow-readers: slow streaming clients"},
             {"normal-clients", "4", "slow-readers: normal clients measured beside them"},
             {"normal-requests", "6", "slow-readers: requests per normal client"},
