@@ -168,12 +168,12 @@ final class SoakPhase {
         md.append("| 5xx | ").append(fiveXx).append(" |\n");
         md.append("| KV blocks in use once idle | ").append(kvUsed.isPresent() ? Math.round(kvUsed.getAsDouble()) : "n/a").append(" |\n");
         md.append("| RSS before (after one warm-up request) | ").append(before < 0 ? "n/a" : Stats.mib(before)).append(" |\n");
-        md.append("| RSS, first-quarter mean (").append(quarters.firstSamples()).append(" samples) | ")
+        md.append("| RSS, third-quarter mean (").append(quarters.firstSamples()).append(" samples) | ")
                 .append(Stats.mib(quarters.firstBytes())).append(" |\n");
         md.append("| RSS, last-quarter mean (").append(quarters.lastSamples()).append(" samples) | ")
                 .append(Stats.mib(quarters.lastBytes())).append(" |\n");
         md.append("| RSS after, idle | ").append(after < 0 ? "n/a" : Stats.mib(after)).append(" |\n");
-        md.append(String.format("| RSS growth, first to last quarter | %+.1f %% |%n", growth));
+        md.append(String.format("| RSS growth, third to last quarter | %+.1f %% |%n", growth));
         PromText m = server.metrics();
         md.append("| preemptions | ").append(fmt(m.value("sluice:num_preemptions_total").orElse(Double.NaN))).append(" |\n");
         md.append("| KV pool: blocks in all / at peak | ").append(fmt(m.value("sluice:kv_cache_blocks_total").orElse(Double.NaN)))
@@ -183,8 +183,9 @@ final class SoakPhase {
             shape.append(shape.isEmpty() ? "" : ", ").append(Double.isNaN(t) ? "n/a" : String.format("%.0f", t / (1024 * 1024)));
         }
         md.append("RSS by tenth of the requests, MiB: ").append(shape).append(".\n\n");
-        md.append("RSS samples every 250 ms, tagged with the requests completed so far: the first quarter is the samples taken "
-                + "before a quarter of the requests had completed, the last quarter those after three quarters. The KV pool is "
+        md.append("RSS samples every 250 ms, tagged with the requests completed so far: the third quarter is the samples taken "
+                + "while half to three quarters of the requests had completed, the last quarter those after three quarters (the "
+                + "first half is the JVM's warm-up: G1 grows the heap to its working size, see the tenths below). The KV pool is "
                 + "anonymous memory committed as its blocks are first used, and freed blocks stay cached for prefix reuse, so "
                 + "allocation cycles through the whole pool: it is sized (`--soak-kv-tokens`) so that the first quarter already "
                 + "touches all of it, and growth after that is not the pool filling in.\n\n");
