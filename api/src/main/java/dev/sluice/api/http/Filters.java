@@ -59,7 +59,32 @@ public final class Filters {
      * compared in constant time.
      */
     public static Filter apiKeys(List<String> keys) {
-        return bearer(keys, path -> !(path.equals("/health") || path.startsWith("/health/") || isAdmin(path)));
+        return bearer(keys, path -> !(path.equals("/health") || path.startsWith("/health/") || isAdmin(path)
+                || isBrowserPage(path)));
+    }
+
+    /**
+     * The browser pages and their files ({@code dev.sluice.api.web.WebService}) load without a key:
+     * they hold no data, and the page asks for the key when an API call gets 401. The dashboard's
+     * data ({@code /dashboard/data}) checks its keys itself (the admin key when one is set).
+     */
+    private static boolean isBrowserPage(String path) {
+        return path.equals("/") || path.equals("/dashboard") || path.equals("/dashboard/data") || path.startsWith("/ui/");
+    }
+
+    /**
+     * True when {@code authorization} (the header's value, or null) is {@code Bearer} one of
+     * {@code keys}, compared in constant time; for handlers that choose their keys per request.
+     */
+    public static boolean bearerMatches(String authorization, List<String> keys) {
+        String header = authorization == null ? "" : authorization;
+        byte[] presented = header.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? header.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        boolean ok = false;
+        for (String key : keys) {
+            ok |= MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8), presented);
+        }
+        return ok;
     }
 
     /** Requires one of the admin keys on the admin API ({@code /admin/…}); other paths pass. */
