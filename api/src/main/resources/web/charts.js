@@ -70,16 +70,16 @@ export class LineChart {
 
   draw(latest) {
     const all = this.data.flat().filter(v => v != null);
-    const max = Math.max(1e-9, ...all) * 1.1;
-    const top = max > 1e-8 ? max : 1;
+    const peak = Math.max(0, ...all) || 1; // an all-zero chart still gets a scale
+    const top = peak * 1.1;
     const x = i => PAD_LEFT + (W - PAD_LEFT - 4) * i / (this.points - 1);
     const y = v => H - 14 - (H - 22) * v / top;
     this.grid.replaceChildren(
       svg('line', { x1: PAD_LEFT, x2: W - 4, y1: y(0), y2: y(0) }),
-      svg('line', { x1: PAD_LEFT, x2: W - 4, y1: y(top / 1.1), y2: y(top / 1.1), class: 'faint' }),
+      svg('line', { x1: PAD_LEFT, x2: W - 4, y1: y(peak), y2: y(peak), class: 'faint' }),
       Object.assign(svg('text', { x: PAD_LEFT - 4, y: y(0) + 4, 'text-anchor': 'end' }), { textContent: '0' }),
-      Object.assign(svg('text', { x: PAD_LEFT - 4, y: y(top / 1.1) + 4, 'text-anchor': 'end' }),
-        { textContent: all.length ? formatNumber(top / 1.1) : '' }),
+      Object.assign(svg('text', { x: PAD_LEFT - 4, y: y(peak) + 4, 'text-anchor': 'end' }),
+        { textContent: all.length ? formatNumber(peak) : '' }),
     );
     this.data.forEach((d, i) => {
       const offset = this.points - d.length;
