@@ -58,6 +58,18 @@ export async function keyedFetch(storageName, path, init = {}) {
     }
     const message = await errorMessage(response);
     sessionStorage.removeItem(storageName);
-    await askForKey(storageName, (key ? 'That key was refused. ' : '') + message);
+    const asked = askForKey(storageName, (key ? 'That key was refused. ' : '') + message);
+    if (init.signal) {
+      // Stop while the form waits ends this request (the form stays for the next one).
+      await Promise.race([asked, new Promise((_, reject) => {
+        const abort = () => reject(new DOMException('stopped', 'AbortError'));
+        if (init.signal.aborted) {
+          abort();
+        }
+        init.signal.addEventListener('abort', abort, { once: true });
+      })]);
+    } else {
+      await asked;
+    }
   }
 }

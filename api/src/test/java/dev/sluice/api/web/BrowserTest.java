@@ -71,13 +71,14 @@ class BrowserTest {
                       - name: stories
                         version: "1"
                         path: "%s"
+                        max_model_len: 2048
                         chat_template: "{%% for m in messages %%}{{ m.content }}{%% endfor %%}"
                     routes:""".formatted(stories));
         }
         Files.writeString(file, yaml);
         server = TestServer.startModels(ServerConfig.load(new String[] {"--port", "0", "--models", file.toString(),
                 "--device", TestDevice.serverDevice(), "--threads", "1", "--kv-cache-memory", "8MiB",
-                "--max-model-len", "4096"}, Map.of()));
+                "--max-model-len", "16384"}, Map.of()));
     }
 
     @AfterAll
@@ -188,7 +189,7 @@ class BrowserTest {
         awaitModels("tiny");
         pickModel("tiny");
         double abortsBefore = sum(server.metrics(), "sluice:request_success_total", "finished_reason", "abort");
-        send("Tell me a long story.", 3000);
+        send("Tell me a long story.", 16000);
 
         // The answer grows while it streams: several distinct lengths, each longer than the last.
         List<Integer> lengths = new ArrayList<>();
@@ -199,7 +200,7 @@ class BrowserTest {
             }
             return lengths.size() >= 4;
         });
-        assertEquals("streaming", answerState(), "3000 tokens take longer than seeing the answer grow");
+        assertEquals("streaming", answerState(), "16000 tokens take longer than seeing the answer grow");
         assertEquals(1, sum(server.metrics(), "sluice:num_requests_running", null, null), "the server is generating it");
         assertTrue(id("send").getAttribute("hidden") != null && id("stop").isDisplayed());
 
@@ -222,11 +223,16 @@ class BrowserTest {
         openChat(server);
         awaitModels("tiny:2");
         pickModel("tiny:2");
+        id("settings").findElement(By.tagName("summary")).click();
+        id("system").sendKeys("You are terse.");
+        id("settings").findElement(By.tagName("summary")).click();
         send("Hello there", 24, 0);
         await(WAIT, () -> "the answer to finish, state " + answerState(), () -> "done".equals(answerState()));
-        // Greedy, so the API gives the same answer: the page assembled the streamed deltas exactly.
+        // Greedy, so the API gives the same answer to the same messages (the system prompt first): the page
+        // sent them and assembled the streamed deltas exactly.
         JsonNode direct = server.postOk("/v1/chat/completions", Map.of("model", "tiny:2", "max_tokens", 24,
-                "temperature", 0, "messages", List.of(Map.of("role", "user", "content", "Hello there"))));
+                "temperature", 0, "messages", List.of(Map.of("role", "system", "content", "You are terse."),
+                        Map.of("role", "user", "content", "Hello there"))));
         String expected = direct.get("choices").get(0).get("message").get("content").textValue();
         String meta = lastAnswer().findElement(By.className("meta")).getText();
         assertTrue(meta.startsWith("tiny:2") && meta.matches("(?s).*\\d+(\\.\\d)? tok/s · TTFT \\d+ ms · 24 tokens.*"), meta);

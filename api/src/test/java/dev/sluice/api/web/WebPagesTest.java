@@ -109,6 +109,17 @@ class WebPagesTest {
     }
 
     @Test
+    void withoutAnAdminKeyTheDashboardDataTakesTheApiKey() throws Exception {
+        try (TestServer clientKeyOnly = TestServer.start("--api-key", API_KEY)) {
+            HttpRequest.Builder data = HttpRequest.newBuilder(clientKeyOnly.uri("/dashboard/data"));
+            JsonNode error = TestServer.assertError(clientKeyOnly.send(data.copy().build()), 401);
+            assertTrue(error.get("message").textValue().contains("--api-key"), error::toString);
+            assertEquals(200, clientKeyOnly.send(data.copy().header("Authorization", "Bearer " + API_KEY).build()).statusCode());
+            assertEquals(200, clientKeyOnly.send(HttpRequest.newBuilder(clientKeyOnly.uri("/")).build()).statusCode());
+        }
+    }
+
+    @Test
     void theDashboardDataIsTheMetricsExpositionPlusTheRoutes() {
         JsonNode data = TestServer.parse(open("/dashboard/data", "Authorization", "Bearer " + ADMIN_KEY).body());
         PrometheusText fromData = PrometheusText.parse(data.get("metrics").textValue());
