@@ -11,6 +11,7 @@ import dev.sluice.testing.TestDevice;
 import dev.sluice.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The chat page and the dashboard in a real headless Chromium against a real server on loopback:
@@ -51,7 +53,12 @@ class BrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        browser = HeadlessChromium.start(); // skips the class first when there is no Chromium
+        if (HeadlessChromium.unavailable().isPresent()) {
+            // Each test is reported skipped with the reason (an assumption here would hide it).
+            System.err.println("BrowserTest " + HeadlessChromium.unavailable().get());
+            return;
+        }
+        browser = HeadlessChromium.start();
         Path file = dir.resolve("models.yaml");
         String yaml = """
                 models:
@@ -79,6 +86,11 @@ class BrowserTest {
         server = TestServer.startModels(ServerConfig.load(new String[] {"--port", "0", "--models", file.toString(),
                 "--device", TestDevice.serverDevice(), "--threads", "1", "--kv-cache-memory", "8MiB",
                 "--max-model-len", "16384"}, Map.of()));
+    }
+
+    @BeforeEach
+    void needsABrowser() {
+        assumeTrue(browser != null, () -> HeadlessChromium.unavailable().orElse("skipped: the browser did not start"));
     }
 
     @AfterAll

@@ -45,16 +45,32 @@ final class HeadlessChromium implements AutoCloseable {
         return paths.map(Path::of).filter(Files::isExecutable).findFirst();
     }
 
-    /** Starts a headless Chromium, or skips the test when there is none. */
-    static HeadlessChromium start() {
+    private static Optional<Path> browserBinary() {
         // The real binary rather than Debian's /usr/bin/chromium shell wrapper: fewer surprises in flags.
-        Optional<Path> browser = find("SLUICE_CHROMIUM", "/usr/lib/chromium/chromium", "/usr/bin/chromium",
-                "/usr/bin/chromium-browser", "/usr/bin/google-chrome");
-        Optional<Path> chromedriver = find("SLUICE_CHROMEDRIVER", "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
-        assumeTrue(browser.isPresent() && chromedriver.isPresent(),
-                "skipped: no headless browser; install Debian's chromium and chromium-driver (bin/test does when it can), "
-                        + "or set SLUICE_CHROMIUM and SLUICE_CHROMEDRIVER (found browser " + browser.orElse(null)
-                        + ", chromedriver " + chromedriver.orElse(null) + ")");
+        return find("SLUICE_CHROMIUM", "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser",
+                "/usr/bin/google-chrome");
+    }
+
+    private static Optional<Path> driverBinary() {
+        return find("SLUICE_CHROMEDRIVER", "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
+    }
+
+    /** Why there is no browser to test with, or empty when there is one. */
+    static Optional<String> unavailable() {
+        if (browserBinary().isPresent() && driverBinary().isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of("skipped: no headless browser; install Debian's chromium and chromium-driver (bin/test does "
+                + "when it can), or set SLUICE_CHROMIUM and SLUICE_CHROMEDRIVER (found browser " + browserBinary().orElse(null)
+                + ", chromedriver " + driverBinary().orElse(null) + ")");
+    }
+
+    /** Starts a headless Chromium, or skips the calling test when there is none. */
+    static HeadlessChromium start() {
+        Optional<String> why = unavailable();
+        assumeTrue(why.isEmpty(), why::get);
+        Optional<Path> browser = browserBinary();
+        Optional<Path> chromedriver = driverBinary();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(browser.get().toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
