@@ -55,7 +55,8 @@ public final class Filters {
     /**
      * Requires {@code Authorization: Bearer <key>} on every path but {@code /health},
      * {@code /health/live} and {@code /health/ready} (load balancers and orchestrators probe them),
-     * CORS preflights and the admin API (which has keys of its own, {@link #adminKeys}). Keys are
+     * CORS preflights, the admin API (which has keys of its own, {@link #adminKeys}) and the browser
+     * pages ({@link #isBrowserPage}). Keys are
      * compared in constant time.
      */
     public static Filter apiKeys(List<String> keys) {
@@ -97,20 +98,13 @@ public final class Filters {
     }
 
     private static Filter bearer(List<String> keys, Predicate<String> guarded) {
-        List<byte[]> accepted = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         return (chain, req, res) -> {
             if (!guarded.test(req.path().path()) || req.prologue().method() == Method.OPTIONS) {
                 chain.proceed();
                 return;
             }
             String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-            byte[] presented = header.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? header.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
-            boolean ok = false;
-            for (byte[] key : accepted) {
-                ok |= MessageDigest.isEqual(key, presented);
-            }
-            if (!ok) {
+            if (!bearerMatches(header, keys)) {
                 ErrorHandlers.write(res, Status.UNAUTHORIZED_401, "invalid_request_error", header.isEmpty()
                         ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
                         : "Incorrect API key provided.", null, "invalid_api_key");
