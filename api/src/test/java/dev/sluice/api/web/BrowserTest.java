@@ -321,6 +321,57 @@ class BrowserTest {
     }
 
     @Test
+    void thePagesParsersFollowTheFormats() {
+        browser.open(url("/"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r = (Map<String, Object>) browser.jsAsync("""
+                const done = arguments[arguments.length - 1];
+                Promise.all([import('/ui/prometheus.js'), import('/ui/sse.js')]).then(async ([p, sse]) => {
+                  const text = [
+                    '# HELP x_seconds A histogram.', '# TYPE x_seconds histogram',
+                    'x_seconds_bucket{model_name="a",version="1",le="0.1"} 2',
+                    'x_seconds_bucket{model_name="a",version="1",le="0.5"} 6',
+                    'x_seconds_bucket{model_name="a",version="1",le="1"} 8',
+                    'x_seconds_bucket{model_name="a",version="1",le="+Inf"} 10',
+                    'x_seconds_bucket{model_name="b",version="2",le="0.1"} 10',
+                    'x_seconds_bucket{model_name="b",version="2",le="0.5"} 10',
+                    'x_seconds_bucket{model_name="b",version="2",le="1"} 10',
+                    'x_seconds_bucket{model_name="b",version="2",le="+Inf"} 10',
+                    'g{model_name="a \\\\"q\\\\"",version="1"} 3', 'g{model_name="b",version="2"} 4.5', ''].join('\\n');
+                  const samples = p.parse(text);
+                  const a = p.buckets(samples, 'x_seconds', p.seriesFilter('a:1'));
+                  const earlier = p.buckets(p.parse(text.replaceAll('} 10', '} 9')), 'x_seconds', p.seriesFilter('a:1'));
+                  // SSE split at awkward places: inside a line, between \\r and \\n, a comment, a two-line event.
+                  const parts = ['data: {"a"', ':1}\\r', '\\n\\r\\n: keep-alive\\n\\ndata: x\\ndata', ': y\\n\\ndata: [DONE]\\n\\n'];
+                  const body = new ReadableStream({ start(c) { parts.forEach(x => c.enqueue(new TextEncoder().encode(x))); c.close(); } });
+                  const events = [];
+                  for await (const d of sse.sseData(new Response(body))) events.push(d);
+                  done({
+                    labels: samples.find(s => s.name === 'g').labels.model_name,
+                    sumAll: p.sum(samples, 'g'), sumB: p.sum(samples, 'g', p.seriesFilter('b:2')),
+                    p10: p.quantile(0.1, a), p50: p.quantile(0.5, a), p99: p.quantile(0.99, a),
+                    merged: p.quantile(0.5, p.buckets(samples, 'x_seconds')),
+                    window: p.bucketDelta(a, earlier).map(([le, c]) => c), none: p.quantile(0.5, p.bucketDelta(a, a)),
+                    events,
+                  });
+                }).catch(e => done({ error: String(e) }));
+                """);
+        assertNull(r.get("error"), () -> String.valueOf(r));
+        assertEquals("a \"q\"", r.get("labels"));
+        assertEquals(7.5, ((Number) r.get("sumAll")).doubleValue());
+        assertEquals(4.5, ((Number) r.get("sumB")).doubleValue());
+        // As PromQL's histogram_quantile: rank q * count, linear inside its bucket, the +Inf bucket
+        // answers the highest finite bound.
+        assertEquals(0.05, ((Number) r.get("p10")).doubleValue(), 1e-12);
+        assertEquals(0.4, ((Number) r.get("p50")).doubleValue(), 1e-12);
+        assertEquals(1.0, ((Number) r.get("p99")).doubleValue(), 1e-12);
+        assertEquals(0.1 * 10 / 12, ((Number) r.get("merged")).doubleValue(), 1e-12, "both series' buckets summed");
+        assertEquals(List.of(0L, 0L, 0L, 1L), r.get("window"), "what the last scrape added");
+        assertNull(r.get("none"), "no observations, no percentile");
+        assertEquals(List.of("{\"a\":1}", "x\ny", "[DONE]"), r.get("events"));
+    }
+
+    @Test
     void theCspForbidsInlineScriptAndTheConsoleReportsIt() {
         browser.open(url("/dashboard"));
         browser.console(); // drain
