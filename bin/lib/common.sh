@@ -45,3 +45,32 @@ sluice_native() {
   export SLUICE_LLAMA_LIB="$install/lib"
   export SLUICE_LLAMA_SOURCE="$("$SLUICE_ROOT/native-bindings/scripts/build-llama.sh" --source-only --quiet | tail -n1)"
 }
+
+# The browser tests (api's BrowserTest) drive a headless Chromium through chromedriver. Installs
+# Debian's chromium and chromium-driver when they are missing and this can (root, or sudo without
+# a password, and apt-get); otherwise says so, and the tests skip themselves with the same advice.
+# SLUICE_SKIP_BROWSER_INSTALL=1 leaves the system alone.
+sluice_browser() {
+  if { command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ]; } && command -v chromedriver >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "${SLUICE_SKIP_BROWSER_INSTALL:-}" = 1 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "[bin/test] no chromium/chromedriver: the browser tests will be skipped (apt-get install chromium chromium-driver)" >&2
+    return 0
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo="sudo -n"
+    else
+      echo "[bin/test] no chromium/chromedriver and no root to install them: the browser tests will be skipped" >&2
+      return 0
+    fi
+  fi
+  echo "[bin/test] installing chromium and chromium-driver for the browser tests (apt-get)"
+  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver \
+         || { $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+              chromium chromium-driver; }; } >/dev/null; then
+    echo "[bin/test] could not install chromium: the browser tests will be skipped" >&2
+  fi
+}

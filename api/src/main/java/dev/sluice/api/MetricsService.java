@@ -54,6 +54,13 @@ final class MetricsService implements HttpService {
         res.send(out.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The exposition {@code GET /metrics} serves, for the dashboard's data (one source of truth). */
+    String text() {
+        StringBuilder out = new StringBuilder(8192);
+        write(out);
+        return out.toString();
+    }
+
     /** Every family with at least one series (an empty family confuses some scrapers). */
     private void write(StringBuilder out) {
         List<ModelVersion> versions = registry.all();

@@ -10,6 +10,8 @@ import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.ModelsFile;
 import dev.sluice.api.models.Router;
 import dev.sluice.api.openai.OpenAiService;
+import dev.sluice.api.web.DashboardData;
+import dev.sluice.api.web.WebService;
 import dev.sluice.engine.Engine;
 import dev.sluice.scheduler.ComputeLane;
 import dev.sluice.scheduler.EngineLoop;
@@ -157,6 +159,7 @@ public final class SluiceServer implements AutoCloseable {
         routing.register(new MetricsService(registry, router));
         routing.register(new TokenizerService(router, config.maxRequestBytes(), guard));
         routing.register(new OpenAiService(registry, router, config, admission, guard));
+        routing.register(new WebService(new DashboardData(new MetricsService(registry, router)::text, registry, router), config));
         ErrorHandlers.register(routing);
     }
 

@@ -55,11 +55,37 @@ public final class Filters {
     /**
      * Requires {@code Authorization: Bearer <key>} on every path but {@code /health},
      * {@code /health/live} and {@code /health/ready} (load balancers and orchestrators probe them),
-     * CORS preflights and the admin API (which has keys of its own, {@link #adminKeys}). Keys are
+     * CORS preflights, the admin API (which has keys of its own, {@link #adminKeys}) and the browser
+     * pages ({@link #isBrowserPage}). Keys are
      * compared in constant time.
      */
     public static Filter apiKeys(List<String> keys) {
-        return bearer(keys, path -> !(path.equals("/health") || path.startsWith("/health/") || isAdmin(path)));
+        return bearer(keys, path -> !(path.equals("/health") || path.startsWith("/health/") || isAdmin(path)
+                || isBrowserPage(path)));
+    }
+
+    /**
+     * The browser pages and their files ({@code dev.sluice.api.web.WebService}) load without a key:
+     * they hold no data, and the page asks for the key when an API call gets 401. The dashboard's
+     * data ({@code /dashboard/data}) checks its keys itself (the admin key when one is set).
+     */
+    private static boolean isBrowserPage(String path) {
+        return path.equals("/") || path.equals("/dashboard") || path.equals("/dashboard/data") || path.startsWith("/ui/");
+    }
+
+    /**
+     * True when {@code authorization} (the header's value, or null) is {@code Bearer} one of
+     * {@code keys}, compared in constant time; for handlers that choose their keys per request.
+     */
+    public static boolean bearerMatches(String authorization, List<String> keys) {
+        String header = authorization == null ? "" : authorization;
+        byte[] presented = header.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? header.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        boolean ok = false;
+        for (String key : keys) {
+            ok |= MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8), presented);
+        }
+        return ok;
     }
 
     /** Requires one of the admin keys on the admin API ({@code /admin/…}); other paths pass. */
@@ -72,20 +98,13 @@ public final class Filters {
     }
 
     private static Filter bearer(List<String> keys, Predicate<String> guarded) {
-        List<byte[]> accepted = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         return (chain, req, res) -> {
             if (!guarded.test(req.path().path()) || req.prologue().method() == Method.OPTIONS) {
                 chain.proceed();
                 return;
             }
             String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-            byte[] presented = header.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? header.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
-            boolean ok = false;
-            for (byte[] key : accepted) {
-                ok |= MessageDigest.isEqual(key, presented);
-            }
-            if (!ok) {
+            if (!bearerMatches(header, keys)) {
                 ErrorHandlers.write(res, Status.UNAUTHORIZED_401, "invalid_request_error", header.isEmpty()
                         ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
                         : "Incorrect API key provided.", null, "invalid_api_key");
