@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Thousands of streaming requests at a fixed concurrency, a share of whose clients disconnect at a
  * random point. Afterwards, once idle, no KV block may still be in use; the server's RSS is
- * sampled throughout and must not grow between the third and last quarter of the requests (the
- * first half is the JVM's warm-up).
+ * sampled throughout and must not grow between the first and last quarter of the requests. A
+ * warm-up of the same kind of requests runs first, unmeasured: the JVM grows its heap to its
+ * working size over the first ~1000.
  */
 final class SoakPhase {
 
@@ -69,31 +70,22 @@ final class SoakPhase {
         try (ServerProcess server = suite.launcher().start(NAME, args)) {
             // One request first, so "before" is a server that has served.
             String warm = server.http().normalRequestProblem(Duration.ofSeconds(120));
+            int warmups = o.integer("soak-warmup-requests");
+            if (warmups > 0) {
+                long rss = server.rssBytes().orElse(-1);
+                drive(server, plan(o.integer("seed") + 1, warmups, fraction, maxTokens), concurrency, new AtomicLong(),
+                        new ConcurrentHashMap<>(), "warm-up ", System.nanoTime());
+                Suite.progress(NAME, warmups + " warm-up requests done; RSS " + (rss < 0 ? "n/a" : Stats.mib(rss)) + " to "
+                        + server.rssBytes().stream().mapToObj(Stats::mib).findFirst().orElse("n/a"));
+            }
             long before = server.rssBytes().orElse(-1);
             AtomicLong completed = new AtomicLong();
-            AtomicInteger next = new AtomicInteger();
             Map<Integer, StreamClient.Result> results = new ConcurrentHashMap<>();
             long start = System.nanoTime();
             RssSampler.Quarters quarters;
             List<RssSampler.Sample> samples;
             try (RssSampler sampler = new RssSampler(server, completed::get, 250)) {
-                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                    for (int w = 0; w < concurrency; w++) {
-                        pool.submit(() -> {
-                            int i;
-                            while ((i = next.getAndIncrement()) < plans.size()) {
-                                Planned p = plans.get(i);
-                                results.put(i, StreamClient.stream(server.address(), Prompts.path(p.chat()), p.body(), p.plan(),
-                                        Duration.ofSeconds(300), "reliability-soak-" + i));
-                                long done = completed.incrementAndGet();
-                                if (done % Math.max(1, count / 10) == 0) {
-                                    Suite.progress(NAME, done + "/" + count + " requests, "
-                                            + Math.round((System.nanoTime() - start) / 1e9) + " s");
-                                }
-                            }
-                        });
-                    }
-                }
+                drive(server, plans, concurrency, completed, results, "", start);
                 samples = sampler.samples();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -105,6 +97,30 @@ final class SoakPhase {
                     .reduce("completed\trss_bytes", (a, b) -> a + "\n" + b) + "\n");
             double[] tenths = RssSampler.tenths(samples, count);
             return report(server, plans, results, quarters, tenths, before, after, kvUsed, aliveProblem, warm, seconds);
+        }
+    }
+
+    /** Sends {@code plans} from {@code concurrency} clients, each its next request when one ends. */
+    private static void drive(ServerProcess server, List<Planned> plans, int concurrency, AtomicLong completed,
+                              Map<Integer, StreamClient.Result> results, String what, long start) {
+        AtomicInteger next = new AtomicInteger();
+        int count = plans.size();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int w = 0; w < concurrency; w++) {
+                pool.submit(() -> {
+                    int i;
+                    while ((i = next.getAndIncrement()) < count) {
+                        Planned p = plans.get(i);
+                        results.put(i, StreamClient.stream(server.address(), Prompts.path(p.chat()), p.body(), p.plan(),
+                                Duration.ofSeconds(300), "reliability-soak-" + what.strip() + (what.isEmpty() ? "" : "-") + i));
+                        long done = completed.incrementAndGet();
+                        if (done % Math.max(1, count / 10) == 0) {
+                            Suite.progress(NAME, what + done + "/" + count + " requests, "
+                                    + Math.round((System.nanoTime() - start) / 1e9) + " s");
+                        }
+                    }
+                });
+            }
         }
     }
 
@@ -148,7 +164,7 @@ final class SoakPhase {
                 kvUsed.isPresent() ? Math.round(kvUsed.getAsDouble()) + " blocks in use once idle" : "metric sluice:kv_cache_blocks_used missing"));
         double growth = quarters.growthPercent();
         double limit = o.decimal("rss-growth-limit");
-        criteria.add(Criterion.check("RSS growth under " + fmt(limit) + " % between the third and last quarter (the first half warms up)",
+        criteria.add(Criterion.check("RSS growth under " + fmt(limit) + " % between the first and last quarter",
                 !Double.isNaN(growth) && growth < limit, Double.isNaN(growth) ? "too few samples"
                         : String.format("%+.1f %% (%s to %s)", growth, Stats.mib(quarters.firstBytes()), Stats.mib(quarters.lastBytes()))));
         criteria.add(Criterion.check("the engine still serves after the soak", aliveProblem == null,
@@ -168,12 +184,12 @@ final class SoakPhase {
         md.append("| 5xx | ").append(fiveXx).append(" |\n");
         md.append("| KV blocks in use once idle | ").append(kvUsed.isPresent() ? Math.round(kvUsed.getAsDouble()) : "n/a").append(" |\n");
         md.append("| RSS before (after one warm-up request) | ").append(before < 0 ? "n/a" : Stats.mib(before)).append(" |\n");
-        md.append("| RSS, third-quarter mean (").append(quarters.firstSamples()).append(" samples) | ")
+        md.append("| RSS, first-quarter mean (").append(quarters.firstSamples()).append(" samples) | ")
                 .append(Stats.mib(quarters.firstBytes())).append(" |\n");
         md.append("| RSS, last-quarter mean (").append(quarters.lastSamples()).append(" samples) | ")
                 .append(Stats.mib(quarters.lastBytes())).append(" |\n");
         md.append("| RSS after, idle | ").append(after < 0 ? "n/a" : Stats.mib(after)).append(" |\n");
-        md.append(String.format("| RSS growth, third to last quarter | %+.1f %% |%n", growth));
+        md.append(String.format("| RSS growth, first to last quarter | %+.1f %% |%n", growth));
         PromText m = server.metrics();
         md.append("| preemptions | ").append(fmt(m.value("sluice:num_preemptions_total").orElse(Double.NaN))).append(" |\n");
         md.append("| KV pool: blocks in all / at peak | ").append(fmt(m.value("sluice:kv_cache_blocks_total").orElse(Double.NaN)))
@@ -183,9 +199,9 @@ final class SoakPhase {
             shape.append(shape.isEmpty() ? "" : ", ").append(Double.isNaN(t) ? "n/a" : String.format("%.0f", t / (1024 * 1024)));
         }
         md.append("RSS by tenth of the requests, MiB: ").append(shape).append(".\n\n");
-        md.append("RSS samples every 250 ms, tagged with the requests completed so far: the third quarter is the samples taken "
-                + "while half to three quarters of the requests had completed, the last quarter those after three quarters (the "
-                + "first half is the JVM's warm-up: G1 grows the heap to its working size, see the tenths below). The KV pool is "
+        md.append("RSS samples every 250 ms, tagged with the requests completed so far: the first quarter is the samples taken "
+                + "before a quarter of the measured requests had completed, the last quarter those after three quarters; the "
+                + "warm-up requests before them are not measured (the JVM grows its heap to its working size). The KV pool is "
                 + "anonymous memory committed as its blocks are first used, and freed blocks stay cached for prefix reuse, so "
                 + "allocation cycles through the whole pool: it is sized (`--soak-kv-tokens`) so that the first quarter already "
                 + "touches all of it, and growth after that is not the pool filling in.\n\n");

@@ -57,10 +57,10 @@ class ParsingTest {
     }
 
     @Test
-    void averagesTheThirdAndLastQuarterOfTheRequests() {
+    void averagesTheFirstAndLastQuarterOfTheRequests() {
         List<RssSampler.Sample> samples = List.of(
-                new RssSampler.Sample(0, 10), new RssSampler.Sample(49, 999), // first half of 100 (warm-up): ignored
-                new RssSampler.Sample(50, 100), new RssSampler.Sample(74, 300), // third quarter
+                new RssSampler.Sample(0, 100), new RssSampler.Sample(10, 300), // first quarter of 100: below 25
+                new RssSampler.Sample(40, 999), new RssSampler.Sample(74, 999), // the middle: ignored
                 new RssSampler.Sample(75, 210), new RssSampler.Sample(99, 210), // last quarter
                 new RssSampler.Sample(100, 5000)); // after the last request: ignored
         RssSampler.Quarters q = RssSampler.quarters(samples, 100);
