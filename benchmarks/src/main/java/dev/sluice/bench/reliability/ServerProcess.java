@@ -26,6 +26,13 @@ public final class ServerProcess implements AutoCloseable {
      */
     public record Launcher(Path java, List<String> jvmArgs, String classpath, Path model, List<String> commonArgs, Path logDir) {
 
+        /** The same, with more JVM options after bin/server's. */
+        public Launcher withJvmArgs(List<String> more) {
+            List<String> all = new ArrayList<>(jvmArgs);
+            all.addAll(more);
+            return new Launcher(java, List.copyOf(all), classpath, model, commonArgs, logDir);
+        }
+
         public ServerProcess start(String name, List<String> extraArgs) throws IOException, InterruptedException {
             int port = freePort();
             List<String> command = new ArrayList<>(List.of(java.toString()));

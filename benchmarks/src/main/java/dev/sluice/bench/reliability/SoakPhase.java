@@ -67,7 +67,9 @@ final class SoakPhase {
         if (o.integer("soak-kv-tokens") > 0) {
             args.addAll(List.of("--kv-cache-tokens", Integer.toString(o.integer("soak-kv-tokens"))));
         }
-        try (ServerProcess server = suite.launcher().start(NAME, args)) {
+        String jvm = o.text("soak-jvm-options").strip();
+        ServerProcess.Launcher launcher = jvm.isEmpty() ? suite.launcher() : suite.launcher().withJvmArgs(List.of(jvm.split("\\s+")));
+        try (ServerProcess server = launcher.start(NAME, args)) {
             // One request first, so "before" is a server that has served.
             String warm = server.http().normalRequestProblem(Duration.ofSeconds(120));
             int warmups = o.integer("soak-warmup-requests");
@@ -171,6 +173,11 @@ final class SoakPhase {
                 aliveProblem == null ? "a normal request succeeded" : aliveProblem));
 
         StringBuilder md = new StringBuilder();
+        String jvm = suite.options().text("soak-jvm-options").strip();
+        md.append("JVM options added to bin/server's: ").append(jvm.isEmpty() ? "none" : "`" + jvm + "`")
+                .append(" (a fixed, pre-committed heap: RSS then shows native and off-heap memory, where a leak of KV, graph or "
+                        + "sampler memory would show; with the defaults G1 grows the heap for the first thousand or so requests). ")
+                .append(suite.options().integer("soak-warmup-requests")).append(" warm-up requests of the same kind ran first.\n\n");
         md.append(String.format("%d streaming requests (chat and completions alternating at random, 8-120-word prompts, "
                         + "%d-%d tokens out with ignore_eos) in %.0f s at concurrency %d, %.0f %% of clients disconnecting.%n%n",
                 plans.size(), Math.min(8, o.integer("soak-max-tokens")), o.integer("soak-max-tokens"), seconds,

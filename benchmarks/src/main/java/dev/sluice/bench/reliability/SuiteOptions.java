@@ -22,6 +22,9 @@ public final class SuiteOptions {
             {"socket-wait", "20", "fuzz: seconds an unfinished request (slowloris...) may stay open before it counts as left open"},
             {"probe-timeout", "30", "fuzz: seconds a 4-token probe may take while two n=128 streams run"},
             {"soak-requests", "2000", "soak: streaming requests"},
+            {"soak-jvm-options", "-Xms768m -Xmx768m -XX:+AlwaysPreTouch", "soak: JVM options of its server: a fixed heap, "
+                    + "committed at startup, so RSS shows native and off-heap growth (where KV, graph and sampler memory lives) "
+                    + "rather than how far G1 chose to grow the heap; empty: bin/server's defaults"},
             {"soak-warmup-requests", "1000", "soak: requests of the same kind first, not measured: the JVM grows its heap "
                     + "(G1, by 300 MiB and more) and compiles while the first ~1000 run"},
             {"concurrency", "32", "soak: clients in flight"},
