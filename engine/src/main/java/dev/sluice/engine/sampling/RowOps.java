@@ -55,4 +55,10 @@ abstract class RowOps {
      * {@code target}; {@code n - 1} if it never does (rounding at the very end).
      */
     abstract int firstReaching(MemorySegment values, int n, double target);
+
+    /**
+     * The sum, taken in double, of the values of {@code values[0, n)} greater than {@code threshold};
+     * their count goes to {@code count[0]}.
+     */
+    abstract double massAbove(MemorySegment values, int n, float threshold, int[] count);
 }

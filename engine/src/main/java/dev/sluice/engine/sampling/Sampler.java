@@ -28,8 +28,8 @@ import java.util.OptionalLong;
  *       distinct tokens seen;</li>
  *   <li>if greedy (temperature below 1e-5, or top-k 1): the highest logit, the lowest id on ties;
  *       otherwise <b>temperature</b>, then <b>min-p</b>, <b>top-k</b> and <b>top-p</b> (each on the
- *       distribution the previous one left), then a random draw, all by llama.cpp's native
- *       samplers. The draw uses a Mersenne Twister seeded with the request's seed folded to 32
+ *       distribution the previous one left), then a random draw (in Java, see <b>Fast paths</b>;
+ *       with a grammar, by llama.cpp's native samplers). The draw uses a Mersenne Twister seeded with the request's seed folded to 32
  *       bits (the identity for seeds 0 to 2^32 - 2, so such seeds draw as llama-server does), or a
  *       random seed when absent: the same seed, parameters and logits give the same tokens;</li>
  *   <li>a <b>grammar</b> sets the logits of tokens it does not allow next to -infinity. Where that
@@ -45,13 +45,18 @@ import java.util.OptionalLong;
  * raw logits row, before bias, penalties, temperature, truncation and grammar. The chosen token's
  * logprob comes from that distribution even when the processing chose a token it ranks low.
  *
- * <p><b>Fast paths.</b> Most requests are plain: greedy, or a temperature draw without top-k,
- * top-p or a grammar (OpenAI's defaults). Those are sampled in Java with whole-row kernels
- * ({@link RowOps}, vectorized): greedy parameters without bias or penalties take the row's
- * maximum; otherwise bias and penalties are applied to a copy of the row, min-p becomes a
- * threshold on the scaled logits, and the draw uses the same Mersenne Twister stream and the
- * same running-sum rule as llama.cpp's {@code dist} sampler, so a seed draws what llama-server
- * draws from the same probabilities. Top-k, top-p and grammars go through llama.cpp's samplers.
+ * <p><b>Fast paths.</b> Every request without a grammar is sampled in Java with whole-row kernels
+ * ({@link RowOps}, vectorized), never sorting the vocabulary (llama.cpp's top-p sorts all of it:
+ * tens of ms per row on a 152k vocabulary): greedy parameters without bias or penalties take the
+ * row's maximum; otherwise bias and penalties are applied to a copy of the row, min-p and top-k
+ * become one threshold on the scaled logits (top-k's the k-th largest logit, found by selection),
+ * and the draw uses the same Mersenne Twister stream and the same running-sum rule as llama.cpp's
+ * {@code dist} sampler, so without top-p a seed draws what llama-server draws from the same
+ * probabilities. <b>Top-p</b> draws from the whole (truncated) distribution and keeps the token if
+ * the probability mass of the tokens likelier than it is below {@code top_p}, else draws again:
+ * exactly a draw from the renormalized nucleus, in about {@code 1 / top_p} passes over the row
+ * (after 64 misses, a small top-p over a flat distribution, the nucleus is found by bisection).
+ * Grammars go through llama.cpp's samplers.
  *
  * <p>{@link #close()} frees the native samplers and may be called more than once; any other call
  * after it throws {@link IllegalStateException}.
@@ -72,7 +77,8 @@ public final class Sampler implements AutoCloseable {
     private final LlamaSampler grammar;        // null without a grammar
     private final boolean grammarFirst;
     private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy or drawn in Java
-    private final boolean javaDraw;            // no grammar, top-k or top-p: sampled with RowOps
+    private final boolean javaDraw;            // no grammar: sampled with RowOps
+    private final int[] count = new int[1];
     private final Mt19937 rng;                 // the draw's generator on the Java path; null otherwise
     private final RowOps ops = RowOps.get();
     private boolean closed;
@@ -101,8 +107,7 @@ public final class Sampler implements AutoCloseable {
         this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
                 && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
-        boolean nativeTruncation = (params.topK() > 1 && params.topK() < vocabSize) || params.topP() < 1f;
-        this.javaDraw = params.grammar().isEmpty() && !nativeTruncation;
+        this.javaDraw = params.grammar().isEmpty();
         this.rng = javaDraw && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
 
         List<LlamaSampler> created = new ArrayList<>();
@@ -247,9 +252,59 @@ public final class Sampler implements AutoCloseable {
             return ops.argmax(row, vocabSize);
         }
         float max = ops.max(row, vocabSize);
+        float scale = 1f / params.temperature();
+        // min-p and top-k each keep the logits from a threshold up, so together they keep the higher one.
         float floor = params.minP() > 0f ? (float) Math.log(params.minP()) : Float.NEGATIVE_INFINITY;
+        if (params.topK() > 1 && params.topK() < vocabSize) {
+            float kth = Selection.kthLargest(row, vocabSize, params.topK(), workspace.selection());
+            floor = Math.max(floor, (kth - max) * scale);
+        }
         MemorySegment numerators = workspace.numerators();
-        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, 1f / params.temperature(), floor);
+        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, scale, floor);
+        if (params.topP() >= 1f) {
+            return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
+        }
+        double nucleus = params.topP() * sum;
+        for (int attempt = 0; attempt < MAX_NUCLEUS_DRAWS; attempt++) {
+            int token = ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
+            float p = numerators.getAtIndex(ValueLayout.JAVA_FLOAT, token);
+            // In the nucleus iff the tokens likelier than it hold less than top_p of the mass (as
+            // llama.cpp's top-p: sorted by probability, kept up to the token that crosses top_p).
+            if (ops.massAbove(numerators, vocabSize, p, count) < nucleus) {
+                return token;
+            }
+        }
+        return drawFromNucleus(numerators, nucleus);
+    }
+
+    /** Most draws top-p makes before finding its nucleus by bisection instead. */
+    private static final int MAX_NUCLEUS_DRAWS = 64;
+
+    /**
+     * The nucleus as a threshold: the smallest numerator {@code t} whose likelier tokens hold less
+     * than {@code nucleus}, found by bisecting [0, 1] (numerators are at most exp(0) = 1), then one
+     * draw among the numerators from {@code t} up.
+     */
+    private int drawFromNucleus(MemorySegment numerators, double nucleus) {
+        float low = 0f;   // likelier tokens hold at least the nucleus: not kept (for values <= low)
+        float high = 1f;  // a value here is kept
+        for (int i = 0; i < 48 && Math.nextUp(low) < high; i++) {
+            float mid = (low + high) / 2;
+            if (ops.massAbove(numerators, vocabSize, mid, count) < nucleus) {
+                high = mid;
+            } else {
+                low = mid;
+            }
+        }
+        double sum = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            float v = numerators.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (v < high) {
+                numerators.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
+            } else {
+                sum += v;
+            }
+        }
         return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
     }
 

@@ -23,6 +23,8 @@ public final class SamplingWorkspace implements AutoCloseable {
     /** Heap rows for the Java sampling path: an adjusted copy of the logits, and softmax numerators. */
     private final MemorySegment scratch;
     private final MemorySegment numerators;
+    /** Room to select the k-th largest logit in (top-k on the Java path). */
+    private final float[] selection;
     private boolean closed;
 
     public SamplingWorkspace(LlamaVocab vocab) {
@@ -32,6 +34,13 @@ public final class SamplingWorkspace implements AutoCloseable {
         this.single = new LlamaTokenDataArray(1);
         this.scratch = MemorySegment.ofArray(new float[vocabSize]);
         this.numerators = MemorySegment.ofArray(new float[vocabSize]);
+        this.selection = new float[vocabSize];
+    }
+
+    /** An array of {@link #vocabSize()} floats to reorder freely. */
+    float[] selection() {
+        checkOpen();
+        return selection;
     }
 
     /** A row of {@link #vocabSize()} floats to adjust logits in (bias, penalties). */

@@ -44,6 +44,21 @@ final class ScalarRowOps extends RowOps {
     }
 
     @Override
+    double massAbove(MemorySegment values, int n, float threshold, int[] count) {
+        double sum = 0;
+        int above = 0;
+        for (int i = 0; i < n; i++) {
+            float v = values.getAtIndex(F32, i);
+            if (v > threshold) {
+                sum += v;
+                above++;
+            }
+        }
+        count[0] = above;
+        return sum;
+    }
+
+    @Override
     int firstReaching(MemorySegment values, int n, double target) {
         double sum = 0;
         for (int i = 0; i < n; i++) {

@@ -86,6 +86,33 @@ final class VectorRowOps extends RowOps {
     }
 
     @Override
+    double massAbove(MemorySegment values, int n, float threshold, int[] count) {
+        int bound = SPECIES.loopBound(n);
+        double sum = 0;
+        int above = 0;
+        int i = 0;
+        while (i < bound) {
+            FloatVector block = FloatVector.zero(SPECIES);
+            for (int v = 0; v < BLOCK_VECTORS && i < bound; v++, i += LANES) {
+                FloatVector x = load(values, i);
+                VectorMask<Float> keep = x.compare(VectorOperators.GT, threshold);
+                block = block.add(x, keep);
+                above += keep.trueCount();
+            }
+            sum += block.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float v = values.getAtIndex(F32, i);
+            if (v > threshold) {
+                sum += v;
+                above++;
+            }
+        }
+        count[0] = above;
+        return sum;
+    }
+
+    @Override
     int firstReaching(MemorySegment values, int n, double target) {
         // Skip whole blocks while their sum keeps the running total below the target, then walk
         // the block that crosses it one value at a time.

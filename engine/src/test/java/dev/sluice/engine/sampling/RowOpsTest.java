@@ -54,6 +54,25 @@ class RowOpsTest {
                 int actual = vector.firstReaching(a, n, sa * fraction);
                 assertTrue(Math.abs(expected - actual) <= 1, "n=" + n + " fraction " + fraction + ": " + expected + " vs " + actual);
             }
+            for (float threshold : new float[] {0f, 0.01f, 0.5f, 1f}) {
+                int[] cs = new int[1];
+                int[] cv = new int[1];
+                double ms = scalar.massAbove(a, n, threshold, cs);
+                double mv = vector.massAbove(a, n, threshold, cv);
+                assertEquals(cs[0], cv[0], "n=" + n + " above " + threshold);
+                assertEquals(ms, mv, Math.max(1e-9, ms * 1e-5), "n=" + n + " above " + threshold);
+                double direct = 0;
+                int count = 0;
+                for (int i = 0; i < n; i++) {
+                    float v = a.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                    if (v > threshold) {
+                        direct += v;
+                        count++;
+                    }
+                }
+                assertEquals(count, cs[0]);
+                assertEquals(direct, ms, Math.max(1e-9, direct * 1e-9));
+            }
         }
     }
 

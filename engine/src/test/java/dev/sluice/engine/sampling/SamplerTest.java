@@ -296,6 +296,62 @@ class SamplerTest {
     }
 
     @Test
+    void topPDrawsTheRenormalizedNucleusWithItsOwnProbabilities() {
+        float[] logits = constant(vocabSize, -1000f);
+        logits[1] = (float) Math.log(0.5);
+        logits[2] = (float) Math.log(0.3);
+        logits[3] = (float) Math.log(0.2);
+        write(row, logits);
+        // top-p 0.75: token 2 is kept (0.5 before it), token 3 is not (0.8 before it): 0.625 / 0.375.
+        int[] counts = new int[4];
+        try (Sampler sampler = new Sampler(SamplingParams.builder().topP(0.75f).seed(21).build(), workspace)) {
+            for (int draw = 0; draw < 4000; draw++) {
+                counts[sampler.sample(row).token()]++;
+            }
+        }
+        assertEquals(0, counts[3] + counts[0], "only the nucleus");
+        assertEquals(0.625, counts[1] / 4000.0, 0.03); // 4 standard deviations
+        assertEquals(0.375, counts[2] / 4000.0, 0.03);
+    }
+
+    @Test
+    void aSmallTopPOverAFlatDistributionStillKeepsExactlyItsNucleus() {
+        // 0.2 % of a near-flat distribution: a draw from the whole row lands in it 1 time in 500,
+        // so the sampler finds the nucleus by bisection instead of drawing until it hits.
+        float[] logits = gaussian(new Random(12), vocabSize, 0.01);
+        Set<Integer> allowed = TestLogits.nucleus(logits, 1.0, 0.002, 1e-6);
+        assertTrue(allowed.size() >= 2 && allowed.size() < 100, "nucleus of " + allowed.size() + " tokens");
+        assertDrawsWithin(SamplingParams.builder().topP(0.002f).seed(13).build(), logits, allowed);
+    }
+
+    @Test
+    void topKAndTopPTogetherKeepTheNucleusOfTheTopK() {
+        float[] logits = gaussian(new Random(14), vocabSize, 2);
+        int[] ranking = TestLogits.ranking(logits);
+        float[] topK = constant(vocabSize, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < 50; i++) {
+            topK[ranking[i]] = logits[ranking[i]];
+        }
+        Set<Integer> allowed = TestLogits.nucleus(topK, 1.0, 0.5, 1e-4);
+        assertTrue(allowed.size() > 3 && allowed.size() < 50, "nucleus of " + allowed.size() + " of the top 50");
+        assertDrawsWithin(SamplingParams.builder().topK(50).topP(0.5f).seed(15).build(), logits, allowed);
+    }
+
+    @Test
+    void selectionFindsTheKthLargest() {
+        Random random = new Random(16);
+        float[] values = gaussian(random, 10_000, 1);
+        values[17] = values[18] = values[19] = 5f; // ties at the top
+        float[] sorted = values.clone();
+        Arrays.sort(sorted);
+        float[] scratch = new float[values.length];
+        for (int k : new int[] {1, 2, 3, 4, 40, 5000, 10_000}) {
+            assertEquals(sorted[values.length - k], Selection.kthLargest(java.lang.foreign.MemorySegment.ofArray(values),
+                    values.length, k, scratch), "k = " + k);
+        }
+    }
+
+    @Test
     void minPAppliesBeforeTopPAsInVllm() {
         float[] logits = constant(vocabSize, -1000f);
         logits[1] = (float) Math.log(0.5);
