@@ -76,10 +76,9 @@ public final class Sampler implements AutoCloseable {
     private TokenCounts output;                // null without frequency and presence penalties
     private final LlamaSampler grammar;        // null without a grammar
     private final boolean grammarFirst;
-    private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy or drawn in Java
+    private final List<LlamaSampler> stages;   // temperature, truncation, dist; empty when greedy or drawn in Java
     private final boolean javaDraw;            // no grammar: sampled with RowOps
-    private final int[] count = new int[1];
-    private final Mt19937 rng;                 // the draw's generator on the Java path; null otherwise
+    private final JavaDraw draw;               // the draw on the Java path; null when greedy or native
     private final RowOps ops = RowOps.get();
     private boolean closed;
 
@@ -108,14 +107,14 @@ public final class Sampler implements AutoCloseable {
                 && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
         this.javaDraw = params.grammar().isEmpty();
-        this.rng = javaDraw && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
+        this.draw = javaDraw && !greedy ? new JavaDraw(params, workspace, new Mt19937(javaSeed(params.seed()))) : null;
 
         List<LlamaSampler> created = new ArrayList<>();
         try {
             this.grammar = params.grammar().isPresent()
                     ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
                     : null;
-            this.draw = greedy || javaDraw ? List.of() : drawStages(params, vocabSize, created);
+            this.stages = greedy || javaDraw ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
             created.forEach(LlamaSampler::close);
             throw e;
@@ -251,61 +250,7 @@ public final class Sampler implements AutoCloseable {
         if (greedy) {
             return ops.argmax(row, vocabSize);
         }
-        float max = ops.max(row, vocabSize);
-        float scale = 1f / params.temperature();
-        // min-p and top-k each keep the logits from a threshold up, so together they keep the higher one.
-        float floor = params.minP() > 0f ? (float) Math.log(params.minP()) : Float.NEGATIVE_INFINITY;
-        if (params.topK() > 1 && params.topK() < vocabSize) {
-            float kth = Selection.kthLargest(row, vocabSize, params.topK(), workspace.selection());
-            floor = Math.max(floor, (kth - max) * scale);
-        }
-        MemorySegment numerators = workspace.numerators();
-        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, scale, floor);
-        if (params.topP() >= 1f) {
-            return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
-        }
-        double nucleus = params.topP() * sum;
-        for (int attempt = 0; attempt < MAX_NUCLEUS_DRAWS; attempt++) {
-            int token = ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
-            float p = numerators.getAtIndex(ValueLayout.JAVA_FLOAT, token);
-            // In the nucleus iff the tokens likelier than it hold less than top_p of the mass (as
-            // llama.cpp's top-p: sorted by probability, kept up to the token that crosses top_p).
-            if (ops.massAbove(numerators, vocabSize, p, count) < nucleus) {
-                return token;
-            }
-        }
-        return drawFromNucleus(numerators, nucleus);
-    }
-
-    /** Most draws top-p makes before finding its nucleus by bisection instead. */
-    private static final int MAX_NUCLEUS_DRAWS = 64;
-
-    /**
-     * The nucleus as a threshold: the smallest numerator {@code t} whose likelier tokens hold less
-     * than {@code nucleus}, found by bisecting [0, 1] (numerators are at most exp(0) = 1), then one
-     * draw among the numerators from {@code t} up.
-     */
-    private int drawFromNucleus(MemorySegment numerators, double nucleus) {
-        float low = 0f;   // likelier tokens hold at least the nucleus: not kept (for values <= low)
-        float high = 1f;  // a value here is kept
-        for (int i = 0; i < 48 && Math.nextUp(low) < high; i++) {
-            float mid = (low + high) / 2;
-            if (ops.massAbove(numerators, vocabSize, mid, count) < nucleus) {
-                high = mid;
-            } else {
-                low = mid;
-            }
-        }
-        double sum = 0;
-        for (int i = 0; i < vocabSize; i++) {
-            float v = numerators.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            if (v < high) {
-                numerators.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0f);
-            } else {
-                sum += v;
-            }
-        }
-        return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
+        return draw.draw(row);
     }
 
     /** Adds the logit bias and applies the penalties to a row, in place. */
@@ -377,7 +322,7 @@ public final class Sampler implements AutoCloseable {
         if (greedy) {
             return candidates.id(argmax(candidates));
         }
-        for (LlamaSampler stage : draw) {
+        for (LlamaSampler stage : stages) {
             stage.apply(candidates);
         }
         int selected = candidates.selectedIndex();
@@ -441,6 +386,6 @@ public final class Sampler implements AutoCloseable {
         if (grammar != null) {
             grammar.close();
         }
-        draw.forEach(LlamaSampler::close);
+        stages.forEach(LlamaSampler::close);
     }
 }
