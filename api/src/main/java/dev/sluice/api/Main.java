@@ -48,7 +48,14 @@ public final class Main {
             System.exit(2);
             return;
         }
-        SluiceServer server = SluiceServer.start(config, models, spec -> Engine.load(engineOptions(config, spec)));
+        SluiceServer server;
+        try {
+            server = SluiceServer.start(config, models, spec -> Engine.load(engineOptions(config, spec)));
+        } catch (IllegalStateException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         LOG.log(System.Logger.Level.INFO, "listening on http://" + config.host() + ":" + server.port()
                 + " (loading " + models.models().size() + " model version(s); GET /health turns 200 when ready)");
         Duration drain = Duration.ofSeconds(config.shutdownDrainSeconds());

@@ -96,6 +96,14 @@ public final class SluiceServer implements AutoCloseable {
             server.router.setRoute(e.getKey(), e.getValue());
         }
         server.webServer.start();
+        if (server.webServer.port() < 0) {
+            // Helidon logs a failed bind (the port is taken, or not ours to use) and carries on
+            // with no listener: a process that serves nothing must not look alive.
+            server.registry.close(Duration.ZERO);
+            server.guard.close();
+            throw new IllegalStateException("could not listen on " + config.host() + ":" + config.port()
+                    + " (is another process using the port?)");
+        }
         for (ModelVersion v : versions) {
             server.initialLoads.add(server.registry.load(v));
         }

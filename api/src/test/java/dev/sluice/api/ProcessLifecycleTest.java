@@ -30,6 +30,26 @@ class ProcessLifecycleTest {
     private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
     @Test
+    void aPortThatIsTakenIsAnErrorAndTheProcessExits() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            Process process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), "dev.sluice.api.Main",
+                    "--host", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()),
+                    "--model", TestServer.modelPath().toString(), "--device", "cpu", "--threads", "1",
+                    "--kv-cache-memory", "8MiB").redirectErrorStream(true).start();
+            try {
+                assertTrue(process.waitFor(2, TimeUnit.MINUTES), "the process exited");
+                String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertEquals(1, process.exitValue(), out);
+                assertTrue(out.contains("error: could not listen on 127.0.0.1:" + taken.getLocalPort()), out);
+            } finally {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void sigtermDrainsInFlightStreamsLogsThemAndExitsZero() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
