@@ -28,10 +28,10 @@ COPY deploy/docker/build-native.sh deploy/docker/
 RUN SLUICE_CACHE=/tmp/sluice-cache deploy/docker/build-native.sh /out ${LLAMA_BUILD_FLAGS} --${BACKEND} \
  && rm -rf /tmp/sluice-cache
 
-# ---- java: the jars, and a jlinked runtime ------------------------------------------------------
+# ---- java: the jars, and a jlinked runtime (jlink strips native debug symbols with binutils' objcopy)
 FROM ${JDK_IMAGE} AS java
 RUN apt-get update \
- && apt-get install -y --no-install-recommends maven \
+ && apt-get install -y --no-install-recommends maven binutils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pom.xml ./
