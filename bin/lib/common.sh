@@ -74,3 +74,16 @@ sluice_browser() {
     echo "[bin/test] could not install chromium: the browser tests will be skipped" >&2
   fi
 }
+
+# kubectl renders deploy/kubernetes in DeployManifestsTest (which skips, saying so, without it).
+# Installs it with apt-get where that works (root, and a package list that has it); never fatal.
+sluice_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[sluice] installing kubectl for the manifest tests (apt-get install kubectl)" >&2
+    { apt-get install -y -q kubectl || { apt-get update -q && apt-get install -y -q kubectl; }; } >/dev/null 2>&1 || true
+  fi
+  command -v kubectl >/dev/null 2>&1 \
+    || echo "[sluice] kubectl not available: the Kubernetes manifest tests will be skipped" >&2
+  return 0
+}

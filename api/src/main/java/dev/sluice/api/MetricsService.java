@@ -31,6 +31,7 @@ final class MetricsService implements HttpService {
 
     private final ModelRegistry registry;
     private final Router router;
+    private final ModelServerProtocolMetrics protocol = new ModelServerProtocolMetrics();
 
     MetricsService(ModelRegistry registry, Router router) {
         this.registry = registry;
@@ -50,6 +51,8 @@ final class MetricsService implements HttpService {
     private void metrics(ServerRequest req, ServerResponse res) {
         StringBuilder out = new StringBuilder(8192);
         write(out);
+        // The Gateway API Inference Extension's gauges under the vLLM names its picker reads by default.
+        protocol.write(out, registry.all().stream().map(ModelVersion::serviceOrNull).filter(s -> s != null).toList());
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
         res.send(out.toString().getBytes(StandardCharsets.UTF_8));
     }

@@ -68,7 +68,8 @@ public final class PrometheusText {
         Matcher s = SAMPLE.matcher(line);
         assertTrue(s.matches(), "not a sample, " + where);
         String name = s.group(1);
-        assertTrue(name.startsWith("sluice:"), "not in the sluice: namespace, " + where);
+        // vllm: holds only the model server protocol's gauges (ModelServerProtocolMetrics).
+        assertTrue(name.startsWith("sluice:") || name.startsWith("vllm:"), "not in the sluice: or vllm: namespace, " + where);
         String family = family(name);
         assertNotNull(types.get(family), "sample of an undeclared family, " + where);
         Map<String, String> labels = new LinkedHashMap<>();

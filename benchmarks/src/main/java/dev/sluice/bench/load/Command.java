@@ -13,7 +13,8 @@ sealed interface Command {
 
     /**
      * A benchmark run. {@code model} and {@code apiKey} are null when not given (the model is then
-     * asked of the server); {@code out}, {@code markdown} and {@code chart} are null when not wanted.
+     * asked of the server); {@code out}, {@code markdown} and {@code chart} are null when not wanted;
+     * {@code sessionHeader} names the header that carries a session key, null for none.
      */
     record Benchmark(
             URI baseUrl,
@@ -35,7 +36,8 @@ sealed interface Command {
             Path out,
             Path markdown,
             Path chart,
-            boolean progress) implements Command {
+            boolean progress,
+            String sessionHeader) implements Command {
     }
 
     /** Two results files side by side; labels null to take each run's own; markdown and chart optional. */

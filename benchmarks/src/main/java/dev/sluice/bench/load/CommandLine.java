@@ -60,6 +60,9 @@ final class CommandLine {
                 .add("--chart", "FILE", null, "write a PNG chart of output tokens/s and TTFT p50/p99 per level\n"
                         + "(with --compare: both runs' output tokens/s and TTFT p99)")
                 .add("--no-progress", null, null, "no live progress line")
+                .add("--session-header", "NAME", null, "send header NAME with a session key: a hash of the first "
+                        + OpenAiClient.SESSION_KEY_TOKENS + " prompt-prefix tokens (a multi-turn conversation; the one "
+                        + "system prompt of shared-prefix), for load balancers that route by session (default: none)")
                 .add(new ArgumentParser.Option("--compare", "A.json B.json", 2, null,
                         "compare two --out files instead of running: every figure side by side with the ratio A/B"))
                 .add("--labels", "A,B", null, "with --compare: the two runs' names (default: their --label)")
@@ -152,7 +155,8 @@ final class CommandLine {
                 path(a, "--out"),
                 path(a, "--markdown"),
                 path(a, "--chart"),
-                !a.has("--no-progress"));
+                !a.has("--no-progress"),
+                a.string("--session-header"));
     }
 
     private static List<LoadPattern> levels(ArgumentParser.Arguments a) throws UsageException {

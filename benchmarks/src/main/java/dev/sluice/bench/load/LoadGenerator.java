@@ -91,7 +91,7 @@ public final class LoadGenerator {
     }
 
     private int benchmark(Command.Benchmark b) throws IOException, InterruptedException {
-        try (OpenAiClient client = new OpenAiClient(b.baseUrl(), b.apiKey(), b.timeout())) {
+        try (OpenAiClient client = new OpenAiClient(b.baseUrl(), b.apiKey(), b.timeout(), b.sessionHeader())) {
             return benchmark(b, client);
         }
     }

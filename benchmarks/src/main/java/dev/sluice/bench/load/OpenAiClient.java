@@ -35,6 +35,10 @@ final class OpenAiClient implements AutoCloseable {
     private final URI baseUrl;
     private final String apiKey;
     private final Duration timeout;
+    private final String sessionHeader;
+
+    /** How many leading prefix tokens (or words) make a request's session key. */
+    static final int SESSION_KEY_TOKENS = 64;
 
     /**
      * @param baseUrl the server, without a trailing slash; paths such as {@code /v1/models} are appended
@@ -42,6 +46,12 @@ final class OpenAiClient implements AutoCloseable {
      * @param timeout how long to wait for a response's headers
      */
     OpenAiClient(URI baseUrl, String apiKey, Duration timeout) {
+        this(baseUrl, apiKey, timeout, null);
+    }
+
+    /** As above; {@code sessionHeader} names a header to send a session key in ({@link #sessionKey}), null for none. */
+    OpenAiClient(URI baseUrl, String apiKey, Duration timeout, String sessionHeader) {
+        this.sessionHeader = sessionHeader;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(timeout)
@@ -78,11 +88,14 @@ final class OpenAiClient implements AutoCloseable {
      */
     RequestSample stream(Generation generation, PlannedRequest planned, long originNanos, LongAdder liveTokens)
             throws InterruptedException {
-        HttpRequest request = request(generation.endpoint().path())
+        HttpRequest.Builder builder = request(generation.endpoint().path())
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body(generation, planned)))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body(generation, planned)));
+        if (sessionHeader != null) {
+            builder.header(sessionHeader, sessionKey(planned.prompt()));
+        }
+        HttpRequest request = builder.build();
         Measurement m = new Measurement(planned, System.nanoTime(), originNanos);
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -181,6 +194,21 @@ final class OpenAiClient implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialize a request body", e);
         }
+    }
+
+    /**
+     * A request's session: a hash of its prompt prefix's first {@link #SESSION_KEY_TOKENS} tokens
+     * (words for text prompts), the same for every turn of a multi-turn conversation, whose history
+     * is its prefix; "none" without a prefix.
+     */
+    static String sessionKey(Prompt prompt) {
+        int hash = switch (prompt) {
+            case Prompt.Tokens t -> t.systemIds().length == 0 ? 0
+                    : java.util.Arrays.hashCode(java.util.Arrays.copyOf(t.systemIds(), Math.min(SESSION_KEY_TOKENS, t.systemIds().length)));
+            case Prompt.Text t -> t.system().isEmpty() ? 0 : String.join(" ", java.util.Arrays.stream(t.system().split(" "))
+                    .limit(SESSION_KEY_TOKENS).toList()).hashCode();
+        };
+        return hash == 0 ? "none" : "s" + Integer.toHexString(hash);
     }
 
     private HttpRequest.Builder request(String path) {
