@@ -157,6 +157,8 @@ final class JinjaTemplate {
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaTemplate.class, "strftimeNow", String.class));
         jinjava.registerFilter(new PythonJson.ToJsonFilter());
         jinjava.registerFilter(new ItemsFilter());
+        jinjava.registerFilter(new PythonJson.StringFilter());
+        jinjava.registerFilter(new PythonJson.TrimFilter());
         jinjava.registerTag(new GenerationTag());
         jinjava.registerTag(new FilterTag());
         return jinjava;
