@@ -318,8 +318,17 @@ public final class ToolCallParser {
         return true;
     }
 
-    /** 1: {@code s} at {@code k} opens a JSON call ({@code {"name"}); 0: it may yet; -1: it does not. */
-    private static int bareStart(String s, int k) {
+    /**
+     * 1: {@code s} at {@code k} opens a JSON call ({@code {"name"}, or for Mistral a list of them,
+     * {@code [{"name"}); 0: it may yet; -1: it does not.
+     */
+    private int bareStart(String s, int k) {
+        if (format == ToolFormat.MISTRAL && s.charAt(k) == '[') {
+            k = JsonScan.skipWhitespace(s, k + 1);
+            if (k == s.length()) {
+                return 0;
+            }
+        }
         if (s.charAt(k) != '{') {
             return -1;
         }

@@ -16,6 +16,8 @@ import java.util.List;
  *       or the {@code ipython} role. One call per turn: the templates raise on more.
  *   <li>{@link #MISTRAL}: {@code [TOOL_CALLS][{"name": …, "arguments": {…}}, …]} (Mistral Nemo,
  *       Small 3.1): the template writes {@code [TOOL_CALLS][}. Call ids are nine alphanumerics.
+ *       {@code [TOOL_CALLS]} is a control token in Mistral's vocabularies, which the output text
+ *       leaves out: a reply that starts with the list ({@code [{"name"…}) is calls too.
  *       (Mistral Small 3.2's {@code [TOOL_CALLS]name[ARGS]{…}} is not parsed yet: {@link #GENERIC}.)
  *   <li>{@link #GENERIC}: everything else, and every template that does not render tools (Sluice
  *       then writes the tools into the system message, asking for Hermes blocks): a
@@ -25,7 +27,7 @@ import java.util.List;
 public enum ToolFormat {
     HERMES(List.of("<tool_call>"), false, true),
     LLAMA3(List.of("<|python_tag|>"), true, false),
-    MISTRAL(List.of("[TOOL_CALLS]"), false, true),
+    MISTRAL(List.of("[TOOL_CALLS]"), true, true),
     GENERIC(List.of("<tool_call>"), true, true);
 
     private final List<String> triggers;
@@ -60,7 +62,7 @@ public enum ToolFormat {
         return triggers;
     }
 
-    /** Whether a reply that starts with a JSON call object (whitespace aside) is a call. */
+    /** Whether a reply that starts with a JSON call object (whitespace aside; Mistral: a list of them) is a call. */
     boolean bareJson() {
         return bareJson;
     }

@@ -139,6 +139,10 @@ class ToolCallParserTest {
                 null, "get_weather(" + WEATHER + ")", "add({\"a\": 2, \"b\": 40})");
         check(ToolFormat.MISTRAL, "Sure. [TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {}}]", "Sure.", "f({})");
         check(ToolFormat.MISTRAL, "[TOOL_CALLS]no call", "[TOOL_CALLS]no call");
+        // The marker is a control token the text leaves out: the bare list at the start is calls too.
+        check(ToolFormat.MISTRAL, "[{\"name\": \"f\", \"arguments\": {\"a\": [1]}}, {\"name\": \"g\", \"arguments\": {}}]",
+                null, "f({\"a\": [1]})", "g({})");
+        check(ToolFormat.MISTRAL, "[1, 2] is a list", "[1, 2] is a list");
     }
 
     @Test
