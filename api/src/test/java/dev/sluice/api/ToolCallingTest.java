@@ -268,7 +268,10 @@ class ToolCallingTest {
             function.put("name", f[0]);
             function.put("description", "A test function.");
             function.put("parameters", objectOf(f[1]));
-            tools.add(Map.of("type", "function", "function", function));
+            Map<String, Object> tool = new LinkedHashMap<>(); // key order is what tojson writes
+            tool.put("type", "function");
+            tool.put("function", function);
+            tools.add(tool);
         }
         return tools;
     }
