@@ -19,7 +19,8 @@ import java.util.List;
  * {@code type} and {@code function.name} (arguments {@code ""}) first, then
  * {@code function.arguments} fragments; text before a call streams as {@code content}. The
  * finish reason of a choice with calls is {@code tool_calls} where the model stopped by itself.
- * A request with the legacy {@code functions} gets {@code function_call} (its first call) instead.
+ * A request with the legacy {@code functions} gets {@code function_call} (its first call) instead;
+ * one that allows one call ({@link ToolSession#maxCalls}) gets the first.
  */
 final class ToolChatFormat implements ChoiceFormat {
 
@@ -105,6 +106,9 @@ final class ToolChatFormat implements ChoiceFormat {
     public ObjectNode choice(int c, String text, List<SampledToken> logprobs, FinishReason reason) {
         ParsedReply reply = ParsedReply.parse(tools.format(), text);
         List<ParsedReply.Call> calls = reply.calls();
+        if (calls.size() > tools.maxCalls()) {
+            calls = calls.subList(0, tools.maxCalls());
+        }
         ObjectNode choice = chat.choice(c, reply.content() == null ? "" : reply.content(), logprobs,
                 finishReason(reason, !calls.isEmpty()));
         ObjectNode message = (ObjectNode) choice.get("message");
@@ -150,11 +154,11 @@ final class ToolChatFormat implements ChoiceFormat {
         @Override
         public void callStart(int index, String id, String name) {
             flush();
+            if (index >= tools.maxCalls()) {
+                return; // parallel_tool_calls false, or function_call: one call
+            }
             ObjectNode delta = Json.MAPPER.createObjectNode();
             if (tools.legacy()) {
-                if (index > 0) {
-                    return; // function_call carries one call
-                }
                 ObjectNode call = delta.putObject("function_call");
                 call.put("name", name);
                 call.put("arguments", "");
@@ -172,7 +176,7 @@ final class ToolChatFormat implements ChoiceFormat {
 
         @Override
         public void arguments(int index, String fragment) {
-            if (tools.legacy() && index > 0) {
+            if (index >= tools.maxCalls()) {
                 return;
             }
             if (lastArgumentsCall == index && lastArguments != null) {

@@ -104,6 +104,15 @@ public final class ToolSession {
         return Optional.of(ToolGrammar.build(format, request.tools(), callable, several, request.legacy()));
     }
 
+    /**
+     * Most calls a reply returns: one for {@code parallel_tool_calls: false}, a format with one
+     * call per turn, a named choice or the legacy {@code function_call}; the grammar keeps forced
+     * replies to it, and under {@code auto} calls past it are dropped.
+     */
+    public int maxCalls() {
+        return parallel && !request.legacy() && request.choice().mode() != ToolChoice.Mode.NAMED ? Integer.MAX_VALUE : 1;
+    }
+
     public ToolCallParser newParser() {
         return new ToolCallParser(format);
     }

@@ -52,6 +52,10 @@ class ToolSessionTest {
         assertTrue(auto.grammar().isEmpty());
         assertEquals(2, auto.templateTools().size());
 
+        assertEquals(Integer.MAX_VALUE, auto.maxCalls());
+        assertEquals(1, session(TOOLS + ", \"parallel_tool_calls\": false", qwen).maxCalls());
+        assertEquals(1, session(TOOLS, template("meta-llama-Llama-3.1-8B-Instruct")).maxCalls());
+
         ToolSession none = session(TOOLS + ", \"tool_choice\": \"none\"", qwen);
         assertFalse(none.parses());
         assertTrue(none.grammar().isEmpty());
