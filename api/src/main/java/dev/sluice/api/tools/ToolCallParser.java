@@ -44,6 +44,8 @@ public final class ToolCallParser {
         int callIndex;
         int argsSent;
         boolean stringArgsSent;
+        int argsStart;
+        ContainerCursor argsCursor; // the announced call's unfinished object/array arguments
 
         Region(String heldWhitespace, String trigger, String closer) {
             this.heldWhitespace = heldWhitespace;
@@ -199,6 +201,16 @@ public final class ToolCallParser {
                     }
                 }
                 case IN_OBJECT -> {
+                    if (r.argsCursor != null && r.argsCursor.advance(b) == JsonScan.INCOMPLETE && !finishing) {
+                        // Still inside the arguments: all the new text is theirs. (Once they end, or the
+                        // reply does, the whole object is scanned again below, once.)
+                        int from = r.argsStart + r.argsSent;
+                        if (b.length() > from) {
+                            sink.arguments(r.callIndex, b.substring(from));
+                            r.argsSent = b.length() - r.argsStart;
+                        }
+                        return false;
+                    }
                     CallScan scan = CallScan.scan(b, r.objectStart);
                     if (scan.invalid()) {
                         return r.objects == 0 ? fail(sink) : end(r.objectStart);
@@ -212,6 +224,11 @@ public final class ToolCallParser {
                     }
                     if (r.announced) {
                         sendArguments(sink, r, scan);
+                        if (r.argsCursor == null && !scan.complete() && scan.argsStart() >= 0 && scan.argsEnd() < 0
+                                && !scan.argsString() && "{[".indexOf(b.charAt(scan.argsStart())) >= 0) {
+                            r.argsStart = scan.argsStart();
+                            r.argsCursor = new ContainerCursor(scan.argsStart());
+                        }
                     }
                     if (!scan.complete()) {
                         if (!finishing) {
@@ -227,6 +244,7 @@ public final class ToolCallParser {
                         sink.arguments(r.callIndex, "{}");
                     }
                     r.announced = false;
+                    r.argsCursor = null;
                     r.objects++;
                     r.pos = scan.end();
                     r.phase = Phase.AFTER_OBJECT;

@@ -155,6 +155,16 @@ class ToolCallParserTest {
     @Test
     void argumentsThatStopBeingJsonEndTheCall() {
         check(ToolFormat.HERMES, "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": 1]}</tool_call>", null, "f({\"a\": 1)");
+        // A raw line break inside a string is not JSON: the call ends before it.
+        check(ToolFormat.HERMES, "<tool_call>{\"name\": \"f\", \"arguments\": {\"s\": \"a\nb\"}}</tool_call>", null,
+                "f({\"s\": \"a)");
+    }
+
+    @Test
+    void quotesBackslashesAndBracketsInsideArgumentStrings() {
+        String args = "{\"s\": \"a\\\"}\\\\\", \"t\": [1, {\"u\": \"[{\"}], \"v\": \"\\u007d\"}";
+        check(ToolFormat.HERMES, "<tool_call>{\"name\": \"f\", \"arguments\": " + args + "}</tool_call>", null, "f(" + args + ")");
+        check(ToolFormat.LLAMA3, "{\"name\": \"f\", \"parameters\": " + args + "}", null, "f(" + args + ")");
     }
 
     @Test
