@@ -294,9 +294,33 @@ class HttpApiTest {
                 Arguments.of("{" + msgs + ",\"user\":7}", "user"),
                 Arguments.of("{" + msgs + ",\"ignore_eos\":\"true\"}", "ignore_eos"),
                 // unsupported features: a clear 400, not silently ignored
-                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools"),
-                Arguments.of("{" + msgs + ",\"tool_choice\":\"auto\"}", "tool_choice"),
-                Arguments.of("{" + msgs + ",\"functions\":[{\"name\":\"f\"}]}", "functions"),
+                // tools: OpenAI's validation, each error naming its field
+                Arguments.of("{" + msgs + ",\"tools\":{}}", "tools"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"retrieval\"}]}", "tools[0].type"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\"}]}", "tools[0].function"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]}",
+                        "tools[0].function.name"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}},"
+                        + "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools[1].function.name"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":[]}}]}",
+                        "tools[0].function.parameters"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+                        + "\"parameters\":{\"type\":\"string\"}}}]}", "tools[0].function.parameters"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                        + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}}", "tool_choice"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                        + "\"tool_choice\":\"any\"}", "tool_choice"),
+                Arguments.of("{" + msgs + ",\"tool_choice\":\"required\"}", "tool_choice"),
+                Arguments.of("{" + msgs + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
+                        + "\"parallel_tool_calls\":\"yes\"}", "parallel_tool_calls"),
+                Arguments.of("{" + msgs + ",\"functions\":[{\"name\":\"f\"}],\"tools\":[{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\"}}]}", "functions"),
+                Arguments.of("{" + msgs + ",\"functions\":[{\"name\":\"f\"}],\"function_call\":{\"name\":\"g\"}}",
+                        "function_call"),
+                Arguments.of("{\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}", "messages[0].tool_call_id"),
+                Arguments.of("{\"messages\":[{\"role\":\"function\",\"content\":\"42\"}]}", "messages[0].name"),
+                Arguments.of("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\",\"arguments\":{}}}]}]}", "messages[0].tool_calls[0].function.arguments"),
                 Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format"),
                 Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}}", "response_format"),
                 Arguments.of("{" + msgs + ",\"response_format\":\"json\"}", "response_format"),
@@ -305,7 +329,7 @@ class HttpApiTest {
                 Arguments.of("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
                         "messages[0].content[0].type"),
                 Arguments.of("{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"1\"}]}]}",
-                        "messages[0].tool_calls"));
+                        "messages[0].tool_calls[0].function"));
     }
 
     @ParameterizedTest

@@ -16,7 +16,14 @@ public enum FinishReason {
      */
     TIMEOUT,
     /** The engine failed while running it. */
-    ERROR;
+    ERROR,
+    /**
+     * The model stopped after calling tools. Never reported by the scheduler: the API sets it
+     * for a choice whose output it parsed into tool calls (a {@code STOP} otherwise).
+     */
+    TOOL_CALLS,
+    /** {@link #TOOL_CALLS} for a request that used the legacy {@code functions}. */
+    FUNCTION_CALL;
 
     public String openAiName() {
         return switch (this) {
@@ -25,6 +32,8 @@ public enum FinishReason {
             case CANCELLED -> "abort";
             case TIMEOUT -> "length";
             case ERROR -> "error";
+            case TOOL_CALLS -> "tool_calls";
+            case FUNCTION_CALL -> "function_call";
         };
     }
 

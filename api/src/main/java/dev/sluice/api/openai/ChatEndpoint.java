@@ -1,6 +1,8 @@
 package dev.sluice.api.openai;
 
 import dev.sluice.api.http.ApiException;
+import dev.sluice.api.tools.ToolRequest;
+import dev.sluice.api.tools.ToolSession;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.chat.ChatTemplateException;
 import dev.sluice.engine.text.Tokenizer;
@@ -20,9 +22,11 @@ final class ChatEndpoint implements GenerationEndpoint.Kind {
     public Prepared prepare(Json json, Engine engine, Endpoints endpoints) {
         Tokenizer tokenizer = engine.tokenizer();
         ChatRequest chat = ChatRequest.parse(json, tokenizer.vocabSize(), endpoints.limits());
+        ToolSession tools = ToolSession.of(ToolRequest.parse(json), engine.chatTemplate());
+        SamplingOptions options = ToolConstraint.apply(chat.options(), tools);
         String prompt;
         try {
-            prompt = engine.chatTemplate().render(chat.messages(), true);
+            prompt = engine.chatTemplate().render(chat.messages(), tools.templateTools(), true);
         } catch (ChatTemplateException e) {
             throw switch (e.reason()) {
                 case REJECTED, LIMIT -> ApiException.invalid("messages", e.getMessage());
@@ -39,13 +43,15 @@ final class ChatEndpoint implements GenerationEndpoint.Kind {
                     + " tokens. Please reduce the length of the messages.", "context_length_exceeded");
         }
         // Without max_tokens, the rest of the context, as far as --max-response-tokens allows.
-        int maxTokens = chat.maxTokens().orElse(Math.max(1, Math.min(rest, endpoints.limits().defaultMaxTokens(chat.options()))));
-        return new Prepared(List.of(tokens), chat.options(), maxTokens, chat.stream(), chat.includeUsage(), List.of(""),
-                "messages");
+        int maxTokens = chat.maxTokens().orElse(Math.max(1, Math.min(rest, endpoints.limits().defaultMaxTokens(options))));
+        return new Prepared(List.of(tokens), options, maxTokens, chat.stream(), chat.includeUsage(), List.of(""),
+                "messages", tools);
     }
 
     @Override
     public ChoiceFormat format(Submission submission, Tokenizer tokenizer, Prepared prepared) {
-        return new ChatFormat(submission, tokenizer);
+        ChatFormat chat = new ChatFormat(submission, tokenizer);
+        return prepared.tools() != null && prepared.tools().parses()
+                ? new ToolChatFormat(chat, submission, tokenizer, prepared.tools()) : chat;
     }
 }

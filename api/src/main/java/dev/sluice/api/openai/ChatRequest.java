@@ -2,6 +2,7 @@ package dev.sluice.api.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.api.http.ApiException;
+import dev.sluice.api.tools.ToolMessages;
 import dev.sluice.engine.chat.ChatMessage;
 
 import java.util.ArrayList;
@@ -79,14 +80,11 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
             if (role == null || !role.isTextual()) {
                 throw ApiException.invalid(where + ".role", "Missing required parameter: '" + where + ".role'.");
             }
-            if (!ChatMessage.ROLES.contains(role.textValue())) {
+            if (!ChatMessage.ROLES.contains(role.textValue()) && !ToolMessages.isToolRole(role.textValue())) {
                 throw ApiException.invalid(where + ".role", "Invalid value: '" + Json.quote(role.textValue()) + "'. Supported values are: "
-                        + "'system', 'developer', 'user', 'assistant' and 'tool'.");
+                        + "'system', 'developer', 'user', 'assistant', 'tool' and 'function'.");
             }
-            if (m.has("tool_calls") && !m.get("tool_calls").isNull() && !m.get("tool_calls").isEmpty()) {
-                throw ApiException.invalid(where + ".tool_calls", "Tool calls are not supported by this server yet.");
-            }
-            out.add(new ChatMessage(role.textValue(), content(m.get("content"), where + ".content")));
+            out.add(ToolMessages.message(m, where, role.textValue(), content(m.get("content"), where + ".content")));
         }
         return out;
     }
@@ -133,18 +131,6 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
                 throw ApiException.invalid("response_format", "response_format of type '" + Json.quote(type.textValue())
                         + "' is not supported yet: structured output is not available on this server.");
             }
-        }
-        JsonNode tools = json.get("tools");
-        if (tools != null && !(tools.isArray() && tools.isEmpty())) {
-            throw ApiException.invalid("tools", "Tool calling is not supported by this server yet.");
-        }
-        JsonNode choice = json.get("tool_choice");
-        if (choice != null && !(choice.isTextual() && choice.textValue().equals("none"))) {
-            throw ApiException.invalid("tool_choice", "Tool calling is not supported by this server yet.");
-        }
-        if (json.has("functions") || json.has("function_call")) {
-            throw ApiException.invalid(json.has("functions") ? "functions" : "function_call",
-                    "Function calling is not supported by this server yet.");
         }
     }
 }

@@ -33,7 +33,7 @@ final class CompletionsEndpoint implements GenerationEndpoint.Kind {
             echoes.add(completion.echo() ? (p.text() != null ? p.text() : tokenizer.decode(tokens)) : "");
         }
         return new Prepared(prompts, completion.options(), completion.maxTokens(), completion.stream(),
-                completion.includeUsage(), echoes, "prompt");
+                completion.includeUsage(), echoes, "prompt", null);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.sluice.api.openai;
 
+import dev.sluice.api.tools.ToolSession;
+
 import java.util.List;
 
 /**
@@ -7,9 +9,10 @@ import java.util.List;
  * its options, its length, how to answer, and (completions) what to echo.
  *
  * @param promptParam the field errors about the prompt name ({@code messages} or {@code prompt})
+ * @param tools       chat's tool use (its reply is parsed for calls when it {@link ToolSession#parses}), or null
  */
 record Prepared(List<int[]> prompts, SamplingOptions options, int maxTokens, boolean stream, boolean includeUsage,
-                List<String> echoes, String promptParam) {
+                List<String> echoes, String promptParam, ToolSession tools) {
 
     /** Greedy with one choice: two versions' answers to it can be compared token for token. */
     boolean comparable() {

@@ -200,9 +200,9 @@ public final class FuzzGenerator {
                     "[\"a\",1]", "[{}]", "null", "[null]", "[[1],\"a\"]", "[[-1]]");
             case RESPONSE_FORMAT -> List.of("\"text\"", "5", "{}", "{\"type\":5}", "{\"type\":\"json_object\"}",
                     "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{}}}");
-            case TOOLS -> List.of("[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "\"x\"", "5", "{}");
-            case TOOL_CHOICE -> List.of("\"auto\"", "\"required\"", "5", "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}");
-            case FUNCTIONS -> List.of("[{\"name\":\"f\"}]", "\"x\"", "{}");
+            case TOOLS -> List.of("[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]", "\"x\"", "5", "{}");
+            case TOOL_CHOICE -> List.of("\"any\"", "\"required\"", "5", "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}");
+            case FUNCTIONS -> List.of("[{\"name\":\"a b\"}]", "\"x\"", "{}");
             case SUFFIX -> List.of("\"x\"", "5", "[\"x\"]");
         };
     }
@@ -471,9 +471,9 @@ public final class FuzzGenerator {
                     "[{\"role\":\"user\",\"content\":\"x\",\"name\":\"bob\"}]");
             case PROMPT -> List.of("\"\"", "\"a\"", "[\"a\",\"b\"]", "[1,2,3]", "[[1,2],[3]]", "[\"\"]");
             case RESPONSE_FORMAT -> List.of("{\"type\":\"text\"}", "null");
-            case TOOLS -> List.of("[]", "null");
-            case TOOL_CHOICE -> List.of("\"none\"");
-            case FUNCTIONS -> List.of("null");
+            case TOOLS -> List.of("[]", "null", "[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]");
+            case TOOL_CHOICE -> List.of("\"none\"", "\"auto\"");
+            case FUNCTIONS -> List.of("null", "[{\"name\":\"f\"}]");
             case SUFFIX -> List.of("null", "\"\"");
         };
     }

@@ -95,6 +95,7 @@ public final class ChatTemplate {
     private final boolean systemRole;
     private final boolean developerRole;
     private final AtomicBoolean warnedOfBuiltinRenders = new AtomicBoolean();
+    private final ToolSupport toolSupport;
 
     private ChatTemplate(Kind kind, String source, SpecialTokens tokens, JinjaTemplate jinja, boolean systemRole) {
         this.kind = kind;
@@ -103,6 +104,8 @@ public final class ChatTemplate {
         this.jinja = jinja;
         this.systemRole = systemRole;
         this.developerRole = source != null && source.contains("developer");
+        this.toolSupport = jinja == null ? ToolSupport.NONE
+                : ToolSupport.probe(vars -> jinja.render(withSpecialTokens(vars, tokens)));
     }
 
     /** The template of a model's tokenizer, or ChatML when its GGUF has none. */
@@ -134,11 +137,11 @@ public final class ChatTemplate {
         }
         JinjaTemplate jinja = new JinjaTemplate(source, limits, clock);
         try {
-            jinja.render(variables(PROBE, true, tokens));
+            jinja.render(variables(PROBE, true, tokens, true));
             List<ChatMessage> withSystem = List.of(ChatMessage.system(SYSTEM_PROBE), ChatMessage.user("Hello"));
             boolean systemRole;
             try {
-                systemRole = jinja.render(variables(withSystem, true, tokens)).contains(SYSTEM_PROBE);
+                systemRole = jinja.render(variables(withSystem, true, tokens, true)).contains(SYSTEM_PROBE);
             } catch (ChatTemplateException e) {
                 if (e.reason() != ChatTemplateException.Reason.REJECTED) {
                     throw e;
@@ -171,12 +174,24 @@ public final class ChatTemplate {
      *         the conversation (e.g. roles that do not alternate)
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * The prompt for {@code messages} with {@code tools} offered to the model: each a Python-typed
+     * {@code {"type": "function", "function": {"name", "description", "parameters"}}}, passed to
+     * the template as Hugging Face's {@code apply_chat_template(tools=…)} does. A template that does
+     * not render tools, tool calls or tool results gets them written into the conversation instead
+     * ({@link ToolSupport#polyfill}).
+     */
+    public String render(List<ChatMessage> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("a chat needs at least one message");
         }
-        List<ChatMessage> adapted = adapt(messages);
+        List<ChatMessage> adapted = adapt(toolSupport.polyfill(messages, tools));
+        List<Map<String, Object>> templateTools = toolSupport.tools() ? tools : List.of();
         String prompt = switch (kind) {
-            case JINJA -> renderJinja(adapted, addGenerationPrompt);
+            case JINJA -> renderJinja(adapted, templateTools, addGenerationPrompt);
             case LLAMA_BUILTIN -> renderBuiltin(adapted, addGenerationPrompt);
             case CHATML_DEFAULT -> renderChatMl(adapted, addGenerationPrompt);
         };
@@ -193,6 +208,16 @@ public final class ChatTemplate {
         return kind;
     }
 
+    /** The template's source (Jinja, or a libllama built-in name), or null for the ChatML default. */
+    public String source() {
+        return source;
+    }
+
+    /** What the template does with tools, tool calls and tool results. */
+    public ToolSupport toolSupport() {
+        return toolSupport;
+    }
+
     /** True when the model has no template and ChatML stands in for it. */
     public boolean isFallback() {
         return kind == Kind.CHATML_DEFAULT;
@@ -207,7 +232,8 @@ public final class ChatTemplate {
         List<ChatMessage> adapted = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
             adapted.add(message.role().equals("developer") && !developerRole
-                    ? ChatMessage.system(message.content()) : message);
+                    ? new ChatMessage("system", message.content(), message.toolCalls(), message.toolCallId(), message.name())
+                    : message);
         }
         if (!systemRole && adapted.getFirst().role().equals("system")) {
             ChatMessage system = adapted.removeFirst();
@@ -215,15 +241,19 @@ public final class ChatTemplate {
                 LOG.log(Level.WARNING, "chat template has no system role; dropping a lone system message");
             } else {
                 ChatMessage next = adapted.getFirst();
-                adapted.set(0, new ChatMessage(next.role(), system.content() + "\n" + next.content()));
+                adapted.set(0, next.withContent(system.content() + "\n" + next.content()));
             }
         }
         return adapted;
     }
 
-    private String renderJinja(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    private String renderJinja(List<ChatMessage> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
         try {
-            return jinja.render(variables(messages, addGenerationPrompt, tokens));
+            Map<String, Object> variables = variables(messages, addGenerationPrompt, tokens, toolSupport.objectArguments());
+            if (!tools.isEmpty()) {
+                variables.put("tools", tools);
+            }
+            return jinja.render(variables);
         } catch (ChatTemplateException e) {
             if (e.reason() != ChatTemplateException.Reason.UNSUPPORTED) {
                 throw e;
@@ -261,20 +291,22 @@ public final class ChatTemplate {
 
     /** The variables Hugging Face's {@code apply_chat_template} gives a template. */
     private static Map<String, Object> variables(List<ChatMessage> messages, boolean addGenerationPrompt,
-                                                 SpecialTokens tokens) {
+                                                 SpecialTokens tokens, boolean objectArguments) {
         List<Map<String, Object>> turns = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
-            Map<String, Object> turn = new LinkedHashMap<>();
-            turn.put("role", message.role());
-            turn.put("content", message.content());
-            turns.add(turn);
+            turns.add(ToolSupport.turn(message, objectArguments));
         }
         Map<String, Object> variables = new LinkedHashMap<>();
         variables.put("messages", turns);
         variables.put("add_generation_prompt", addGenerationPrompt);
-        variables.put("bos_token", tokens.bos());
-        variables.put("eos_token", tokens.eos());
-        return variables;
+        return withSpecialTokens(variables, tokens);
+    }
+
+    private static Map<String, Object> withSpecialTokens(Map<String, Object> variables, SpecialTokens tokens) {
+        Map<String, Object> all = new LinkedHashMap<>(variables);
+        all.put("bos_token", tokens.bos());
+        all.put("eos_token", tokens.eos());
+        return all;
     }
 
     private static List<LlamaChatTemplates.Message> llamaMessages(List<ChatMessage> messages) {

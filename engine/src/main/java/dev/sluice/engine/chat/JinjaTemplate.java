@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
  * A Hugging Face chat template rendered by Jinjava the way {@code transformers} renders it with
  * Jinja2: {@code trim_blocks} and {@code lstrip_blocks} on ({@link TemplateSource}),
  * {@code raise_exception}, {@code strftime_now}, a Python-compatible {@code tojson}
- * ({@link PythonJson}), Python string and dict methods ({@link PythonMethods}), Python's operator
+ * ({@link PythonJson}), Python string and dict methods ({@link PythonMethods}), {@code loop.previtem}
+ * and {@code loop.nextitem} ({@link LoopNeighbours}), Python's operator
  * precedence ({@link PythonExpressions}), and the {@code generation} and {@code filter} block tags.
  *
  * <p>Sandboxed: templates cannot include or import other templates or read any resource, call
@@ -68,7 +69,7 @@ final class JinjaTemplate {
      *         {@code LIMIT} past a render limit, {@code UNSUPPORTED} when Jinjava could not render it
      */
     String render(Map<String, Object> variables) {
-        Map<String, Object> bindings = new HashMap<>(variables);
+        Map<String, Object> bindings = LoopNeighbours.wrap(new HashMap<>(variables));
         // Hugging Face exposes these as global functions, so templates test `strftime_now is defined`.
         bindings.put("raise_exception", new PythonFunction("raise_exception"));
         bindings.put("strftime_now", new PythonFunction("strftime_now"));
@@ -157,6 +158,8 @@ final class JinjaTemplate {
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaTemplate.class, "strftimeNow", String.class));
         jinjava.registerFilter(new PythonJson.ToJsonFilter());
         jinjava.registerFilter(new ItemsFilter());
+        jinjava.registerFilter(new PythonJson.StringFilter());
+        jinjava.registerFilter(new PythonJson.TrimFilter());
         jinjava.registerTag(new GenerationTag());
         jinjava.registerTag(new FilterTag());
         return jinjava;

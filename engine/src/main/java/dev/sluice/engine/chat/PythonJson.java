@@ -74,8 +74,100 @@ final class PythonJson {
             case Boolean b -> b ? "True" : "False";
             case Double d -> pythonFloat(d);
             case Float f -> pythonFloat(f.doubleValue());
+            case Map<?, ?> _, Collection<?> _ -> repr(value);
             default -> value.toString();
         };
+    }
+
+    /** Python's {@code repr()} of a template value: {@code {'a': [1, True, None]}}. */
+    static String repr(Object value) {
+        StringBuilder out = new StringBuilder();
+        repr(value, out);
+        return out.toString();
+    }
+
+    private static void repr(Object value, StringBuilder out) {
+        switch (value) {
+            case CharSequence s -> reprString(s.toString(), out);
+            case SafeString s -> reprString(s.toString(), out);
+            case Map<?, ?> map -> {
+                out.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    out.append(first ? "" : ", ");
+                    first = false;
+                    repr(e.getKey(), out);
+                    out.append(": ");
+                    repr(e.getValue(), out);
+                }
+                out.append('}');
+            }
+            case Collection<?> items -> {
+                out.append('[');
+                boolean first = true;
+                for (Object item : items) {
+                    out.append(first ? "" : ", ");
+                    first = false;
+                    repr(item, out);
+                }
+                out.append(']');
+            }
+            case null, default -> out.append(str(value));
+        }
+    }
+
+    /** Single quotes unless the text has a single quote and no double one, as Python chooses. */
+    private static void reprString(String s, StringBuilder out) {
+        char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+        out.append(quote);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c == quote) {
+                        out.append('\\').append(c);
+                    } else if (c < 0x20 || c == 0x7f) {
+                        out.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append(quote);
+    }
+
+    /** Jinja2's {@code string} filter: Python's {@code str()}, so a dict prints as {@code {'a': 1}}. */
+    static final class StringFilter implements Filter {
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return str(var);
+        }
+    }
+
+    /**
+     * Jinja2's {@code trim}. Jinjava cannot tell a missing key from None; templates trim missing
+     * fields ({@code param.description|trim} in Hermes 2 Pro's), which Jinja2 renders as "".
+     */
+    static final class TrimFilter implements Filter {
+        @Override
+        public String getName() {
+            return "trim";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return var == null ? "" : str(var).strip();
+        }
     }
 
     private record Writer(StringBuilder out, String indent, String itemSeparator, String keySeparator,

@@ -39,6 +39,10 @@ final class PythonMethods extends ELResolver {
 
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
+        if (LoopNeighbours.handles(base, property)) {
+            context.setPropertyResolved(true);
+            return LoopNeighbours.neighbour((com.hubspot.jinjava.util.ForLoop) base, property.toString());
+        }
         if (REVERSED.equals(property) && (base instanceof List || base instanceof String || base instanceof SafeString)) {
             context.setPropertyResolved(true);
             if (base instanceof List<?> list) {
