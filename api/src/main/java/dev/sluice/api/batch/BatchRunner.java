@@ -184,6 +184,13 @@ final class BatchRunner {
                             Thread.sleep(RETRY_MILLIS / 10);
                         }
                     }
+                    // The page was read a while ago: the line may have run and finished since. A line
+                    // commits its result before it leaves running, so not running and still waiting
+                    // here means it has not run.
+                    if (running.containsKey(line.line()) || !store.isWaiting(batch.id(), line.line())) {
+                        slots.release();
+                        continue;
+                    }
                     Thread t = Thread.ofVirtual().name("sluice-batch-line-" + line.line()).unstarted(() -> runLine(batch, line));
                     running.put(line.line(), t);
                     started = true;

@@ -237,6 +237,19 @@ final class BatchStore {
         });
     }
 
+    /** Whether a line is still waiting (not answered, not failed). */
+    boolean isWaiting(String id, int line) throws SQLException {
+        return db.transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT state FROM batch_lines WHERE batch_id = ? AND line = ?")) {
+                s.setString(1, id);
+                s.setInt(2, line);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() && rs.getInt(1) == WAITING;
+                }
+            }
+        });
+    }
+
     /**
      * Records a line's result and counts it (and its tokens) for the batch, in one transaction,
      * if the line is still waiting; returns whether it was.
