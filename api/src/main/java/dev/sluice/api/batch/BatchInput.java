@@ -3,6 +3,7 @@ package dev.sluice.api.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.api.openai.BatchLines;
 import dev.sluice.api.openai.Json;
 import dev.sluice.api.openai.Responses;
 
@@ -35,6 +36,7 @@ final class BatchInput {
     private BatchInput() {
     }
 
+    /** Checks {@code file}'s lines; {@code endpoint} null: each line's url may be either endpoint (offline). */
     static Checked check(Path file, String endpoint) throws IOException {
         List<BatchStore.Line> valid = new ArrayList<>();
         List<String[]> invalid = new ArrayList<>();
@@ -67,8 +69,11 @@ final class BatchInput {
                 } else if (!"POST".equals(node.path("method").asText(null))) {
                     problem = "has method " + node.path("method") + "; it must be \"POST\"";
                     param = "method";
-                } else if (!endpoint.equals(node.path("url").asText(null))) {
+                } else if (endpoint != null && !endpoint.equals(node.path("url").asText(null))) {
                     problem = "has url " + node.path("url") + "; it must be the batch's endpoint \"" + endpoint + "\"";
+                    param = "url";
+                } else if (endpoint == null && !BatchLines.supports(node.path("url").asText(null))) {
+                    problem = "has url " + node.path("url") + "; it must be \"/v1/chat/completions\" or \"/v1/completions\"";
                     param = "url";
                 } else if (!node.path("body").isObject()) {
                     problem = "has no body (a JSON object)";
@@ -76,7 +81,7 @@ final class BatchInput {
                 } else if (valid.size() + invalid.size() >= MAX_LINES) {
                     problem = "is past the limit of " + MAX_LINES + " requests per batch";
                 } else {
-                    valid.add(new BatchStore.Line(number, customId, node.get("body").toString()));
+                    valid.add(new BatchStore.Line(number, customId, node.get("url").textValue(), node.get("body").toString()));
                     continue;
                 }
                 invalid.add(new String[] {Integer.toString(number), customId,

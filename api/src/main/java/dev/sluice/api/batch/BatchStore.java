@@ -34,8 +34,8 @@ final class BatchStore {
     record Batch(String id, String status, String endpoint, String inputFileId, long expiresAt) {
     }
 
-    /** One line waiting to run. */
-    record Line(int line, String customId, String body) {
+    /** One line waiting to run; {@code url} is its endpoint (null when read back: the batch's endpoint). */
+    record Line(int line, String customId, String url, String body) {
     }
 
     private static final String COLUMNS = "id, status, endpoint, input_file_id, completion_window, metadata, created_at,"
@@ -229,7 +229,7 @@ final class BatchStore {
                 List<Line> out = new ArrayList<>();
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new Line(rs.getInt(1), rs.getString(2), rs.getString(3)));
+                        out.add(new Line(rs.getInt(1), rs.getString(2), null, rs.getString(3)));
                     }
                 }
                 return out;

@@ -8,6 +8,7 @@ import dev.sluice.api.models.Router;
 import dev.sluice.scheduler.EngineService;
 import dev.sluice.scheduler.RequestUsage;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,10 +35,33 @@ public final class BatchLines {
 
     private final Endpoints endpoints;
     private final Admission admission;
+    /** Offline ({@link #direct}): the one engine every line runs on, whatever its {@code model}; else null. */
+    private final EngineService only;
+    private final String onlyName;
+    private final int priority;
 
     BatchLines(Endpoints endpoints, Admission admission) {
+        this(endpoints, admission, null, null, PRIORITY);
+    }
+
+    private BatchLines(Endpoints endpoints, Admission admission, EngineService only, String onlyName, int priority) {
         this.endpoints = endpoints;
         this.admission = admission;
+        this.only = only;
+        this.onlyName = onlyName;
+        this.priority = priority;
+    }
+
+    /**
+     * Lines run on one engine with no server around it (the offline runner): every line on
+     * {@code service}, named {@code model} in its answers, at the default priority (nothing
+     * interactive to make way for), within the given limits.
+     */
+    public static BatchLines direct(EngineService service, String model, long maxResponseTokens, Duration requestTimeout,
+                                    int maxInFlight) {
+        Endpoints endpoints = new Endpoints(null, Long.MAX_VALUE, new Admission(maxInFlight * 128), null, null,
+                new RequestLimits(false, maxResponseTokens), requestTimeout);
+        return new BatchLines(endpoints, endpoints.admission(), service, model, 0);
     }
 
     /** The endpoints lines may name (the batch's {@code endpoint} and each line's {@code url}). */
@@ -61,18 +85,26 @@ public final class BatchLines {
         copy.remove("stream_options");
         Json json = Json.of(copy);
         try {
-            var user = json.get("user");
-            Router.Resolution route = endpoints.router().resolve(json.string("model").orElse(null),
-                    user != null && user.isTextual() ? user.textValue() : null, header -> null);
-            ModelVersion version = route.primary();
-            EngineService service = version.ready();
+            EngineService service;
+            String model;
+            if (only != null) {
+                service = only;
+                model = onlyName;
+            } else {
+                var user = json.get("user");
+                Router.Resolution route = endpoints.router().resolve(json.string("model").orElse(null),
+                        user != null && user.isTextual() ? user.textValue() : null, header -> null);
+                ModelVersion version = route.primary();
+                service = version.ready();
+                model = route.model();
+            }
             Prepared prepared = kind.prepare(json, service.engine(), endpoints);
             try (Submission submission = Submission.submit(service, admission, endpoints.limits(), prepared.prompts(),
-                    prepared.options(), prepared.maxTokens(), endpoints.requestTimeout(), prepared.promptParam(), PRIORITY)) {
+                    prepared.options(), prepared.maxTokens(), endpoints.requestTimeout(), prepared.promptParam(), priority)) {
                 List<RequestUsage> usages = new ArrayList<>();
                 ObjectNode answer = Responder.body(submission, kind.format(submission, service.engine().tokenizer(), prepared),
                         new Responder.Envelope(Responses.newId(kind.idPrefix()), System.currentTimeMillis() / 1000,
-                                route.model()), usages);
+                                model), usages);
                 int prompt = 0;
                 int cached = 0;
                 int completion = 0;
