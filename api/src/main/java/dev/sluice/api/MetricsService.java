@@ -31,16 +31,23 @@ final class MetricsService implements HttpService {
 
     private final ModelRegistry registry;
     private final Router router;
+    private final double costPerHour;
 
-    MetricsService(ModelRegistry registry, Router router) {
+    /** {@code costPerHour}: the machine's price (--cost-per-hour); 0 leaves the cost families out. */
+    MetricsService(ModelRegistry registry, Router router, double costPerHour) {
         this.registry = registry;
         this.router = router;
+        this.costPerHour = costPerHour;
     }
 
     @Override
     public void routing(HttpRules rules) {
         rules.get("/metrics", this::metrics)
                 .any("/metrics", ErrorHandlers.methodNotAllowed("GET"));
+    }
+
+    private static double perMillion(double cost, double tokens) {
+        return tokens > 0 ? cost * 1e6 / tokens : 0;
     }
 
     /** A loaded version and its label set. */
@@ -96,6 +103,17 @@ final class MetricsService implements HttpService {
                 m -> m.stalledClientsCancelled.sum());
         counter(out, engines, "engine_step_failures", "Engine steps that failed (their requests got an error).",
                 m -> m.stepFailures.sum());
+        counter(out, engines, "engine_seconds", "Engine time (the sum of its steps), in seconds.", m -> m.stepTime.sum());
+        if (costPerHour > 0) {
+            counter(out, engines, "engine_cost", "Cost of the engine time at --cost-per-hour.",
+                    m -> m.stepTime.sum() * costPerHour / 3600);
+            gauge(out, engines, "cost_per_million_tokens",
+                    "Engine cost per million tokens (prompt + generated) since start, at --cost-per-hour.",
+                    m -> perMillion(m.stepTime.sum() * costPerHour / 3600, m.promptTokens.sum() + m.generationTokens.sum()));
+            gauge(out, engines, "cost_per_million_generation_tokens",
+                    "Engine cost per million generated tokens since start, at --cost-per-hour.",
+                    m -> perMillion(m.stepTime.sum() * costPerHour / 3600, m.generationTokens.sum()));
+        }
         histogram(out, engines, "time_to_first_token_seconds", "Time from arrival to the first generated token.", m -> m.timeToFirstToken);
         histogram(out, engines, "inter_token_latency_seconds", "Time between consecutive tokens of a sequence.", m -> m.interTokenLatency);
         histogram(out, engines, "e2e_request_latency_seconds", "Time from arrival to the last token.", m -> m.endToEndLatency);

@@ -62,7 +62,9 @@ public enum Option {
     MAX_FILE_BYTES("sluice.max-file-bytes", "max-file-bytes", "209715200",
             "Largest file POST /v1/files accepts (apart from --max-request-bytes); larger ones get 413."),
     BATCH_MAX_IN_FLIGHT("sluice.batch-max-in-flight", "batch-max-in-flight", "16",
-            "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests).");
+            "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests)."),
+    COST_PER_HOUR("sluice.cost-per-hour", "cost-per-hour", "0",
+            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens.");
 
     private final String key;
     private final String flag;

@@ -64,7 +64,8 @@ public final class SluiceServer implements AutoCloseable {
         this.guard = new ConnectionGuard(Duration.ofSeconds(config.httpReadTimeoutSeconds()),
                 Duration.ofSeconds(config.stalledClientTimeoutSeconds()));
         this.admission = new Admission(config.maxQueuedRequests());
-        this.batches = new BatchApi(config.dataDir(), config.maxFileBytes(), config.batchMaxInFlight());
+        this.batches = new BatchApi(config.dataDir(), config.maxFileBytes(), config.batchMaxInFlight(),
+                config.costPerHour());
         Duration idle = Duration.ofSeconds(config.httpIdleTimeoutSeconds());
         this.webServer = WebServer.builder()
                 .host(config.host())
@@ -160,7 +161,7 @@ public final class SluiceServer implements AutoCloseable {
                     Duration.ofSeconds(config.shutdownDrainSeconds())));
         }
         routing.register(new HealthService(registry, router, admission, () -> stopped));
-        routing.register(new MetricsService(registry, router));
+        routing.register(new MetricsService(registry, router, config.costPerHour()));
         routing.register(new TokenizerService(router, config.maxRequestBytes(), guard));
         OpenAiService openAi = new OpenAiService(registry, router, config, admission, guard);
         routing.register(openAi);

@@ -23,13 +23,15 @@ public final class BatchApi implements AutoCloseable {
     private final Path dataDir;
     private final long maxFileBytes;
     private final int maxInFlight;
+    private final double costPerHour;
     private BatchLines lines;
     private Storage storage;
     private BatchRunner runner;
     private boolean closed;
 
-    public BatchApi(Path dataDir, long maxFileBytes, int maxInFlight) {
+    public BatchApi(Path dataDir, long maxFileBytes, int maxInFlight, double costPerHour) {
         this.dataDir = dataDir;
+        this.costPerHour = costPerHour;
         this.maxFileBytes = maxFileBytes;
         this.maxInFlight = maxInFlight;
     }
@@ -66,7 +68,7 @@ public final class BatchApi implements AutoCloseable {
         }
         if (storage == null) {
             try {
-                storage = Storage.open(dataDir);
+                storage = Storage.open(dataDir, costPerHour);
             } catch (IOException | SQLException e) {
                 LOG.log(System.Logger.Level.ERROR, "cannot open the data dir " + dataDir, e);
                 throw new ApiException(Status.INTERNAL_SERVER_ERROR_500, "server_error",

@@ -228,7 +228,6 @@ final class BatchRunner {
         try {
             ObjectNode body = (ObjectNode) Json.MAPPER.readTree(line.body());
             String requestId = Responses.newId("req_");
-            long start = System.nanoTime();
             BatchLines.Outcome outcome = lines.run(batch.endpoint(), body, requestId);
             if (outcome.status() == 429 || outcome.status() == 503 || stopping) {
                 retryAfter = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
@@ -243,7 +242,7 @@ final class BatchRunner {
             response.set("body", outcome.body());
             result.putNull("error");
             storage.batches().record(batch.id(), line.line(), outcome.ok(), result.toString(), outcome.promptTokens(),
-                    outcome.cachedTokens(), outcome.completionTokens(), System.nanoTime() - start);
+                    outcome.cachedTokens(), outcome.completionTokens(), outcome.engineNanos());
         } catch (InterruptedException e) {
             // cancelled or stopping: the line stays waiting
         } catch (SQLException | IOException | RuntimeException e) {

@@ -44,9 +44,12 @@ final class BatchStore {
             + " completion_tokens, engine_nanos";
 
     private final Database db;
+    private final double costPerHour;
 
-    BatchStore(Database db) {
+    /** {@code costPerHour}: the machine's price (--cost-per-hour), 0 when not given. */
+    BatchStore(Database db, double costPerHour) {
         this.db = db;
+        this.costPerHour = costPerHour;
     }
 
     Database db() {
@@ -323,7 +326,7 @@ final class BatchStore {
         });
     }
 
-    private static ObjectNode json(ResultSet rs) throws SQLException {
+    private ObjectNode json(ResultSet rs) throws SQLException {
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode o = f.objectNode();
         o.put("id", rs.getString("id"));
@@ -357,7 +360,19 @@ final class BatchStore {
         usage.put("output_tokens", completion);
         usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
         usage.put("total_tokens", prompt + completion);
-        usage.put("engine_seconds", rs.getLong("engine_nanos") / 1e9); // Sluice's: compute time its lines took
+        // Sluice's: the engine time its lines took (each step's time shared by tokens) and, with
+        // --cost-per-hour, what that time cost, in all and per million (prompt + output) tokens.
+        double engineSeconds = rs.getLong("engine_nanos") / 1e9;
+        usage.put("engine_seconds", engineSeconds);
+        if (costPerHour > 0) {
+            double cost = engineSeconds * costPerHour / 3600;
+            usage.put("cost", cost);
+            if (prompt + completion > 0) {
+                usage.put("cost_per_million_tokens", cost * 1e6 / (prompt + completion));
+            } else {
+                usage.putNull("cost_per_million_tokens");
+            }
+        }
         return o;
     }
 

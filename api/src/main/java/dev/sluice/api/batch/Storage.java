@@ -11,13 +11,13 @@ record Storage(Database db, FileStore files, BatchStore batches) implements Auto
     static final String DATABASE = "sluice.db";
 
     /** Opens (creating) the data dir, and removes what a crash left half-written. */
-    static Storage open(Path dataDir) throws IOException, SQLException {
+    static Storage open(Path dataDir, double costPerHour) throws IOException, SQLException {
         Files.createDirectories(dataDir);
         Database db = Database.open(dataDir.resolve(DATABASE));
         try {
             FileStore files = new FileStore(db, dataDir);
             files.cleanUp();
-            return new Storage(db, files, new BatchStore(db));
+            return new Storage(db, files, new BatchStore(db, costPerHour));
         } catch (IOException | SQLException | RuntimeException e) {
             db.close();
             throw e;

@@ -26,8 +26,12 @@ public final class BatchLines {
     /** Scheduler priority of batch lines: behind client requests (0), ahead of shadow copies. */
     public static final int PRIORITY = ShadowCopy.PRIORITY / 2;
 
-    /** What one line got: an HTTP status and body (an answer or an OpenAI error), and its token usage. */
-    public record Outcome(int status, ObjectNode body, int promptTokens, int cachedTokens, int completionTokens) {
+    /**
+     * What one line got: an HTTP status and body (an answer or an OpenAI error), its token usage,
+     * and its share of the engine's time.
+     */
+    public record Outcome(int status, ObjectNode body, int promptTokens, int cachedTokens, int completionTokens,
+                          long engineNanos) {
         public boolean ok() {
             return status == 200;
         }
@@ -108,15 +112,17 @@ public final class BatchLines {
                 int prompt = 0;
                 int cached = 0;
                 int completion = 0;
+                long engine = 0;
                 for (RequestUsage u : usages) {
                     prompt += u.promptTokens();
                     cached += u.cachedPromptTokens();
                     completion += u.completionTokens();
+                    engine += u.computeNanos();
                 }
-                return new Outcome(200, answer, prompt, cached, completion);
+                return new Outcome(200, answer, prompt, cached, completion, engine);
             }
         } catch (ApiException e) {
-            return new Outcome(e.status().code(), Responses.error(e.getMessage(), e.type(), e.param(), e.code()), 0, 0, 0);
+            return new Outcome(e.status().code(), Responses.error(e.getMessage(), e.type(), e.param(), e.code()), 0, 0, 0, 0);
         }
     }
 }

@@ -44,13 +44,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BatchSdkTest {
 
     private static final int MAX_FILE_BYTES = 256 * 1024;
+    /** A price of 3.6 per hour: 0.001 per engine-second. */
+    private static final double COST_PER_HOUR = 3.6;
 
     private static TestServer server;
     private static OpenAIClient client;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start("--batch-max-in-flight", "4", "--max-file-bytes", Integer.toString(MAX_FILE_BYTES));
+        server = TestServer.start("--batch-max-in-flight", "4", "--max-file-bytes", Integer.toString(MAX_FILE_BYTES),
+                "--cost-per-hour", Double.toString(COST_PER_HOUR));
         client = OpenAIOkHttpClient.builder().baseUrl(server.baseUrl()).apiKey("x").maxRetries(0)
                 .timeout(Duration.ofMinutes(2)).build();
     }
@@ -95,6 +98,10 @@ class BatchSdkTest {
             assertTrue(System.nanoTime() < deadline, "batch did not get there: " + b);
             Thread.sleep(100);
         }
+    }
+
+    private static double num(JsonValue v) {
+        return ((Number) v.asNumber().orElseThrow()).doubleValue();
     }
 
     static boolean done(Batch b) {
@@ -158,6 +165,18 @@ class BatchSdkTest {
         assertEquals(3, b.requestCounts().orElseThrow().failed());
         assertEquals(12 * 8, b.usage().orElseThrow().outputTokens());
         assertEquals("test", b.metadata().orElseThrow()._additionalProperties().get("job").asString().orElseThrow());
+        // Cost: the lines' share of the engine's time, priced at --cost-per-hour; never more than the engine's total.
+        Map<String, JsonValue> usage = b.usage().orElseThrow()._additionalProperties();
+        double engineSeconds = num(usage.get("engine_seconds"));
+        double cost = num(usage.get("cost"));
+        assertTrue(engineSeconds > 0, usage.toString());
+        assertEquals(engineSeconds * COST_PER_HOUR / 3600, cost, 1e-9);
+        assertEquals(cost * 1e6 / b.usage().orElseThrow().totalTokens(),
+                num(usage.get("cost_per_million_tokens")), 1e-6);
+        dev.sluice.api.PrometheusText metrics = server.metrics();
+        double total = metrics.value("sluice:engine_seconds_total");
+        assertTrue(engineSeconds <= total + 1e-6, engineSeconds + " of " + total);
+        assertEquals(total * COST_PER_HOUR / 3600, metrics.value("sluice:engine_cost_total"), total * 1e-9);
 
         List<JsonNode> output = lines(b.outputFileId().orElseThrow());
         List<JsonNode> errors = lines(b.errorFileId().orElseThrow());
