@@ -37,7 +37,7 @@ public final class ConnectionGuard implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
     private static final long PERIOD_MILLIS = 250;
     private static final long DISCONNECT_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long CLOSE_AFTER_RESPONSE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long CLOSE_AFTER_RESPONSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final String CLOSING = "its error response to be sent";
 
     /** A body may take the read timeout plus this long per byte in all: 100 KiB/s, a slow link's pace. */
@@ -114,7 +114,8 @@ public final class ConnectionGuard implements AutoCloseable {
     public void ended(ServerRequest req) {
         Watch watch = watches.get(req.socketId());
         if (watch != null && watch.closeAfterResponse) {
-            // The error response is written right after the filters unwind: close a little later.
+            // The routing's error handler has written the response by now (it runs inside the
+            // filter chain): close in a moment, once the client has had time to read it.
             watch.arm(CLOSE_AFTER_RESPONSE_NANOS, CLOSING);
             return;
         }
