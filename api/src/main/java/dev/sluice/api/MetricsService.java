@@ -32,10 +32,13 @@ final class MetricsService implements HttpService {
     private final ModelRegistry registry;
     private final Router router;
     private final ModelServerProtocolMetrics protocol = new ModelServerProtocolMetrics();
+    private final double costPerHour;
 
-    MetricsService(ModelRegistry registry, Router router) {
+    /** {@code costPerHour}: the machine's price (--cost-per-hour); 0 leaves the cost families out. */
+    MetricsService(ModelRegistry registry, Router router, double costPerHour) {
         this.registry = registry;
         this.router = router;
+        this.costPerHour = costPerHour;
     }
 
     @Override
@@ -44,23 +47,25 @@ final class MetricsService implements HttpService {
                 .any("/metrics", ErrorHandlers.methodNotAllowed("GET"));
     }
 
+    private static double perMillion(double cost, double tokens) {
+        return tokens > 0 ? cost * 1e6 / tokens : 0;
+    }
+
     /** A loaded version and its label set. */
     private record Series(String labels, EngineMetrics metrics) {
     }
 
     private void metrics(ServerRequest req, ServerResponse res) {
+        res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+        res.send(text().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The exposition {@code GET /metrics} serves, also the dashboard's data (one source of truth). */
+    String text() {
         StringBuilder out = new StringBuilder(8192);
         write(out);
         // The Gateway API Inference Extension's gauges under the vLLM names its picker reads by default.
         protocol.write(out, registry.all().stream().map(ModelVersion::serviceOrNull).filter(s -> s != null).toList());
-        res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(out.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The exposition {@code GET /metrics} serves, for the dashboard's data (one source of truth). */
-    String text() {
-        StringBuilder out = new StringBuilder(8192);
-        write(out);
         return out.toString();
     }
 
@@ -110,6 +115,17 @@ final class MetricsService implements HttpService {
                 m -> m.forwardNanos.sum() / 1e9);
         counter(out, engines, "engine_sampling_seconds", "Engine time sampling tokens from the logits.",
                 m -> m.samplingNanos.sum() / 1e9);
+        counter(out, engines, "engine_seconds", "Engine time (the sum of its steps), in seconds.", m -> m.stepTime.sum());
+        if (costPerHour > 0) {
+            counter(out, engines, "engine_cost", "Cost of the engine time at --cost-per-hour.",
+                    m -> m.stepTime.sum() * costPerHour / 3600);
+            gauge(out, engines, "cost_per_million_tokens",
+                    "Engine cost per million tokens (prompt + generated) since start, at --cost-per-hour.",
+                    m -> perMillion(m.stepTime.sum() * costPerHour / 3600, m.promptTokens.sum() + m.generationTokens.sum()));
+            gauge(out, engines, "cost_per_million_generation_tokens",
+                    "Engine cost per million generated tokens since start, at --cost-per-hour.",
+                    m -> perMillion(m.stepTime.sum() * costPerHour / 3600, m.generationTokens.sum()));
+        }
         histogram(out, engines, "time_to_first_token_seconds", "Time from arrival to the first generated token.", m -> m.timeToFirstToken);
         histogram(out, engines, "inter_token_latency_seconds", "Time between consecutive tokens of a sequence.", m -> m.interTokenLatency);
         histogram(out, engines, "e2e_request_latency_seconds", "Time from arrival to the last token.", m -> m.endToEndLatency);

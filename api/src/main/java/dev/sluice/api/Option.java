@@ -57,7 +57,15 @@ public enum Option {
     CORS_ALLOWED_ORIGINS("sluice.cors-allowed-origins", "cors-allowed-origins", "",
             "Comma-separated origins allowed by CORS (or *) for browser frontends; empty: CORS off."),
     SHUTDOWN_DRAIN_SECONDS("sluice.shutdown-drain-seconds", "shutdown-drain-seconds", "30",
-            "On SIGTERM: seconds to let in-flight requests finish before cancelling them.");
+            "On SIGTERM: seconds to let in-flight requests finish before cancelling them."),
+    DATA_DIR("sluice.data-dir", "data-dir", "",
+            "Directory of the Files and Batch API's state (a SQLite database and the files). Empty: $XDG_DATA_HOME/sluice, else ~/.local/share/sluice."),
+    MAX_FILE_BYTES("sluice.max-file-bytes", "max-file-bytes", "209715200",
+            "Largest file POST /v1/files accepts (apart from --max-request-bytes); larger ones get 413."),
+    BATCH_MAX_IN_FLIGHT("sluice.batch-max-in-flight", "batch-max-in-flight", "16",
+            "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests)."),
+    COST_PER_HOUR("sluice.cost-per-hour", "cost-per-hour", "0",
+            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens.");
 
     private final String key;
     private final String flag;

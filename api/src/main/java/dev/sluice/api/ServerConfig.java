@@ -27,7 +27,8 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                            int requestTimeoutSeconds, int stalledClientTimeoutSeconds, boolean enableRequestPriority,
                            int httpReadTimeoutSeconds, int httpIdleTimeoutSeconds, int engineStallTimeoutSeconds,
                            long maxRequestBytes, List<String> apiKeys, List<String> adminApiKeys,
-                           List<String> corsAllowedOrigins, int shutdownDrainSeconds) {
+                           List<String> corsAllowedOrigins, int shutdownDrainSeconds,
+                           Path dataDir, long maxFileBytes, int batchMaxInFlight, double costPerHour) {
 
     /** Thrown for unusable settings; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -95,7 +96,21 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.list(Option.API_KEY),
                 r.list(Option.ADMIN_API_KEY),
                 r.list(Option.CORS_ALLOWED_ORIGINS),
-                r.integer(Option.SHUTDOWN_DRAIN_SECONDS, 0, 86400));
+                r.integer(Option.SHUTDOWN_DRAIN_SECONDS, 0, 86400),
+                dataDir(r.string(Option.DATA_DIR)),
+                r.size(Option.MAX_FILE_BYTES, r.string(Option.MAX_FILE_BYTES)),
+                r.integer(Option.BATCH_MAX_IN_FLIGHT, 1, 65536),
+                r.nonNegative(Option.COST_PER_HOUR));
+    }
+
+    /** {@code --data-dir}, else the user's data directory (XDG's, as on Linux desktops and servers). */
+    static Path dataDir(String option) {
+        if (!option.isBlank()) {
+            return Path.of(option);
+        }
+        String xdg = System.getenv("XDG_DATA_HOME");
+        return xdg != null && !xdg.isBlank() ? Path.of(xdg, "sluice")
+                : Path.of(System.getProperty("user.home"), ".local", "share", "sluice");
     }
 
     /** Typed reads with messages that name the option. */
@@ -125,6 +140,20 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 double v = Double.parseDouble(value);
                 if (!(v > 0 && v <= 1)) {
                     throw new InvalidConfigException("--" + o.flag() + " must be greater than 0 and at most 1, got " + value);
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException("--" + o.flag() + " must be a number, got '" + value + "'");
+            }
+        }
+
+        /** A finite number, 0 or more. */
+        double nonNegative(Option o) {
+            String value = string(o);
+            try {
+                double v = Double.parseDouble(value);
+                if (!(v >= 0) || Double.isInfinite(v)) {
+                    throw new InvalidConfigException("--" + o.flag() + " must be a number, 0 or more, got " + value);
                 }
                 return v;
             } catch (NumberFormatException e) {

@@ -1,5 +1,6 @@
 package dev.sluice.api;
 
+import dev.sluice.api.batch.BatchApi;
 import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.Filters;
@@ -53,6 +54,7 @@ public final class SluiceServer implements AutoCloseable {
     private final AtomicInteger activeRequests = new AtomicInteger();
     private final ConnectionGuard guard;
     private final Admission admission;
+    private final BatchApi batches;
     private final List<CompletableFuture<ModelVersion>> initialLoads = new ArrayList<>();
     private volatile Runnable onEngineFailure = () -> { };
     private volatile boolean stopped;
@@ -64,12 +66,16 @@ public final class SluiceServer implements AutoCloseable {
         this.guard = new ConnectionGuard(Duration.ofSeconds(config.httpReadTimeoutSeconds()),
                 Duration.ofSeconds(config.stalledClientTimeoutSeconds()));
         this.admission = new Admission(config.maxQueuedRequests());
+        this.batches = new BatchApi(config.dataDir(), config.maxFileBytes(), config.batchMaxInFlight(),
+                config.costPerHour());
         Duration idle = Duration.ofSeconds(config.httpIdleTimeoutSeconds());
         this.webServer = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false) // ours drains requests first
-                .maxPayloadSize(config.maxRequestBytes() + 1024) // our own check answers 413 in OpenAI's format first
+                // Our own checks answer 413 in OpenAI's format first: --max-request-bytes on every route
+                // that reads a body, --max-file-bytes on uploads (the larger limit is Helidon's).
+                .maxPayloadSize(Math.max(config.maxRequestBytes(), batches.maxUploadBytes()) + 1024)
                 .directHandlers(ErrorHandlers.direct(config.maxRequestBytes())) // and Helidon's, past that, too
                 // Only our HTTP/1 configuration (discovery would add a second, default one, and with two
                 // candidates Helidon reads a connection's first bytes before any idle timeout applies).
@@ -104,6 +110,7 @@ public final class SluiceServer implements AutoCloseable {
             throw new IllegalStateException("could not listen on " + config.host() + ":" + config.port()
                     + " (is another process using the port?)");
         }
+        server.batches.resume();
         for (ModelVersion v : versions) {
             server.initialLoads.add(server.registry.load(v));
         }
@@ -164,10 +171,12 @@ public final class SluiceServer implements AutoCloseable {
                     Duration.ofSeconds(config.shutdownDrainSeconds())));
         }
         routing.register(new HealthService(registry, router, admission, () -> stopped));
-        routing.register(new MetricsService(registry, router));
+        routing.register(new MetricsService(registry, router, config.costPerHour()));
         routing.register(new TokenizerService(router, config.maxRequestBytes(), guard));
-        routing.register(new OpenAiService(registry, router, config, admission, guard));
-        routing.register(new WebService(new DashboardData(new MetricsService(registry, router)::text, registry, router), config));
+        OpenAiService openAi = new OpenAiService(registry, router, config, admission, guard);
+        routing.register(openAi);
+        batches.register(routing, openAi.batchLines(config.batchMaxInFlight()), guard);
+        routing.register(new WebService(new DashboardData(new MetricsService(registry, router, config.costPerHour())::text, registry, router), config));
         ErrorHandlers.register(routing);
     }
 
@@ -209,6 +218,7 @@ public final class SluiceServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        batches.close(); // running batch lines stop and stay waiting: the next start runs them
         registry.drainAll();
         long deadline = System.nanoTime() + drain.toNanos();
         while (System.nanoTime() < deadline && (activeRequests.get() > 0 || registry.pendingRequests() > 0)) {

@@ -67,9 +67,19 @@ public final class TestServer implements AutoCloseable {
     public static ServerConfig config(String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--port", "0", "--model", modelPath().toString(),
                 "--model-name", MODEL, "--device", TestDevice.serverDevice(), "--threads", "1", "--kv-cache-memory", "8MiB",
-                "--max-model-len", Integer.toString(MAX_MODEL_LEN), "--max-request-bytes", "65536"));
+                "--max-model-len", Integer.toString(MAX_MODEL_LEN), "--max-request-bytes", "65536",
+                "--data-dir", freshDataDir().toString())); // never the user's: a test server resumes nobody's batches
         args.addAll(Arrays.asList(extraArgs));
         return ServerConfig.load(args.toArray(String[]::new), Map.of());
+    }
+
+    /** An empty data dir (Files and Batch API state) of its own for one test server. */
+    public static Path freshDataDir() {
+        try {
+            return java.nio.file.Files.createTempDirectory("sluice-data-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts a server with {@link #config} and waits until the model is loaded. */

@@ -162,7 +162,8 @@ final class ActiveRequests {
         }
         int cached = request.sequences().getFirst().cachedPromptTokens();
         request.stream().complete(new RequestUsage(request.promptLength(), completion, cached,
-                firstToken == Long.MAX_VALUE ? -1 : firstToken - request.arrivalNanos(), now - request.arrivalNanos()));
+                firstToken == Long.MAX_VALUE ? -1 : firstToken - request.arrivalNanos(), now - request.arrivalNanos(),
+                request.computeNanos()));
         inFlight.decrementAndGet(); // after complete(): pending never reads 0 while a consumer still waits
         metrics.endToEndLatency.record((now - request.arrivalNanos()) / 1e9);
         switch (lastReason) {

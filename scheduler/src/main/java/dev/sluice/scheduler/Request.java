@@ -34,6 +34,8 @@ public final class Request {
     long order;
     /** The scheduler's step in which {@link #scheduledCount} sequences were scheduled (its fair share). */
     private long countedStep = -1;
+    /** Its share of the engine steps it was in (engine thread only): see {@link #addComputeNanos}. */
+    private long computeNanos;
     private int scheduledCount;
     private volatile long deadlineNanos = Long.MAX_VALUE;
 
@@ -104,6 +106,18 @@ public final class Request {
 
     public long cacheSalt() {
         return cacheSalt;
+    }
+
+    /**
+     * Adds this request's share of one step's time (its tokens' share of the step's tokens): what
+     * the request cost the engine, for usage and cost accounting. Engine thread only.
+     */
+    void addComputeNanos(long nanos) {
+        computeNanos += nanos;
+    }
+
+    long computeNanos() {
+        return computeNanos;
     }
 
     public long arrivalNanos() {

@@ -46,6 +46,7 @@ final class StepExecution {
         buildPlan(step, sequences);
         StepResult result = executor.execute(plan);
         scheduler.complete(step);
+        attribute(step, sequences, System.nanoTime() - start);
 
         long now = System.nanoTime();
         for (int e = 0; e < sequences.size(); e++) {
@@ -78,6 +79,17 @@ final class StepExecution {
         metrics.samplingNanos.add(result.samplingNanos());
         metrics.stepTokens.record(step.tokenCount());
         metrics.stepSequences.record(sequences.size());
+    }
+
+    /** Shares the step's time among its requests by the tokens each computed in it. */
+    private static void attribute(SchedulerStep step, List<Sequence> sequences, long stepNanos) {
+        int total = step.tokenCount();
+        if (total <= 0) {
+            return;
+        }
+        for (int i = 0; i < sequences.size(); i++) {
+            sequences.get(i).request().addComputeNanos(stepNanos * step.newTokens(i) / total);
+        }
     }
 
     private void buildPlan(SchedulerStep step, List<Sequence> sequences) {

@@ -28,7 +28,10 @@ public final class Bodies {
     public static byte[] read(ServerRequest req, long maxBytes, ConnectionGuard guard) {
         long declared = req.headers().first(HeaderNames.CONTENT_LENGTH).map(Long::parseLong).orElse(-1L);
         if (declared > maxBytes) {
-            throw tooLarge(maxBytes);
+            // The body is not read, so nothing else can be read from this connection. (Helidon's
+            // own payload limit, which would close it, is the larger upload limit, --max-file-bytes.)
+            guard.closeAfterResponse(req);
+            throw tooLarge(maxBytes).closingConnection();
         }
         // Not try-with-resources: closing a half-read stream reads the rest of the body, which a
         // broken or stalled client may never send. A body read to its end is closed; otherwise

@@ -37,6 +37,8 @@ public final class ConnectionGuard implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
     private static final long PERIOD_MILLIS = 250;
     private static final long DISCONNECT_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long CLOSE_AFTER_RESPONSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final String CLOSING = "its error response to be sent";
 
     /** A body may take the read timeout plus this long per byte in all: 100 KiB/s, a slow link's pace. */
     private static final long BODY_NANOS_PER_BYTE = TimeUnit.SECONDS.toNanos(1) / (100 * 1024);
@@ -59,6 +61,7 @@ public final class ConnectionGuard implements AutoCloseable {
         private volatile long bodyDeadlineNanos;
         private volatile String waitingFor;
         private volatile Runnable onClientGone;
+        private volatile boolean closeAfterResponse;
         private boolean seenEstablished;
 
         private Watch(ConnectionContext ctx) {
@@ -109,7 +112,26 @@ public final class ConnectionGuard implements AutoCloseable {
 
     /** The request on this connection is over (called by the routing filter). */
     public void ended(ServerRequest req) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null && watch.closeAfterResponse) {
+            // The routing's error handler has written the response by now (it runs inside the
+            // filter chain): close in a moment, once the client has had time to read it.
+            watch.arm(CLOSE_AFTER_RESPONSE_NANOS, CLOSING);
+            return;
+        }
         watches.remove(req.socketId());
+    }
+
+    /**
+     * The request's body will not be read (it is over a limit): once its error response is sent,
+     * close the connection. Helidon keeps a connection open after a response that says
+     * {@code Connection: close}, and would then read the unread body as the next request.
+     */
+    public void closeAfterResponse(ServerRequest req) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.closeAfterResponse = true;
+        }
     }
 
     /**
@@ -176,7 +198,10 @@ public final class ConnectionGuard implements AutoCloseable {
         for (Map.Entry<String, Watch> e : watches.entrySet()) {
             Watch watch = e.getValue();
             long deadline = watch.deadlineNanos;
-            if (deadline != 0 && now - deadline > 0) {
+            if (deadline != 0 && now - deadline > 0 && watch.waitingFor == CLOSING) {
+                watches.remove(e.getKey());
+                close(watch);
+            } else if (deadline != 0 && now - deadline > 0) {
                 LOG.log(System.Logger.Level.INFO, "closing the connection from " + watch.remote + ": waited "
                         + TimeUnit.NANOSECONDS.toSeconds(now - deadline + (watch.waitingFor.startsWith("the client")
                         ? writeTimeoutNanos : readTimeoutNanos)) + " s for " + watch.waitingFor);

@@ -44,6 +44,11 @@ public final class Json {
         return new Json(object);
     }
 
+    /** A body already parsed (a batch input line's {@code body}). */
+    public static Json of(ObjectNode body) {
+        return new Json(body);
+    }
+
     public ObjectNode node() {
         return body;
     }

@@ -47,6 +47,15 @@ public final class OpenAiService implements HttpService {
         this.models = new ModelsEndpoint(registry, router);
     }
 
+    /**
+     * Runs Batch API lines through these endpoints, at most {@code maxInFlight} at once. Their
+     * admission is their own: a line is at most 128 engine requests (prompts × n), so it never
+     * refuses a line the runner let start, and never counts against {@code --max-queued-requests}.
+     */
+    public BatchLines batchLines(int maxInFlight) {
+        return new BatchLines(endpoints, new Admission(maxInFlight * 128));
+    }
+
     @Override
     public void routing(HttpRules rules) {
         rules.post("/v1/chat/completions", new GenerationEndpoint(new ChatEndpoint(), endpoints))

@@ -72,6 +72,17 @@ final class Responder {
     static void respond(ServerRequest req, ServerResponse res, ConnectionGuard guard, Submission submission,
                         ChoiceFormat format, Envelope envelope) throws InterruptedException {
         guard.onClientGone(req, submission::cancel);
+        ObjectNode body = body(submission, format, envelope, new ArrayList<>());
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(bytes(body));
+    }
+
+    /**
+     * Waits for every choice and returns the non-streaming response body (its usages summed into
+     * it and added to {@code usages}); a failed engine request is a 500 {@link ApiException}.
+     */
+    static ObjectNode body(Submission submission, ChoiceFormat format, Envelope envelope, List<RequestUsage> usages)
+            throws InterruptedException {
         int choices = submission.choices();
         StringBuilder[] text = new StringBuilder[choices];
         List<List<SampledToken>> logprobs = new ArrayList<>(choices);
@@ -80,14 +91,14 @@ final class Responder {
             text[c] = new StringBuilder();
             logprobs.add(new ArrayList<>());
         }
-        List<RequestUsage> usages = new ArrayList<>();
+        List<RequestUsage> own = new ArrayList<>();
         String error = submission.consume((c, d) -> {
             text[c].append(d.text());
             logprobs.get(c).addAll(d.logprobs());
             if (d.isFinished()) {
                 finish[c] = d.finishReason();
             }
-        }, usages, () -> { });
+        }, own, () -> { });
         if (error != null) {
             throw new ApiException(Status.INTERNAL_SERVER_ERROR_500, "server_error", error, null, null);
         }
@@ -96,9 +107,9 @@ final class Responder {
         for (int c = 0; c < choices; c++) {
             array.add(format.choice(c, text[c].toString(), logprobs.get(c), finish[c]));
         }
-        body.set("usage", Responses.usage(usages));
-        res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(bytes(body));
+        body.set("usage", Responses.usage(own));
+        usages.addAll(own);
+        return body;
     }
 
     /** One stream chunk with one choice: its {@code delta} (chat) or {@code text} (completions). */
