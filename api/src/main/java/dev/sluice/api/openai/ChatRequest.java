@@ -123,17 +123,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
     }
 
     private static void rejectUnsupported(Json json) {
-        JsonNode format = json.get("response_format");
-        if (format != null) {
-            JsonNode type = format.get("type");
-            if (!format.isObject() || type == null || !type.isTextual()) {
-                throw Json.wrongType("response_format", "an object with a 'type'");
-            }
-            if (!type.textValue().equals("text")) {
-                throw ApiException.invalid("response_format", "response_format of type '" + Json.quote(type.textValue())
-                        + "' is not supported yet: structured output is not available on this server.");
-            }
-        }
+        // response_format: see SamplingOptions (structured.ResponseFormat)
         JsonNode tools = json.get("tools");
         if (tools != null && !(tools.isArray() && tools.isEmpty())) {
             throw ApiException.invalid("tools", "Tool calling is not supported by this server yet.");

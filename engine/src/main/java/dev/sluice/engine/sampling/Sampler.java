@@ -38,7 +38,9 @@ import java.util.OptionalLong;
  *       whole vocabulary and pick again. That is exact for greedy picks and for untruncated draws
  *       (a rejected draw redrawn from the renormalized rest), but not when top-k/top-p/min-p
  *       truncate, whose kept sets depend on what the grammar removed; then the grammar constrains
- *       first, as vLLM's structured output does.</li>
+ *       first, as vLLM's structured output does. Under a grammar a token is also refused when
+ *       it would make the output invalid UTF-8 ({@link Utf8State}): llama.cpp's grammar lets
+ *       overlong forms and surrogates through.</li>
  * </ol>
  *
  * <p><b>Logprobs</b> are OpenAI's and vLLM's default ({@code raw_logprobs}): the log-softmax of the
@@ -75,6 +77,7 @@ public final class Sampler implements AutoCloseable {
     private final boolean javaDraw;            // no grammar, top-k or top-p: sampled with RowOps
     private final Mt19937 rng;                 // the draw's generator on the Java path; null otherwise
     private final RowOps ops = RowOps.get();
+    private int utf8 = Utf8State.START;        // the output's UTF-8 state, kept valid under a grammar
     private boolean closed;
 
     /**
@@ -226,6 +229,7 @@ public final class Sampler implements AutoCloseable {
                 throw new IllegalArgumentException("token " + token + " is not allowed by the grammar here");
             }
             grammar.accept(token);
+            utf8 = Utf8State.after(utf8, workspace.piece(token));
         }
         if (promptAndOutput != null) {
             promptAndOutput.add(token);
@@ -335,10 +339,18 @@ public final class Sampler implements AutoCloseable {
 
     private void constrainToGrammar(LlamaTokenDataArray candidates) {
         grammar.apply(candidates);
+        boolean any = false;
         for (int i = 0, n = candidates.size(); i < n; i++) {
             if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
-                return;
+                if (Utf8State.after(utf8, workspace.piece(candidates.id(i))) == Utf8State.INVALID) {
+                    candidates.setLogit(i, Float.NEGATIVE_INFINITY);
+                } else {
+                    any = true;
+                }
             }
+        }
+        if (any) {
+            return;
         }
         throw new IllegalStateException("the grammar allows no token at this point of the output"
                 + " (no vocabulary token can continue it)");
@@ -348,7 +360,8 @@ public final class Sampler implements AutoCloseable {
         LlamaTokenDataArray single = workspace.single();
         single.fillSingle(token);
         grammar.apply(single);
-        return single.logit(0) != Float.NEGATIVE_INFINITY;
+        return single.logit(0) != Float.NEGATIVE_INFINITY
+                && Utf8State.after(utf8, workspace.piece(token)) != Utf8State.INVALID;
     }
 
     private static int argmax(LlamaTokenDataArray candidates) {

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 
 import dev.sluice.bindings.llama.LlamaTokenDataArray;
 import dev.sluice.bindings.llama.LlamaVocab;
+import dev.sluice.engine.text.TokenTexts;
 
 /**
  * Scratch memory that every {@link Sampler} of one engine thread shares: the off-heap candidate
@@ -23,10 +24,18 @@ public final class SamplingWorkspace implements AutoCloseable {
     /** Heap rows for the Java sampling path: an adjusted copy of the logits, and softmax numerators. */
     private final MemorySegment scratch;
     private final MemorySegment numerators;
+    private final TokenTexts texts;    // null: pieces are read from the vocabulary on first use
+    private byte[][] pieces;
     private boolean closed;
 
     public SamplingWorkspace(LlamaVocab vocab) {
+        this(vocab, null);
+    }
+
+    /** @param texts the tokenizer's token texts, so grammars need not read every piece from the vocabulary */
+    public SamplingWorkspace(LlamaVocab vocab, TokenTexts texts) {
         this.vocab = vocab;
+        this.texts = texts;
         this.vocabSize = vocab.size();
         this.candidates = new LlamaTokenDataArray(vocabSize);
         this.single = new LlamaTokenDataArray(1);
@@ -60,6 +69,21 @@ public final class SamplingWorkspace implements AutoCloseable {
     LlamaTokenDataArray candidates() {
         checkOpen();
         return candidates;
+    }
+
+    /** Each token's bytes in generated text (empty for control tokens), for the grammar's UTF-8 check. */
+    byte[] piece(int token) {
+        checkOpen();
+        if (texts != null) {
+            return texts.textPiece(token);
+        }
+        if (pieces == null) {
+            pieces = new byte[vocabSize][];
+        }
+        if (pieces[token] == null) {
+            pieces[token] = vocab.piece(token, false);
+        }
+        return pieces[token];
     }
 
     /** Room for one token: asking the grammar about a single candidate. */
