@@ -84,8 +84,10 @@ final class Regex {
             Node node = parser.sequence();
             boolean end = parser.eat('$');
             if (parser.pos < parser.cps.length && parser.cps[parser.pos] != '|') {
-                throw parser.unsupported(parser.cps[parser.pos] == '$' || parser.cps[parser.pos] == '^'
-                        ? "anchors other than at the start or end" : "unbalanced ')'");
+                if (parser.cps[parser.pos] == ')') {
+                    throw parser.invalid("an unbalanced ')'");
+                }
+                throw parser.unsupported("anchors other than at the start or end");
             }
             branches.add(new Branch(node, start, end));
         } while (parser.eat('|'));

@@ -14,7 +14,7 @@ import java.util.List;
  * The independent judge of the compiler's output: networknt's JSON Schema validator (2020-12 by
  * default, the schema's {@code $schema} otherwise, formats asserted) after a strict Jackson parse.
  */
-final class SchemaOracle {
+public final class SchemaOracle {
 
     static final ObjectMapper STRICT = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -24,12 +24,12 @@ final class SchemaOracle {
     private SchemaOracle() {
     }
 
-    static Schema schema(JsonNode schema) {
+    public static Schema schema(JsonNode schema) {
         return REGISTRY.getSchema(schema);
     }
 
     /** The JSON document {@code text} parses to, or null if it is not one JSON value. */
-    static JsonNode parse(String text) {
+    public static JsonNode parse(String text) {
         try {
             return STRICT.readTree(text);
         } catch (Exception e) {
@@ -38,7 +38,7 @@ final class SchemaOracle {
     }
 
     /** Why {@code text} is not a valid instance of {@code schema}; empty when it is. */
-    static List<String> problems(Schema schema, String text) {
+    public static List<String> problems(Schema schema, String text) {
         JsonNode doc = parse(text);
         if (doc == null || text.isBlank()) {
             return List.of("not a single JSON value");
