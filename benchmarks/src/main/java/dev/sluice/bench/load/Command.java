@@ -35,7 +35,8 @@ sealed interface Command {
             Path out,
             Path markdown,
             Path chart,
-            boolean progress) implements Command {
+            boolean progress,
+            com.fasterxml.jackson.databind.JsonNode responseFormat) implements Command {
     }
 
     /** Two results files side by side; labels null to take each run's own; markdown and chart optional. */

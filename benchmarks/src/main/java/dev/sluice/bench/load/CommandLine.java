@@ -59,6 +59,8 @@ final class CommandLine {
                 .add("--markdown", "FILE", null, "write a Markdown report (with --compare: the comparison)")
                 .add("--chart", "FILE", null, "write a PNG chart of output tokens/s and TTFT p50/p99 per level\n"
                         + "(with --compare: both runs' output tokens/s and TTFT p99)")
+                .add("--response-format", "JSON|@FILE", null, "send this response_format with every request, e.g.\n"
+                        + "'{\"type\":\"json_object\"}' or @benchmarks/schemas/json-array.json; no ignore_eos then")
                 .add("--no-progress", null, null, "no live progress line")
                 .add(new ArgumentParser.Option("--compare", "A.json B.json", 2, null,
                         "compare two --out files instead of running: every figure side by side with the ratio A/B"))
@@ -152,7 +154,24 @@ final class CommandLine {
                 path(a, "--out"),
                 path(a, "--markdown"),
                 path(a, "--chart"),
-                !a.has("--no-progress"));
+                !a.has("--no-progress"),
+                responseFormat(a.string("--response-format")));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode responseFormat(String value) throws UsageException {
+        if (value == null) {
+            return null;
+        }
+        try {
+            String text = value.startsWith("@") ? java.nio.file.Files.readString(Path.of(value.substring(1))) : value;
+            com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            if (node == null || !node.isObject()) {
+                throw new UsageException("--response-format must be a JSON object");
+            }
+            return node;
+        } catch (java.io.IOException e) {
+            throw new UsageException("--response-format: " + e.getMessage());
+        }
     }
 
     private static List<LoadPattern> levels(ArgumentParser.Arguments a) throws UsageException {

@@ -6,7 +6,8 @@ import java.util.List;
 final class Workloads {
 
     static final List<Workload> ALL = List.of(
-            new ChatLikeWorkload(), new SharedPrefixWorkload(), new MixedWorkload(), new SingleWorkload());
+            new ChatLikeWorkload(), new SharedPrefixWorkload(), new MixedWorkload(), new SingleWorkload(),
+            new ShortWorkload());
 
     private Workloads() {
     }

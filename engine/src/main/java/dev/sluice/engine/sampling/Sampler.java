@@ -338,7 +338,7 @@ public final class Sampler implements AutoCloseable {
     }
 
     private void constrainToGrammar(LlamaTokenDataArray candidates) {
-        grammar.apply(candidates);
+        applyGrammar(candidates);
         boolean any = false;
         for (int i = 0, n = candidates.size(); i < n; i++) {
             if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
@@ -354,6 +354,49 @@ public final class Sampler implements AutoCloseable {
         }
         throw new IllegalStateException("the grammar allows no token at this point of the output"
                 + " (no vocabulary token can continue it)");
+    }
+
+    /**
+     * The grammar over every candidate, asking llama.cpp only about tokens whose first byte the
+     * grammar allows ({@link FirstBytes}); the others are set to -infinity here.
+     */
+    private void applyGrammar(LlamaTokenDataArray candidates) {
+        FirstBytes bytes = workspace.firstBytes();
+        LlamaTokenDataArray probe = workspace.probe();
+        int[] probeTokens = bytes.probeTokens;
+        float[] zeros = new float[probeTokens.length];
+        probe.fillSubset(probeTokens, zeros, probeTokens.length);
+        grammar.apply(probe);
+        boolean[] allowed = new boolean[256];
+        java.util.Arrays.fill(allowed, true);
+        for (int i = 0; i < probeTokens.length; i++) {
+            allowed[bytes.probeBytes[i]] = probe.logit(i) != Float.NEGATIVE_INFINITY;
+        }
+        int[] ids = workspace.subsetIds();
+        float[] logits = workspace.subsetLogits();
+        int[] where = workspace.subsetIndices();
+        int kept = 0;
+        for (int i = 0, n = candidates.size(); i < n; i++) {
+            int id = candidates.id(i);
+            int first = bytes.firstByte[id];
+            if (first >= 0 && !allowed[first]) {
+                candidates.setLogit(i, Float.NEGATIVE_INFINITY);
+            } else if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
+                ids[kept] = id;
+                logits[kept] = candidates.logit(i);
+                where[kept++] = i;
+            }
+        }
+        if (kept == candidates.size()) {
+            grammar.apply(candidates);
+            return;
+        }
+        LlamaTokenDataArray subset = workspace.subset();
+        subset.fillSubset(ids, logits, kept);
+        grammar.apply(subset);
+        for (int k = 0; k < kept; k++) {
+            candidates.setLogit(where[k], subset.logit(k));
+        }
     }
 
     private boolean grammarAllows(int token) {

@@ -26,6 +26,12 @@ public final class SamplingWorkspace implements AutoCloseable {
     private final MemorySegment numerators;
     private final TokenTexts texts;    // null: pieces are read from the vocabulary on first use
     private byte[][] pieces;
+    private FirstBytes firstBytes;             // built on the first grammar's full check
+    private LlamaTokenDataArray probe;
+    private int[] subsetIds;
+    private float[] subsetLogits;
+    private int[] subsetIndices;
+    private LlamaTokenDataArray subset;
     private boolean closed;
 
     public SamplingWorkspace(LlamaVocab vocab) {
@@ -86,6 +92,42 @@ public final class SamplingWorkspace implements AutoCloseable {
         return pieces[token];
     }
 
+    /** The vocabulary by first byte (built once, on first use: a pass over every token's text). */
+    FirstBytes firstBytes() {
+        checkOpen();
+        if (firstBytes == null) {
+            firstBytes = new FirstBytes(vocabSize, this::piece);
+            probe = new LlamaTokenDataArray(Math.max(1, firstBytes.probeTokens.length));
+            subsetIds = new int[vocabSize];
+            subsetLogits = new float[vocabSize];
+            subsetIndices = new int[vocabSize];
+            subset = new LlamaTokenDataArray(vocabSize);
+        }
+        return firstBytes;
+    }
+
+    /** Room for the one-byte probe tokens; valid after {@link #firstBytes()}. */
+    LlamaTokenDataArray probe() {
+        return probe;
+    }
+
+    int[] subsetIndices() {
+        return subsetIndices;
+    }
+
+    /** Room for the candidates a grammar is asked about after the first-byte filter. */
+    LlamaTokenDataArray subset() {
+        return subset;
+    }
+
+    int[] subsetIds() {
+        return subsetIds;
+    }
+
+    float[] subsetLogits() {
+        return subsetLogits;
+    }
+
     /** Room for one token: asking the grammar about a single candidate. */
     LlamaTokenDataArray single() {
         checkOpen();
@@ -106,5 +148,9 @@ public final class SamplingWorkspace implements AutoCloseable {
         closed = true;
         candidates.close();
         single.close();
+        if (probe != null) {
+            probe.close();
+            subset.close();
+        }
     }
 }
