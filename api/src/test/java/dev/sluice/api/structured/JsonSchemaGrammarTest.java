@@ -89,6 +89,7 @@ class JsonSchemaGrammarTest {
                 {"{\"type\":\"string\",\"maxLength\":50000}", "maxLength", ""},
                 {"{\"type\":\"integer\",\"minimum\":1e20}", "minimum", ""},
                 {"{\"allOf\":[{\"type\":\"string\",\"pattern\":\"a\"},{\"pattern\":\"b\"}]}", "pattern", ""},
+                {"{\"type\":\"array\",\"items\":{\"$id\":\"http://x/item\",\"type\":\"null\"}}", "$id", "/items"},
         };
         for (String[] c : cases) {
             UnsupportedSchemaException e = assertThrows(UnsupportedSchemaException.class,

@@ -61,6 +61,8 @@ import java.util.OptionalLong;
 public final class Sampler implements AutoCloseable {
 
     private static final String GRAMMAR_ROOT = "root";
+    /** The two-byte filter runs only when at most this many first bytes pass (structural positions). */
+    private static final int PAIR_FILTER_MAX_BYTES = 16;
 
     private final SamplingParams params;
     private final SamplingWorkspace workspace;
@@ -75,6 +77,7 @@ public final class Sampler implements AutoCloseable {
     private final boolean grammarFirst;
     private final List<LlamaSampler> draw;     // temperature, truncation, dist; empty when greedy or drawn in Java
     private final boolean javaDraw;            // no grammar, top-k or top-p: sampled with RowOps
+    private final boolean grammarJava;         // a grammar checked after an untruncated draw: draws in Java too
     private final Mt19937 rng;                 // the draw's generator on the Java path; null otherwise
     private final RowOps ops = RowOps.get();
     private int utf8 = Utf8State.START;        // the output's UTF-8 state, kept valid under a grammar
@@ -106,14 +109,15 @@ public final class Sampler implements AutoCloseable {
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
         boolean nativeTruncation = (params.topK() > 1 && params.topK() < vocabSize) || params.topP() < 1f;
         this.javaDraw = params.grammar().isEmpty() && !nativeTruncation;
-        this.rng = javaDraw && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
+        this.grammarJava = params.grammar().isPresent() && !nativeTruncation && !grammarFirst;
+        this.rng = (javaDraw || grammarJava) && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
 
         List<LlamaSampler> created = new ArrayList<>();
         try {
             this.grammar = params.grammar().isPresent()
                     ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
                     : null;
-            this.draw = greedy || javaDraw ? List.of() : drawStages(params, vocabSize, created);
+            this.draw = greedy || javaDraw || grammarJava ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
             created.forEach(LlamaSampler::close);
             throw e;
@@ -282,6 +286,18 @@ public final class Sampler implements AutoCloseable {
     }
 
     private int choose(MemorySegment logits) {
+        if (grammarJava) {
+            // Draw in Java as without a grammar (llama.cpp's dist sorts the whole vocabulary, twice
+            // here), check that one token, and only if it is rejected mask and redraw.
+            int token = drawInJava(logits);
+            if (grammarAllows(token)) {
+                return token;
+            }
+            LlamaTokenDataArray candidates = workspace.candidates();
+            prepare(candidates, logits);
+            constrainToGrammar(candidates);
+            return drawMasked(candidates);
+        }
         LlamaTokenDataArray candidates = workspace.candidates();
         prepare(candidates, logits);
         if (grammarFirst) {
@@ -296,6 +312,21 @@ public final class Sampler implements AutoCloseable {
         }
         constrainToGrammar(candidates);
         return pick(candidates);
+    }
+
+    /** The greedy pick or a Java draw from candidates a grammar masked (bias and penalties already applied). */
+    private int drawMasked(LlamaTokenDataArray candidates) {
+        MemorySegment row = workspace.scratch();
+        for (int i = 0, n = candidates.size(); i < n; i++) {
+            row.setAtIndex(ValueLayout.JAVA_FLOAT, candidates.id(i), candidates.logit(i));
+        }
+        if (greedy) {
+            return ops.argmax(row, vocabSize);
+        }
+        float max = ops.max(row, vocabSize);
+        MemorySegment numerators = workspace.numerators();
+        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, 1f / params.temperature(), Float.NEGATIVE_INFINITY);
+        return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
     }
 
     /** Every token as a candidate, in id order, with bias and penalties applied. */
@@ -375,11 +406,13 @@ public final class Sampler implements AutoCloseable {
         int[] ids = workspace.subsetIds();
         float[] logits = workspace.subsetLogits();
         int[] where = workspace.subsetIndices();
+        boolean[] pairRejected = pairFilter(bytes, allowed, ids, logits);
         int kept = 0;
         for (int i = 0, n = candidates.size(); i < n; i++) {
             int id = candidates.id(i);
             int first = bytes.firstByte[id];
-            if (first >= 0 && !allowed[first]) {
+            int pair = bytes.firstPair[id];
+            if (first >= 0 && !allowed[first] || pairRejected != null && pair >= 0 && pairRejected[pair]) {
                 candidates.setLogit(i, Float.NEGATIVE_INFINITY);
             } else if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
                 ids[kept] = id;
@@ -397,6 +430,44 @@ public final class Sampler implements AutoCloseable {
         for (int k = 0; k < kept; k++) {
             candidates.setLogit(where[k], subset.logit(k));
         }
+    }
+
+    /** Few first bytes pass: asks about their two-byte tokens too; null when it would not pay. */
+    private boolean[] pairFilter(FirstBytes bytes, boolean[] allowed, int[] ids, float[] logits) {
+        int count = 0;
+        int passing = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                passing++;
+                count += bytes.pairTokens[b].length;
+            }
+        }
+        if (passing > PAIR_FILTER_MAX_BYTES || count == 0) {
+            return null;
+        }
+        int k = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                for (int token : bytes.pairTokens[b]) {
+                    ids[k] = token;
+                    logits[k++] = 0f;
+                }
+            }
+        }
+        LlamaTokenDataArray probe = workspace.subset();
+        probe.fillSubset(ids, logits, k);
+        grammar.apply(probe);
+        boolean[] rejected = workspace.pairRejected();
+        java.util.Arrays.fill(rejected, false);
+        k = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                for (int code : bytes.pairCodes[b]) {
+                    rejected[code] = probe.logit(k++) == Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        return rejected;
     }
 
     private boolean grammarAllows(int token) {

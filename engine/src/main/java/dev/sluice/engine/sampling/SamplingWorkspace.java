@@ -31,6 +31,7 @@ public final class SamplingWorkspace implements AutoCloseable {
     private int[] subsetIds;
     private float[] subsetLogits;
     private int[] subsetIndices;
+    private final boolean[] pairRejected = new boolean[65536];
     private LlamaTokenDataArray subset;
     private boolean closed;
 
@@ -109,6 +110,11 @@ public final class SamplingWorkspace implements AutoCloseable {
     /** Room for the one-byte probe tokens; valid after {@link #firstBytes()}. */
     LlamaTokenDataArray probe() {
         return probe;
+    }
+
+    /** Per two-byte prefix: whether the grammar refused it at the last pair probe. */
+    boolean[] pairRejected() {
+        return pairRejected;
     }
 
     int[] subsetIndices() {
