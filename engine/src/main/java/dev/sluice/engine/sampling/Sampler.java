@@ -53,7 +53,9 @@ import java.util.OptionalLong;
  * maximum; otherwise bias and penalties are applied to a copy of the row, min-p becomes a
  * threshold on the scaled logits, and the draw uses the same Mersenne Twister stream and the
  * same running-sum rule as llama.cpp's {@code dist} sampler, so a seed draws what llama-server
- * draws from the same probabilities. Top-k, top-p and grammars go through llama.cpp's samplers.
+ * draws from the same probabilities. Top-k and top-p go through llama.cpp's samplers. Under a grammar
+ * without them the draw is in Java too; only the grammar's checks are native, and a full check
+ * asks llama.cpp only about tokens whose first bytes the grammar allows ({@link FirstBytes}).
  *
  * <p>{@link #close()} frees the native samplers and may be called more than once; any other call
  * after it throws {@link IllegalStateException}.
