@@ -321,8 +321,11 @@ class HttpApiTest {
                 Arguments.of("{\"messages\":[{\"role\":\"function\",\"content\":\"42\"}]}", "messages[0].name"),
                 Arguments.of("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\","
                         + "\"function\":{\"name\":\"f\",\"arguments\":{}}}]}]}", "messages[0].tool_calls[0].function.arguments"),
-                Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format"),
-                Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}}", "response_format"),
+                Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}}",
+                        "response_format.json_schema.name"),
+                Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\","
+                        + "\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{}}}}}}}", "response_format.json_schema.schema"),
+                Arguments.of("{" + msgs + ",\"response_format\":{\"type\":\"xml\"}}", "response_format.type"),
                 Arguments.of("{" + msgs + ",\"response_format\":\"json\"}", "response_format"),
                 Arguments.of("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:x\"}}]}]}",
                         "messages[0].content[0].type"),

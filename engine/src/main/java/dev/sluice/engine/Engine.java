@@ -308,7 +308,7 @@ public final class Engine implements AutoCloseable {
 
     /** The samplers' shared buffer; create and use it on the engine thread. */
     public SamplingWorkspace newSamplingWorkspace() {
-        return new SamplingWorkspace(tokenizer.vocab());
+        return new SamplingWorkspace(tokenizer.vocab(), tokenizer.texts());
     }
 
     @Override

@@ -19,7 +19,6 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
     public static ChatRequest parse(Json json, int vocabSize, RequestLimits limits) {
         String model = json.string("model").orElse(null);
         List<ChatMessage> messages = messages(json);
-        rejectUnsupported(json);
 
         OptionalInt maxTokens = json.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
         if (maxTokens.isEmpty()) {
@@ -120,17 +119,4 @@ public record ChatRequest(String model, List<ChatMessage> messages, OptionalInt 
         return text.toString();
     }
 
-    private static void rejectUnsupported(Json json) {
-        JsonNode format = json.get("response_format");
-        if (format != null) {
-            JsonNode type = format.get("type");
-            if (!format.isObject() || type == null || !type.isTextual()) {
-                throw Json.wrongType("response_format", "an object with a 'type'");
-            }
-            if (!type.textValue().equals("text")) {
-                throw ApiException.invalid("response_format", "response_format of type '" + Json.quote(type.textValue())
-                        + "' is not supported yet: structured output is not available on this server.");
-            }
-        }
-    }
 }

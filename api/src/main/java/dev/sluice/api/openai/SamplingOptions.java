@@ -2,6 +2,7 @@ package dev.sluice.api.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.api.http.ApiException;
+import dev.sluice.api.structured.ResponseFormat;
 import dev.sluice.engine.sampling.SamplingParams;
 
 import java.util.HashMap;
@@ -58,6 +59,7 @@ public record SamplingOptions(SamplingParams sampling, List<String> stop, int[] 
             b.logprobs(topLogprobs);
         }
         json.string("user"); // accepted and type-checked; not used
+        ResponseFormat.grammar(json).ifPresent(b::grammar); // response_format and the vLLM / llama-server constraints
 
         List<String> stop = json.stringOrStrings("stop", MAX_STOP_STRINGS);
         for (String s : stop) {

@@ -10,6 +10,13 @@ package dev.sluice.api.structured;
  */
 final class JsonRules {
 
+    /**
+     * A character of a string that needs no escape, by a positive class of Unicode scalar values: a
+     * negated class would also match what llama.cpp decodes from invalid UTF-8 (surrogates, values
+     * past U+10FFFF), which a client's decoder turns into replacement characters.
+     */
+    static final String PLAIN_CHAR = "[\\x20-\\x21\\x23-\\x5B\\x5D-\\uD7FF\\uE000-\\U0010FFFF]";
+
     /** The schema {@code true}: any value. */
     static final com.fasterxml.jackson.databind.JsonNode TRUE = com.fasterxml.jackson.databind.node.BooleanNode.TRUE;
 
@@ -22,7 +29,7 @@ final class JsonRules {
 
     /** One character of a JSON string's content, raw or escaped. */
     static String character(Gbnf g) {
-        return g.shared("char", "[^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" ( [0-9a-cA-CeEfF] [0-9a-fA-F]{3}"
+        return g.shared("char", PLAIN_CHAR + " | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" ( [0-9a-cA-CeEfF] [0-9a-fA-F]{3}"
                 + " | [dD] [0-7] [0-9a-fA-F]{2} ) )");
     }
 

@@ -134,7 +134,7 @@ final class ObjectRules {
      * child's character, or leave the trie with any other character.
      */
     private static String otherKey(Gbnf g, List<String> names) {
-        String plain = "[^\"\\\\\\x00-\\x1F]";
+        String plain = JsonRules.PLAIN_CHAR;
         if (names.isEmpty()) {
             return g.rule("key", "\"\\\"\" " + plain + "* \"\\\"\"");
         }
@@ -163,7 +163,7 @@ final class ObjectRules {
             if (!terminal) {
                 options.add("\"\\\"\"");
             }
-            int[] others = {0x20, Regex.MAX_CODE_POINT};
+            int[] others = {0x20, 0xD7FF, 0xE000, Regex.MAX_CODE_POINT};
             int[] taken = CharSets.union(List.of(new int[]{'"', '"', '\\', '\\'},
                     children.keySet().stream().flatMapToInt(cp -> java.util.stream.IntStream.of(cp, cp)).toArray()));
             int[] rest = CharSets.minus(others, taken);

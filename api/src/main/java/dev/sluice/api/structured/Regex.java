@@ -43,7 +43,8 @@ final class Regex {
     }
 
     static final int MAX_CODE_POINT = Character.MAX_CODE_POINT;
-    private static final int[] ANY = {0, MAX_CODE_POINT};
+    /** Every Unicode scalar value (no surrogates: they are not text, and UTF-8 cannot carry them). */
+    private static final int[] ANY = {0, 0xD7FF, 0xE000, MAX_CODE_POINT};
     private static final int[] DIGIT = {'0', '9'};
     private static final int[] WORD = {'0', '9', 'A', 'Z', '_', '_', 'a', 'z'};
     private static final int[] SPACE_ASCII = {'\t', '\r', ' ', ' '};
@@ -83,8 +84,10 @@ final class Regex {
             Node node = parser.sequence();
             boolean end = parser.eat('$');
             if (parser.pos < parser.cps.length && parser.cps[parser.pos] != '|') {
-                throw parser.unsupported(parser.cps[parser.pos] == '$' || parser.cps[parser.pos] == '^'
-                        ? "anchors other than at the start or end" : "unbalanced ')'");
+                if (parser.cps[parser.pos] == ')') {
+                    throw parser.invalid("an unbalanced ')'");
+                }
+                throw parser.unsupported("anchors other than at the start or end");
             }
             branches.add(new Branch(node, start, end));
         } while (parser.eat('|'));
@@ -197,7 +200,9 @@ final class Regex {
                         throw unsupported("lookaround or inline flags '(?'");
                     }
                 }
-                depth++;
+                if (++depth > 64) {
+                    throw unsupported("groups nested deeper than 64");
+                }
                 Node inner = alternation();
                 depth--;
                 expect(')');

@@ -74,6 +74,11 @@ final class SchemaCompiler {
             throw new InvalidSchemaException(path, "The schema at '" + where(path) + "' must be an object or a boolean.");
         }
         Keywords.checkSupported(s, path);
+        if (!path.isEmpty() && s.path("$id").isTextual() && !s.get("$id").textValue().startsWith("#")) {
+            // a nested $id moves the base that '#...' references resolve against
+            throw new UnsupportedSchemaException("$id", path, "A nested '$id' at '" + path
+                    + "' is not supported: references are resolved against the whole schema.");
+        }
         if (s.has("$ref") && !hasSiblingConstraints(s)) {
             Target target = resolve(s.get("$ref"), path);
             return ref(target);

@@ -24,6 +24,10 @@ final class StringRules {
             "hostname", new long[]{1, -1},
             "ipv4", new long[]{7, 15});
 
+    /** Real top-level domains: validators check an email's against the IANA list. */
+    private static final String TLDS = "\"com\" | \"org\" | \"net\" | \"edu\" | \"io\" | \"dev\" | \"ai\" | \"de\""
+            + " | \"fr\" | \"uk\" | \"jp\" | \"ca\" | \"info\" | \"app\"";
+
     private StringRules() {
     }
 
@@ -101,7 +105,7 @@ final class StringRules {
                 String atom = g.shared("email-atom", "[a-zA-Z0-9_+-]{1,16}");
                 String label = label(g);
                 yield g.shared("email", atom + " ( \".\" " + atom + " )? \"@\" " + label + " ( \".\" " + label + " )? \".\" "
-                        + g.shared("tld", "[a-zA-Z]{2,6}"));
+                        + g.shared("tld", TLDS));
             }
             case "uri" -> {
                 String label = label(g);
@@ -134,6 +138,6 @@ final class StringRules {
         String hour = g.shared("hour", "[01] [0-9] | \"2\" [0-3]");
         String minute = g.shared("minute", "[0-5] [0-9]");
         return g.shared("time", hour + " \":\" " + minute + " \":\" " + minute + " " + g.shared("second-fraction", "\".\" [0-9]{1,6}")
-                + "? ( \"Z\" | [-+] " + hour + " \":\" " + minute + " )");
+                + "? ( \"Z\" | [-+] " + g.shared("offset", "( \"0\" [0-9] | \"1\" [0-7] ) \":\" " + minute + " | \"18:00\"") + " )");
     }
 }

@@ -37,7 +37,8 @@ sealed interface Command {
             Path markdown,
             Path chart,
             boolean progress,
-            String sessionHeader) implements Command {
+            String sessionHeader,
+            com.fasterxml.jackson.databind.JsonNode responseFormat) implements Command {
     }
 
     /** Two results files side by side; labels null to take each run's own; markdown and chart optional. */

@@ -59,6 +59,8 @@ final class CommandLine {
                 .add("--markdown", "FILE", null, "write a Markdown report (with --compare: the comparison)")
                 .add("--chart", "FILE", null, "write a PNG chart of output tokens/s and TTFT p50/p99 per level\n"
                         + "(with --compare: both runs' output tokens/s and TTFT p99)")
+                .add("--response-format", "JSON|@FILE", null, "send this response_format with every request, e.g.\n"
+                        + "'{\"type\":\"json_object\"}' or @benchmarks/schemas/json-array.json; no ignore_eos then")
                 .add("--no-progress", null, null, "no live progress line")
                 .add("--session-header", "NAME", null, "send header NAME with a session key: a hash of the first "
                         + OpenAiClient.SESSION_KEY_TOKENS + " prompt-prefix tokens (a multi-turn conversation; the one "
@@ -148,7 +150,7 @@ final class CommandLine {
                 levels(a),
                 new StopCondition(numRequests, duration, a.intValue("--requests-per-concurrency", 0)),
                 a.intValue("--warmup-requests", 0),
-                a.doubleValue("--temperature", 1),
+                a.doubleValue("--temperature", 0),
                 Duration.ofMillis(Math.round(timeoutS * 1000)),
                 new Slo(a.doubleValue("--slo-ttft-ms", 0), a.doubleValue("--slo-tpot-ms", 0)),
                 a.string("--label"),
@@ -156,7 +158,23 @@ final class CommandLine {
                 path(a, "--markdown"),
                 path(a, "--chart"),
                 !a.has("--no-progress"),
-                a.string("--session-header"));
+                a.string("--session-header"), responseFormat(a.string("--response-format")));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode responseFormat(String value) throws UsageException {
+        if (value == null) {
+            return null;
+        }
+        try {
+            String text = value.startsWith("@") ? java.nio.file.Files.readString(Path.of(value.substring(1))) : value;
+            com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            if (node == null || !node.isObject()) {
+                throw new UsageException("--response-format must be a JSON object");
+            }
+            return node;
+        } catch (java.io.IOException e) {
+            throw new UsageException("--response-format: " + e.getMessage());
+        }
     }
 
     private static List<LoadPattern> levels(ArgumentParser.Arguments a) throws UsageException {

@@ -98,7 +98,7 @@ public final class LoadGenerator {
 
     private int benchmark(Command.Benchmark b, OpenAiClient client) throws IOException, InterruptedException {
         String model = b.model() != null ? b.model() : firstModel(client, b);
-        Generation generation = new Generation(b.endpoint(), model, b.temperature());
+        Generation generation = new Generation(b.endpoint(), model, b.temperature(), b.responseFormat());
         PromptRenderer renderer = new PromptRenderer(b.promptFormat(), b.vocabMin(), b.vocabMax());
         List<LoadPattern> levels = b.levels();
         if (b.workload().singleStream() && !levels.equals(List.of(new LoadPattern.ClosedLoop(1)))) {

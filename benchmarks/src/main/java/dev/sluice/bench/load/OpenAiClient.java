@@ -188,7 +188,12 @@ final class OpenAiClient implements AutoCloseable {
         body.put("temperature", generation.temperature());
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
-        body.put("ignore_eos", true); // random-weight models hit EOS anywhere; lengths must be the planned ones
+        if (generation.responseFormat() != null) {
+            // the grammar allows end of generation only where the answer is complete
+            body.set("response_format", generation.responseFormat());
+        } else {
+            body.put("ignore_eos", true); // random-weight models hit EOS anywhere; lengths must be the planned ones
+        }
         try {
             return json.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {

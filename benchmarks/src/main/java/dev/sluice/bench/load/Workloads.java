@@ -7,7 +7,8 @@ final class Workloads {
 
     static final List<Workload> ALL = List.of(
             new ChatLikeWorkload(), new SharedPrefixWorkload(), new MixedWorkload(), new SingleWorkload(),
-            new MultiTurnWorkload());
+            new MultiTurnWorkload(),
+            new ShortWorkload());
 
     private Workloads() {
     }

@@ -38,6 +38,8 @@ class CommandLineTest {
         assertEquals(StopCondition.requests(100), b.stop());
         assertEquals(0, b.warmupRequests());
         assertEquals(1, b.temperature(), "what OpenAI clients send by default");
+        assertEquals(0, benchmark("--temperature", "0").temperature(), "greedy");
+        assertTrue(error("--temperature", "-0.5").contains("--temperature"));
         assertEquals(Duration.ofSeconds(600), b.timeout());
         assertEquals(new Slo(1000, 100), b.slo());
         assertNull(b.out());

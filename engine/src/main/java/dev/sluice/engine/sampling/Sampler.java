@@ -29,8 +29,8 @@ import java.util.OptionalLong;
  *   <li>if greedy (temperature below 1e-5, or top-k 1): the highest logit, the lowest id on ties;
  *       otherwise <b>temperature</b>, then <b>min-p</b>, <b>top-k</b> and <b>top-p</b> (each on the
  *       distribution the previous one left), then a random draw (in Java, see <b>Fast paths</b>;
- *       with a grammar, by llama.cpp's native samplers). The draw uses a Mersenne Twister seeded with the request's seed folded to 32
- *       bits (the identity for seeds 0 to 2^32 - 2, so such seeds draw as llama-server does), or a
+ *       with a grammar and truncation, by llama.cpp's native samplers). The draw uses a Mersenne
+ *       Twister seeded with the request's seed folded to 32 bits (the identity for seeds 0 to 2^32 - 2, so such seeds draw as llama-server does), or a
  *       random seed when absent: the same seed, parameters and logits give the same tokens;</li>
  *   <li>a <b>grammar</b> sets the logits of tokens it does not allow next to -infinity. Where that
  *       yields the same distribution, the cheaper order of llama.cpp's common/sampling.cpp is used:
@@ -38,7 +38,9 @@ import java.util.OptionalLong;
  *       whole vocabulary and pick again. That is exact for greedy picks and for untruncated draws
  *       (a rejected draw redrawn from the renormalized rest), but not when top-k/top-p/min-p
  *       truncate, whose kept sets depend on what the grammar removed; then the grammar constrains
- *       first, as vLLM's structured output does.</li>
+ *       first, as vLLM's structured output does. Under a grammar a token is also refused when
+ *       it would make the output invalid UTF-8 ({@link Utf8State}): llama.cpp's grammar lets
+ *       overlong forms and surrogates through.</li>
  * </ol>
  *
  * <p><b>Logprobs</b> are OpenAI's and vLLM's default ({@code raw_logprobs}): the log-softmax of the
@@ -56,7 +58,10 @@ import java.util.OptionalLong;
  * the probability mass of the tokens likelier than it is below {@code top_p}, else draws again:
  * exactly a draw from the renormalized nucleus, in about {@code 1 / top_p} passes over the row
  * (after 64 misses, a small top-p over a flat distribution, the nucleus is found by bisection).
- * Grammars go through llama.cpp's samplers.
+ * Under a grammar without truncation the draw is in Java too; only the grammar's checks are
+ * native, and a full check asks llama.cpp only about tokens whose first bytes the grammar allows
+ * ({@link FirstBytes}); with top-k, top-p or min-p the grammar constrains first, through
+ * llama.cpp's samplers.
  *
  * <p>{@link #close()} frees the native samplers and may be called more than once; any other call
  * after it throws {@link IllegalStateException}.
@@ -64,6 +69,8 @@ import java.util.OptionalLong;
 public final class Sampler implements AutoCloseable {
 
     private static final String GRAMMAR_ROOT = "root";
+    /** The two-byte filter runs only when at most this many first bytes pass (structural positions). */
+    private static final int PAIR_FILTER_MAX_BYTES = 16;
 
     private final SamplingParams params;
     private final SamplingWorkspace workspace;
@@ -78,8 +85,11 @@ public final class Sampler implements AutoCloseable {
     private final boolean grammarFirst;
     private final List<LlamaSampler> stages;   // temperature, truncation, dist; empty when greedy or drawn in Java
     private final boolean javaDraw;            // no grammar: sampled with RowOps
+    private final boolean grammarJava;         // a grammar checked after an untruncated draw: draws in Java too
+    private final Mt19937 rng;                 // the Java path's generator; null otherwise
     private final JavaDraw draw;               // the draw on the Java path; null when greedy or native
     private final RowOps ops = RowOps.get();
+    private int utf8 = Utf8State.START;        // the output's UTF-8 state, kept valid under a grammar
     private boolean closed;
 
     /**
@@ -106,15 +116,18 @@ public final class Sampler implements AutoCloseable {
         this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
                 && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
+        boolean nativeTruncation = (params.topK() > 1 && params.topK() < vocabSize) || params.topP() < 1f;
         this.javaDraw = params.grammar().isEmpty();
-        this.draw = javaDraw && !greedy ? new JavaDraw(params, workspace, new Mt19937(javaSeed(params.seed()))) : null;
+        this.grammarJava = params.grammar().isPresent() && !nativeTruncation && !grammarFirst;
+        this.rng = (javaDraw || grammarJava) && !greedy ? new Mt19937(javaSeed(params.seed())) : null;
+        this.draw = rng != null ? new JavaDraw(params, workspace, rng) : null;
 
         List<LlamaSampler> created = new ArrayList<>();
         try {
             this.grammar = params.grammar().isPresent()
                     ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
                     : null;
-            this.stages = greedy || javaDraw ? List.of() : drawStages(params, vocabSize, created);
+            this.stages = greedy || javaDraw || grammarJava ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
             created.forEach(LlamaSampler::close);
             throw e;
@@ -230,6 +243,7 @@ public final class Sampler implements AutoCloseable {
                 throw new IllegalArgumentException("token " + token + " is not allowed by the grammar here");
             }
             grammar.accept(token);
+            utf8 = Utf8State.after(utf8, workspace.piece(token));
         }
         if (promptAndOutput != null) {
             promptAndOutput.add(token);
@@ -278,6 +292,18 @@ public final class Sampler implements AutoCloseable {
     }
 
     private int choose(MemorySegment logits) {
+        if (grammarJava) {
+            // Draw in Java as without a grammar (llama.cpp's dist sorts the whole vocabulary, twice
+            // here), check that one token, and only if it is rejected mask and redraw.
+            int token = drawInJava(logits);
+            if (grammarAllows(token)) {
+                return token;
+            }
+            LlamaTokenDataArray candidates = workspace.candidates();
+            prepare(candidates, logits);
+            constrainToGrammar(candidates);
+            return drawMasked(candidates);
+        }
         LlamaTokenDataArray candidates = workspace.candidates();
         prepare(candidates, logits);
         if (grammarFirst) {
@@ -292,6 +318,21 @@ public final class Sampler implements AutoCloseable {
         }
         constrainToGrammar(candidates);
         return pick(candidates);
+    }
+
+    /** The greedy pick or a Java draw from candidates a grammar masked (bias and penalties already applied). */
+    private int drawMasked(LlamaTokenDataArray candidates) {
+        MemorySegment row = workspace.scratch();
+        for (int i = 0, n = candidates.size(); i < n; i++) {
+            row.setAtIndex(ValueLayout.JAVA_FLOAT, candidates.id(i), candidates.logit(i));
+        }
+        if (greedy) {
+            return ops.argmax(row, vocabSize);
+        }
+        float max = ops.max(row, vocabSize);
+        MemorySegment numerators = workspace.numerators();
+        double sum = ops.softmaxNumerators(row, numerators, vocabSize, max, 1f / params.temperature(), Float.NEGATIVE_INFINITY);
+        return ops.firstReaching(numerators, vocabSize, sum * rng.nextDouble());
     }
 
     /** Every token as a candidate, in id order, with bias and penalties applied. */
@@ -334,21 +375,113 @@ public final class Sampler implements AutoCloseable {
     }
 
     private void constrainToGrammar(LlamaTokenDataArray candidates) {
-        grammar.apply(candidates);
+        applyGrammar(candidates);
+        boolean any = false;
         for (int i = 0, n = candidates.size(); i < n; i++) {
             if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
-                return;
+                if (Utf8State.after(utf8, workspace.piece(candidates.id(i))) == Utf8State.INVALID) {
+                    candidates.setLogit(i, Float.NEGATIVE_INFINITY);
+                } else {
+                    any = true;
+                }
             }
+        }
+        if (any) {
+            return;
         }
         throw new IllegalStateException("the grammar allows no token at this point of the output"
                 + " (no vocabulary token can continue it)");
+    }
+
+    /**
+     * The grammar over every candidate, asking llama.cpp only about tokens whose first byte the
+     * grammar allows ({@link FirstBytes}); the others are set to -infinity here.
+     */
+    private void applyGrammar(LlamaTokenDataArray candidates) {
+        FirstBytes bytes = workspace.firstBytes();
+        LlamaTokenDataArray probe = workspace.probe();
+        int[] probeTokens = bytes.probeTokens;
+        float[] zeros = new float[probeTokens.length];
+        probe.fillSubset(probeTokens, zeros, probeTokens.length);
+        grammar.apply(probe);
+        boolean[] allowed = new boolean[256];
+        java.util.Arrays.fill(allowed, true);
+        for (int i = 0; i < probeTokens.length; i++) {
+            allowed[bytes.probeBytes[i]] = probe.logit(i) != Float.NEGATIVE_INFINITY;
+        }
+        int[] ids = workspace.subsetIds();
+        float[] logits = workspace.subsetLogits();
+        int[] where = workspace.subsetIndices();
+        boolean[] pairRejected = pairFilter(bytes, allowed, ids, logits);
+        int kept = 0;
+        for (int i = 0, n = candidates.size(); i < n; i++) {
+            int id = candidates.id(i);
+            int first = bytes.firstByte[id];
+            int pair = bytes.firstPair[id];
+            if (first >= 0 && !allowed[first] || pairRejected != null && pair >= 0 && pairRejected[pair]) {
+                candidates.setLogit(i, Float.NEGATIVE_INFINITY);
+            } else if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
+                ids[kept] = id;
+                logits[kept] = candidates.logit(i);
+                where[kept++] = i;
+            }
+        }
+        if (kept == candidates.size()) {
+            grammar.apply(candidates);
+            return;
+        }
+        LlamaTokenDataArray subset = workspace.subset();
+        subset.fillSubset(ids, logits, kept);
+        grammar.apply(subset);
+        for (int k = 0; k < kept; k++) {
+            candidates.setLogit(where[k], subset.logit(k));
+        }
+    }
+
+    /** Few first bytes pass: asks about their two-byte tokens too; null when it would not pay. */
+    private boolean[] pairFilter(FirstBytes bytes, boolean[] allowed, int[] ids, float[] logits) {
+        int count = 0;
+        int passing = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                passing++;
+                count += bytes.pairTokens[b].length;
+            }
+        }
+        if (passing > PAIR_FILTER_MAX_BYTES || count == 0) {
+            return null;
+        }
+        int k = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                for (int token : bytes.pairTokens[b]) {
+                    ids[k] = token;
+                    logits[k++] = 0f;
+                }
+            }
+        }
+        LlamaTokenDataArray probe = workspace.subset();
+        probe.fillSubset(ids, logits, k);
+        grammar.apply(probe);
+        boolean[] rejected = workspace.pairRejected();
+        java.util.Arrays.fill(rejected, false);
+        k = 0;
+        for (int b = 0; b < 256; b++) {
+            if (allowed[b] && bytes.representative[b] >= 0) {
+                for (int code : bytes.pairCodes[b]) {
+                    rejected[code] = probe.logit(k++) == Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        return rejected;
     }
 
     private boolean grammarAllows(int token) {
         LlamaTokenDataArray single = workspace.single();
         single.fillSingle(token);
         grammar.apply(single);
-        return single.logit(0) != Float.NEGATIVE_INFINITY;
+        return single.logit(0) != Float.NEGATIVE_INFINITY
+                && Utf8State.after(utf8, workspace.piece(token)) != Utf8State.INVALID;
     }
 
     private static int argmax(LlamaTokenDataArray candidates) {

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 
 import dev.sluice.bindings.llama.LlamaTokenDataArray;
 import dev.sluice.bindings.llama.LlamaVocab;
+import dev.sluice.engine.text.TokenTexts;
 
 /**
  * Scratch memory that every {@link Sampler} of one engine thread shares: the off-heap candidate
@@ -25,10 +26,25 @@ public final class SamplingWorkspace implements AutoCloseable {
     private final MemorySegment numerators;
     /** Room to select the k-th largest logit in (top-k on the Java path). */
     private final float[] selection;
+    private final TokenTexts texts;    // null: pieces are read from the vocabulary on first use
+    private byte[][] pieces;
+    private FirstBytes firstBytes;             // built on the first grammar's full check
+    private LlamaTokenDataArray probe;
+    private int[] subsetIds;
+    private float[] subsetLogits;
+    private int[] subsetIndices;
+    private final boolean[] pairRejected = new boolean[65536];
+    private LlamaTokenDataArray subset;
     private boolean closed;
 
     public SamplingWorkspace(LlamaVocab vocab) {
+        this(vocab, null);
+    }
+
+    /** @param texts the tokenizer's token texts, so grammars need not read every piece from the vocabulary */
+    public SamplingWorkspace(LlamaVocab vocab, TokenTexts texts) {
         this.vocab = vocab;
+        this.texts = texts;
         this.vocabSize = vocab.size();
         this.candidates = new LlamaTokenDataArray(vocabSize);
         this.single = new LlamaTokenDataArray(1);
@@ -71,6 +87,62 @@ public final class SamplingWorkspace implements AutoCloseable {
         return candidates;
     }
 
+    /** Each token's bytes in generated text (empty for control tokens), for the grammar's UTF-8 check. */
+    byte[] piece(int token) {
+        checkOpen();
+        if (texts != null) {
+            return texts.textPiece(token);
+        }
+        if (pieces == null) {
+            pieces = new byte[vocabSize][];
+        }
+        if (pieces[token] == null) {
+            pieces[token] = vocab.piece(token, false);
+        }
+        return pieces[token];
+    }
+
+    /** The vocabulary by first byte (built once, on first use: a pass over every token's text). */
+    FirstBytes firstBytes() {
+        checkOpen();
+        if (firstBytes == null) {
+            firstBytes = new FirstBytes(vocabSize, this::piece);
+            probe = new LlamaTokenDataArray(Math.max(1, firstBytes.probeTokens.length));
+            subsetIds = new int[vocabSize];
+            subsetLogits = new float[vocabSize];
+            subsetIndices = new int[vocabSize];
+            subset = new LlamaTokenDataArray(vocabSize);
+        }
+        return firstBytes;
+    }
+
+    /** Room for the one-byte probe tokens; valid after {@link #firstBytes()}. */
+    LlamaTokenDataArray probe() {
+        return probe;
+    }
+
+    /** Per two-byte prefix: whether the grammar refused it at the last pair probe. */
+    boolean[] pairRejected() {
+        return pairRejected;
+    }
+
+    int[] subsetIndices() {
+        return subsetIndices;
+    }
+
+    /** Room for the candidates a grammar is asked about after the first-byte filter. */
+    LlamaTokenDataArray subset() {
+        return subset;
+    }
+
+    int[] subsetIds() {
+        return subsetIds;
+    }
+
+    float[] subsetLogits() {
+        return subsetLogits;
+    }
+
     /** Room for one token: asking the grammar about a single candidate. */
     LlamaTokenDataArray single() {
         checkOpen();
@@ -91,5 +163,9 @@ public final class SamplingWorkspace implements AutoCloseable {
         closed = true;
         candidates.close();
         single.close();
+        if (probe != null) {
+            probe.close();
+            subset.close();
+        }
     }
 }

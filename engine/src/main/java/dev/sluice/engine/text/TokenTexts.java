@@ -53,6 +53,11 @@ public final class TokenTexts {
         return renderSpecial ? specialPieces[token] : textPieces[token];
     }
 
+    /** A token's bytes in generated text (callers must not modify the array). */
+    public byte[] textPiece(int token) {
+        return piece(token, false);
+    }
+
     public boolean isEndOfGeneration(int token) {
         checkToken(token);
         return endOfGeneration[token];

@@ -70,6 +70,24 @@ public final class LlamaTokenDataArray implements AutoCloseable {
         setSize(1);
     }
 
+    /**
+     * Makes the candidates exactly {@code count} entries: token {@code ids[i]} with logit
+     * {@code logits[i]} (a subset of the vocabulary, for a sampler that should see only those).
+     */
+    public void fillSubset(int[] ids, float[] logits, int count) {
+        checkOpen();
+        if (count > capacity || count > ids.length || count > logits.length) {
+            throw new IllegalArgumentException(count + " candidates do not fit " + capacity);
+        }
+        for (int i = 0; i < count; i++) {
+            long entry = i * STRIDE;
+            data.set(ValueLayout.JAVA_INT, entry + ID, ids[i]);
+            data.set(ValueLayout.JAVA_FLOAT, entry + LOGIT, logits[i]);
+            data.set(ValueLayout.JAVA_FLOAT, entry + PROBABILITY, 0f);
+        }
+        setSize(count);
+    }
+
     public int capacity() {
         return capacity;
     }
