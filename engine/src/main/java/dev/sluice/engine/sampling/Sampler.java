@@ -69,8 +69,6 @@ import java.util.OptionalLong;
 public final class Sampler implements AutoCloseable {
 
     private static final String GRAMMAR_ROOT = "root";
-    /** The two-byte filter runs only when at most this many first bytes pass (structural positions). */
-    private static final int PAIR_FILTER_MAX_BYTES = 16;
 
     private final SamplingParams params;
     private final SamplingWorkspace workspace;
@@ -81,7 +79,7 @@ public final class Sampler implements AutoCloseable {
     private final float[] biasValues;
     private TokenCounts promptAndOutput;       // null without a repetition penalty
     private TokenCounts output;                // null without frequency and presence penalties
-    private final LlamaSampler grammar;        // null without a grammar
+    private final GrammarConstraint grammar;   // null without a grammar
     private final boolean grammarFirst;
     private final List<LlamaSampler> stages;   // temperature, truncation, dist; empty when greedy or drawn in Java
     private final boolean javaDraw;            // no grammar: sampled with RowOps
@@ -89,7 +87,6 @@ public final class Sampler implements AutoCloseable {
     private final Mt19937 rng;                 // the Java path's generator; null otherwise
     private final JavaDraw draw;               // the draw on the Java path; null when greedy or native
     private final RowOps ops = RowOps.get();
-    private int utf8 = Utf8State.START;        // the output's UTF-8 state, kept valid under a grammar
     private boolean closed;
 
     /**
@@ -125,7 +122,8 @@ public final class Sampler implements AutoCloseable {
         List<LlamaSampler> created = new ArrayList<>();
         try {
             this.grammar = params.grammar().isPresent()
-                    ? track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(), GRAMMAR_ROOT))
+                    ? new GrammarConstraint(track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(),
+                            GRAMMAR_ROOT)), workspace)
                     : null;
             this.stages = greedy || javaDraw || grammarJava ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
@@ -238,12 +236,7 @@ public final class Sampler implements AutoCloseable {
         checkOpen();
         checkToken(token, "accepted");
         if (grammar != null) {
-            // llama.cpp aborts the process on a token its grammar rejects: ask first.
-            if (!grammarAllows(token)) {
-                throw new IllegalArgumentException("token " + token + " is not allowed by the grammar here");
-            }
             grammar.accept(token);
-            utf8 = Utf8State.after(utf8, workspace.piece(token));
         }
         if (promptAndOutput != null) {
             promptAndOutput.add(token);
@@ -296,27 +289,27 @@ public final class Sampler implements AutoCloseable {
             // Draw in Java as without a grammar (llama.cpp's dist sorts the whole vocabulary, twice
             // here), check that one token, and only if it is rejected mask and redraw.
             int token = drawInJava(logits);
-            if (grammarAllows(token)) {
+            if (grammar.allows(token)) {
                 return token;
             }
             LlamaTokenDataArray candidates = workspace.candidates();
             prepare(candidates, logits);
-            constrainToGrammar(candidates);
+            grammar.constrain(candidates);
             return drawMasked(candidates);
         }
         LlamaTokenDataArray candidates = workspace.candidates();
         prepare(candidates, logits);
         if (grammarFirst) {
-            constrainToGrammar(candidates);
+            grammar.constrain(candidates);
         }
         int token = pick(candidates);
-        if (grammar == null || grammarFirst || grammarAllows(token)) {
+        if (grammar == null || grammarFirst || grammar.allows(token)) {
             return token;
         }
         if (!greedy) {
             prepare(candidates, logits); // the draw reordered and truncated the candidates
         }
-        constrainToGrammar(candidates);
+        grammar.constrain(candidates);
         return pick(candidates);
     }
 
@@ -372,116 +365,6 @@ public final class Sampler implements AutoCloseable {
                     + candidates.size() + " candidates");
         }
         return candidates.id(selected);
-    }
-
-    private void constrainToGrammar(LlamaTokenDataArray candidates) {
-        applyGrammar(candidates);
-        boolean any = false;
-        for (int i = 0, n = candidates.size(); i < n; i++) {
-            if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
-                if (Utf8State.after(utf8, workspace.piece(candidates.id(i))) == Utf8State.INVALID) {
-                    candidates.setLogit(i, Float.NEGATIVE_INFINITY);
-                } else {
-                    any = true;
-                }
-            }
-        }
-        if (any) {
-            return;
-        }
-        throw new IllegalStateException("the grammar allows no token at this point of the output"
-                + " (no vocabulary token can continue it)");
-    }
-
-    /**
-     * The grammar over every candidate, asking llama.cpp only about tokens whose first byte the
-     * grammar allows ({@link FirstBytes}); the others are set to -infinity here.
-     */
-    private void applyGrammar(LlamaTokenDataArray candidates) {
-        FirstBytes bytes = workspace.firstBytes();
-        LlamaTokenDataArray probe = workspace.probe();
-        int[] probeTokens = bytes.probeTokens;
-        float[] zeros = new float[probeTokens.length];
-        probe.fillSubset(probeTokens, zeros, probeTokens.length);
-        grammar.apply(probe);
-        boolean[] allowed = new boolean[256];
-        java.util.Arrays.fill(allowed, true);
-        for (int i = 0; i < probeTokens.length; i++) {
-            allowed[bytes.probeBytes[i]] = probe.logit(i) != Float.NEGATIVE_INFINITY;
-        }
-        int[] ids = workspace.subsetIds();
-        float[] logits = workspace.subsetLogits();
-        int[] where = workspace.subsetIndices();
-        boolean[] pairRejected = pairFilter(bytes, allowed, ids, logits);
-        int kept = 0;
-        for (int i = 0, n = candidates.size(); i < n; i++) {
-            int id = candidates.id(i);
-            int first = bytes.firstByte[id];
-            int pair = bytes.firstPair[id];
-            if (first >= 0 && !allowed[first] || pairRejected != null && pair >= 0 && pairRejected[pair]) {
-                candidates.setLogit(i, Float.NEGATIVE_INFINITY);
-            } else if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
-                ids[kept] = id;
-                logits[kept] = candidates.logit(i);
-                where[kept++] = i;
-            }
-        }
-        if (kept == candidates.size()) {
-            grammar.apply(candidates);
-            return;
-        }
-        LlamaTokenDataArray subset = workspace.subset();
-        subset.fillSubset(ids, logits, kept);
-        grammar.apply(subset);
-        for (int k = 0; k < kept; k++) {
-            candidates.setLogit(where[k], subset.logit(k));
-        }
-    }
-
-    /** Few first bytes pass: asks about their two-byte tokens too; null when it would not pay. */
-    private boolean[] pairFilter(FirstBytes bytes, boolean[] allowed, int[] ids, float[] logits) {
-        int count = 0;
-        int passing = 0;
-        for (int b = 0; b < 256; b++) {
-            if (allowed[b] && bytes.representative[b] >= 0) {
-                passing++;
-                count += bytes.pairTokens[b].length;
-            }
-        }
-        if (passing > PAIR_FILTER_MAX_BYTES || count == 0) {
-            return null;
-        }
-        int k = 0;
-        for (int b = 0; b < 256; b++) {
-            if (allowed[b] && bytes.representative[b] >= 0) {
-                for (int token : bytes.pairTokens[b]) {
-                    ids[k] = token;
-                    logits[k++] = 0f;
-                }
-            }
-        }
-        LlamaTokenDataArray probe = workspace.subset();
-        probe.fillSubset(ids, logits, k);
-        grammar.apply(probe);
-        boolean[] rejected = workspace.pairRejected();
-        java.util.Arrays.fill(rejected, false);
-        k = 0;
-        for (int b = 0; b < 256; b++) {
-            if (allowed[b] && bytes.representative[b] >= 0) {
-                for (int code : bytes.pairCodes[b]) {
-                    rejected[code] = probe.logit(k++) == Float.NEGATIVE_INFINITY;
-                }
-            }
-        }
-        return rejected;
-    }
-
-    private boolean grammarAllows(int token) {
-        LlamaTokenDataArray single = workspace.single();
-        single.fillSingle(token);
-        grammar.apply(single);
-        return single.logit(0) != Float.NEGATIVE_INFINITY
-                && Utf8State.after(utf8, workspace.piece(token)) != Utf8State.INVALID;
     }
 
     private static int argmax(LlamaTokenDataArray candidates) {
