@@ -18,6 +18,9 @@ final class GrammarConstraint {
     private final LlamaSampler grammar;
     private final SamplingWorkspace workspace;
     private int utf8 = Utf8State.START;
+    /** Reused by every full check (one per rejected draw): the probe's logits and the first bytes allowed. */
+    private float[] zeros = new float[0];
+    private final boolean[] allowed = new boolean[256];
 
     GrammarConstraint(LlamaSampler grammar, SamplingWorkspace workspace) {
         this.grammar = grammar;
@@ -71,10 +74,11 @@ final class GrammarConstraint {
         FirstBytes bytes = workspace.firstBytes();
         LlamaTokenDataArray probe = workspace.probe();
         int[] probeTokens = bytes.probeTokens;
-        float[] zeros = new float[probeTokens.length];
+        if (zeros.length < probeTokens.length) {
+            zeros = new float[probeTokens.length];
+        }
         probe.fillSubset(probeTokens, zeros, probeTokens.length);
         grammar.apply(probe);
-        boolean[] allowed = new boolean[256];
         java.util.Arrays.fill(allowed, true);
         for (int i = 0; i < probeTokens.length; i++) {
             allowed[bytes.probeBytes[i]] = probe.logit(i) != Float.NEGATIVE_INFINITY;
