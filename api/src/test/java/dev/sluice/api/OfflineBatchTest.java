@@ -55,6 +55,17 @@ class OfflineBatchTest {
         return out;
     }
 
+    /** Result lines come in input order (as vLLM's run-batch writes them), whatever order they finished in. */
+    private static void assertInputOrder(String jsonl) {
+        int i = 0;
+        for (String text : jsonl.split("\n")) {
+            if (!text.isBlank()) {
+                assertEquals("o-" + i++, TestServer.parse(text).get("custom_id").textValue());
+            }
+        }
+        assertEquals(LINES, i);
+    }
+
     @Test
     void sameGreedyAnswersAsTheServerAndResumesACutOffOutput() throws Exception {
         Path dir = Files.createTempDirectory("sluice-offline-");
@@ -71,6 +82,7 @@ class OfflineBatchTest {
         assertEquals(LINES, first.batch().answered(), first.text());
         Map<String, String> offline = answers(Files.readString(out));
         assertEquals(LINES, offline.size());
+        assertInputOrder(Files.readString(out));
 
         // Resume: keep 300 complete lines and half of the next one, as a crash would leave it.
         List<String> lines = Files.readAllLines(out);
@@ -82,6 +94,7 @@ class OfflineBatchTest {
         String resumedText = Files.readString(cut);
         assertTrue(resumedText.startsWith(String.join("\n", lines.subList(0, 300)) + "\n"), "the complete lines are kept");
         assertEquals(offline, answers(resumedText), "every line once, the same answers");
+        assertInputOrder(resumedText);
 
         // The server's Batch API on the same file.
         try (TestServer server = TestServer.start("--batch-max-in-flight", "16")) {

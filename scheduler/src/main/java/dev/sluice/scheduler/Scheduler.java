@@ -57,6 +57,18 @@ public final class Scheduler {
     private boolean runningUnsorted;
     private long nextOrder;
     private long preemptions;
+    private final BackgroundPolicy background = new BackgroundPolicy();
+    /** Whether the step being planned computes part of a foreground prompt. */
+    private boolean prefillsForeground;
+
+    /** Which sequences a scheduling pass considers. */
+    private enum Lane {
+        ALL, FOREGROUND, BACKGROUND;
+
+        boolean admits(Sequence seq) {
+            return this == ALL || (this == BACKGROUND) == BackgroundPolicy.isBackground(seq);
+        }
+    }
 
     public Scheduler(SchedulerConfig config, KvCacheManager kv) {
         this.config = config;
@@ -113,20 +125,47 @@ public final class Scheduler {
         step.clear();
         stepNumber++;
         budget.reset(config.maxBatchedTokens(), config.maxSequences());
+        prefillsForeground = false;
 
         if (runningUnsorted) {
             running.sort(ORDER);
             runningUnsorted = false;
         }
-        // Pass 1: every running request gets up to its share of the step before any request gets
-        // more, so one request's many choices cannot starve the others (or what waits behind them).
+        // Background work gets its own pass after the foreground's, within BackgroundPolicy's allowance.
+        Lane lane = foregroundPresent() ? Lane.FOREGROUND : Lane.ALL;
         snapshot.clear();
         snapshot.addAll(running);
+        boolean deferred = runRunning(lane);
+        if (step.preemptions == 0) {
+            swapIn(lane);
+        }
+        if (step.preemptions == 0 && !swappedIn(lane)) {
+            admitWaiting(lane);
+        }
+        // Pass 2: what is left of the step goes to the sequences pass 1 deferred, in order.
+        if (deferred) {
+            runDeferred(lane);
+        }
+        if (lane == Lane.FOREGROUND) {
+            runBackground();
+        }
+        snapshot.clear();
+        step.orderDecodesFirst();
+        return step;
+    }
+
+    /**
+     * Pass 1: every running request of {@code lane} gets up to its share of the step before any
+     * request gets more, so one request's many choices cannot starve the others (or what waits
+     * behind them). Returns whether a sequence was deferred for pass 2.
+     */
+    private boolean runRunning(Lane lane) {
         int sequenceCap = config.requestSequenceCap();
         boolean deferred = false;
         for (int i = 0; i < snapshot.size() && budget.open(); i++) {
             Sequence seq = snapshot.get(i);
-            if (seq.status != SequenceStatus.RUNNING || seq.request().stream().isBackedUp()) {
+            if (seq.status != SequenceStatus.RUNNING || seq.scheduledStep == stepNumber || !lane.admits(seq)
+                    || seq.request().stream().isBackedUp()) {
                 continue;
             }
             if (seq.request().scheduledIn(stepNumber) >= sequenceCap) {
@@ -137,50 +176,115 @@ public final class Scheduler {
                     : seq.pending();
             run(seq, count);
         }
-
-        if (step.preemptions == 0) {
-            swapped.sort(ORDER);
-            for (Iterator<Sequence> it = swapped.iterator(); it.hasNext() && budget.open(); ) {
-                Sequence seq = it.next();
-                int slots = seq.swapSlots.length;
-                int extra = Math.max(0, kv.blocksFor(seq.computed() + seq.pending()) - slots);
-                if (slots + extra > pool.freeCount()) {
-                    break;
-                }
-                it.remove();
-                swapIn(seq);
-                int count = Math.min(seq.pending(), budget.tokens);
-                if (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
-                    throw new IllegalStateException("checked capacity vanished for " + seq);
-                }
-                add(seq, count);
-            }
-        }
-
-        if (step.preemptions == 0 && swapped.isEmpty()) {
-            admitWaiting();
-        }
-
-        // Pass 2: what is left of the step goes to the sequences pass 1 deferred, in order.
-        if (deferred) {
-            for (int i = 0; i < snapshot.size() && budget.open(); i++) {
-                Sequence seq = snapshot.get(i);
-                if (seq.status == SequenceStatus.RUNNING && seq.scheduledStep != stepNumber
-                        && !seq.request().stream().isBackedUp()) {
-                    run(seq, seq.pending());
-                }
-            }
-        }
-        snapshot.clear();
-        step.orderDecodesFirst();
-        return step;
+        return deferred;
     }
 
-    /** Admits waiting requests, oldest (then highest priority) first, with their prompts chunked. */
-    private void admitWaiting() {
-        for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && budget.open(); ) {
+    private void runDeferred(Lane lane) {
+        for (int i = 0; i < snapshot.size() && budget.open(); i++) {
+            Sequence seq = snapshot.get(i);
+            if (seq.status == SequenceStatus.RUNNING && seq.scheduledStep != stepNumber && lane.admits(seq)
+                    && !seq.request().stream().isBackedUp()) {
+                run(seq, seq.pending());
+            }
+        }
+    }
+
+    /** Swapped sequences of {@code lane} come back, in order, while the pool has room for them. */
+    private void swapIn(Lane lane) {
+        swapped.sort(ORDER);
+        for (Iterator<Sequence> it = swapped.iterator(); it.hasNext() && budget.open(); ) {
             Sequence seq = it.next();
-            if (seq.request().stream().isBackedUp()) {
+            if (!lane.admits(seq)) {
+                continue;
+            }
+            int slots = seq.swapSlots.length;
+            int extra = Math.max(0, kv.blocksFor(seq.computed() + seq.pending()) - slots);
+            if (slots + extra > pool.freeCount()) {
+                break;
+            }
+            it.remove();
+            swapIn(seq);
+            int count = Math.min(seq.pending(), budget.tokens);
+            if (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
+                throw new IllegalStateException("checked capacity vanished for " + seq);
+            }
+            add(seq, count);
+        }
+    }
+
+    /** Whether a swapped sequence of {@code lane} still waits to come back (it goes before new arrivals). */
+    private boolean swappedIn(Lane lane) {
+        for (Sequence seq : swapped) {
+            if (lane.admits(seq)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Background work while foreground work is present: a pass over running, swapped and waiting
+     * background sequences with the step's budget cut to {@link BackgroundPolicy}'s allowance.
+     */
+    private void runBackground() {
+        boolean wanted = hasBackgroundWork();
+        int allowance = background.allowance(true, prefillsForeground);
+        int before = step.sequences().size();
+        if (wanted && allowance > 0) {
+            int held = budget.tokens - Math.min(budget.tokens, allowance);
+            budget.tokens -= held;
+            if (runRunning(Lane.BACKGROUND)) {
+                runDeferred(Lane.BACKGROUND);
+            }
+            if (step.preemptions == 0) {
+                swapIn(Lane.BACKGROUND);
+            }
+            if (step.preemptions == 0 && swapped.isEmpty()) {
+                admitWaiting(Lane.BACKGROUND);
+            }
+            budget.tokens += held;
+        }
+        background.record(wanted, step.sequences().size() > before);
+    }
+
+    private boolean foregroundPresent() {
+        if (!running.isEmpty() && !BackgroundPolicy.isBackground(running.getFirst())) {
+            return true; // sorted: a foreground sequence comes first
+        }
+        if (!waiting.isEmpty() && !BackgroundPolicy.isBackground(waiting.first())) {
+            return true;
+        }
+        for (Sequence seq : swapped) {
+            if (!BackgroundPolicy.isBackground(seq)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean hasBackgroundWork() {
+        if (!waiting.isEmpty() && BackgroundPolicy.isBackground(waiting.last())) {
+            return true;
+        }
+        for (Sequence seq : swapped) {
+            if (BackgroundPolicy.isBackground(seq)) {
+                return true;
+            }
+        }
+        for (Sequence seq : running) {
+            if (BackgroundPolicy.isBackground(seq) && !seq.request().stream().isBackedUp()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Admits waiting requests of {@code lane}, oldest (then highest priority) first, with their prompts chunked. */
+    private void admitWaiting(Lane lane) {
+        // Walked with higher() rather than an iterator: making room may put preempted sequences back in the queue.
+        for (Sequence seq = waiting.isEmpty() ? null : waiting.first(), next; seq != null && budget.open(); seq = next) {
+            next = waiting.higher(seq);
+            if (!lane.admits(seq) || seq.request().stream().isBackedUp()) {
                 continue;
             }
             if (seq.blocks().size() == 0) {
@@ -194,19 +298,41 @@ public final class Scheduler {
             // While others wait behind it, one prompt takes at most its share of the step's tokens.
             int limit = waiting.size() > 1 ? Math.min(budget.tokens, config.requestTokenCap()) : budget.tokens;
             int count = Math.min(seq.pending(), limit);
-            boolean room = kv.blocksNeeded(seq.blocks(), seq.computed(), count) + admissionWatermark <= pool.freeCount()
-                    || running.isEmpty();
+            boolean room = hasRoom(seq, count) || lane == Lane.FOREGROUND && makeRoom(seq, count);
             if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
                 kv.release(seq.blocks()); // do not hold cached blocks while waiting
                 seq.resetComputed(0);
                 break;
             }
-            it.remove();
+            waiting.remove(seq);
             seq.status = SequenceStatus.RUNNING;
             running.add(seq);
             runningUnsorted = true;
             add(seq, count);
         }
+    }
+
+    private boolean hasRoom(Sequence seq, int count) {
+        return kv.blocksNeeded(seq.blocks(), seq.computed(), count) + admissionWatermark <= pool.freeCount()
+                || running.isEmpty();
+    }
+
+    /**
+     * A foreground request does not wait for KV that background work holds: background sequences
+     * not in this step are preempted, the last admitted first, until the request fits or none is left.
+     */
+    private boolean makeRoom(Sequence seq, int count) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence victim = running.get(i);
+            if (!BackgroundPolicy.isBackground(victim) || victim.scheduledStep == stepNumber) {
+                continue;
+            }
+            preempt(victim);
+            if (hasRoom(seq, count)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -228,6 +354,9 @@ public final class Scheduler {
 
     private void add(Sequence seq, int count) {
         step.add(seq, count);
+        if (count > 1 && !BackgroundPolicy.isBackground(seq)) {
+            prefillsForeground = true;
+        }
         seq.scheduledStep = stepNumber;
         seq.request().countScheduled(stepNumber);
         budget.take(count);

@@ -29,8 +29,11 @@ final class BatchInput {
     /** OpenAI's limit on requests in one batch. */
     static final int MAX_LINES = 50_000;
 
-    /** The checked input: lines to run, and error-file lines ({@code {line, custom_id, result}}) for the rest. */
-    record Checked(List<BatchStore.Line> valid, List<String[]> invalid) {
+    /**
+     * The checked input: lines to run, error-file lines ({@code {line, custom_id, result}}) for the
+     * rest, and the model the lines name (null when they name none or several).
+     */
+    record Checked(List<BatchStore.Line> valid, List<String[]> invalid, String model) {
     }
 
     private BatchInput() {
@@ -41,6 +44,7 @@ final class BatchInput {
         List<BatchStore.Line> valid = new ArrayList<>();
         List<String[]> invalid = new ArrayList<>();
         Set<String> ids = new HashSet<>();
+        Set<String> models = new HashSet<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             int number = 0;
             for (String text; (text = in.readLine()) != null; ) {
@@ -82,13 +86,16 @@ final class BatchInput {
                     problem = "is past the limit of " + MAX_LINES + " requests per batch";
                 } else {
                     valid.add(new BatchStore.Line(number, customId, node.get("url").textValue(), node.get("body").toString()));
+                    JsonNode model = node.get("body").get("model");
+                    models.add(model != null && model.isTextual() ? model.textValue() : "");
                     continue;
                 }
                 invalid.add(new String[] {Integer.toString(number), customId,
                         errorLine(customId, "invalid_request", "Line " + number + " " + problem + ".", param, number).toString()});
             }
         }
-        return new Checked(valid, invalid);
+        String model = models.size() == 1 && !models.contains("") ? models.iterator().next() : null;
+        return new Checked(valid, invalid, model);
     }
 
     /** An error-file line for a request that never ran: {@code response} null, {@code error} saying why. */

@@ -141,7 +141,7 @@ final class BatchRunner {
             storage.batches().fail(batch.id(), errors);
             return;
         }
-        storage.batches().start(batch.id(), checked.valid(), checked.invalid());
+        storage.batches().start(batch.id(), checked.valid(), checked.invalid(), checked.model());
         LOG.log(System.Logger.Level.INFO, "batch " + batch.id() + ": " + checked.valid().size() + " requests to run, "
                 + checked.invalid().size() + " invalid lines");
     }

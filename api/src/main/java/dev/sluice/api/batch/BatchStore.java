@@ -41,7 +41,7 @@ final class BatchStore {
     private static final String COLUMNS = "id, status, endpoint, input_file_id, completion_window, metadata, created_at,"
             + " in_progress_at, finalizing_at, completed_at, failed_at, cancelling_at, cancelled_at, expires_at, expired_at,"
             + " output_file_id, error_file_id, errors, total, completed, failed, prompt_tokens, cached_tokens,"
-            + " completion_tokens, engine_nanos";
+            + " completion_tokens, engine_nanos, model";
 
     private final Database db;
     private final double costPerHour;
@@ -173,7 +173,7 @@ final class BatchStore {
      * Stores the validated input (each line waiting, or already failed with its error) and starts
      * the batch: one transaction, so a crash mid-validation validates again from the start.
      */
-    void start(String id, List<Line> valid, List<String[]> invalid) throws SQLException {
+    void start(String id, List<Line> valid, List<String[]> invalid, String model) throws SQLException {
         db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement(
                     "INSERT INTO batch_lines (batch_id, line, custom_id, body, state, result) VALUES (?, ?, ?, ?, ?, ?)")) {
@@ -197,10 +197,11 @@ final class BatchStore {
                 }
                 s.executeBatch();
             }
-            try (PreparedStatement s = c.prepareStatement("UPDATE batches SET total = ?, failed = ? WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE batches SET total = ?, failed = ?, model = ? WHERE id = ?")) {
                 s.setInt(1, valid.size() + invalid.size());
                 s.setInt(2, invalid.size());
-                s.setString(3, id);
+                s.setString(3, model);
+                s.setString(4, id);
                 s.executeUpdate();
             }
             setStatus(c, id, "in_progress");
@@ -334,6 +335,7 @@ final class BatchStore {
         o.put("endpoint", rs.getString("endpoint"));
         o.set("errors", parse(rs.getString("errors")));
         o.put("input_file_id", rs.getString("input_file_id"));
+        o.put("model", rs.getString("model")); // the lines' model once validated; null before, or if they differ
         o.put("completion_window", rs.getString("completion_window"));
         o.put("status", rs.getString("status"));
         o.put("output_file_id", rs.getString("output_file_id"));

@@ -61,12 +61,23 @@ final class Database implements AutoCloseable {
             for (String ddl : SCHEMA) {
                 s.execute(ddl);
             }
+            addColumnIfMissing(s, "batches", "model", "TEXT");
         } catch (SQLException e) {
             c.close();
             throw e;
         }
         c.setAutoCommit(false);
         return new Database(c);
+    }
+
+    /** Upgrades a database written by an older version in place: SQLite has no ADD COLUMN IF NOT EXISTS. */
+    private static void addColumnIfMissing(Statement s, String table, String column, String type) throws SQLException {
+        try (var rs = s.executeQuery("SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = '" + column + "'")) {
+            if (rs.next()) {
+                return;
+            }
+        }
+        s.execute("ALTER TABLE " + table + " ADD COLUMN " + column + " " + type);
     }
 
     /** Runs {@code work} in one transaction: all of its writes commit, or none. */

@@ -26,10 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code bin/batch}: a Batch API input file run to an output file with no server, the engine's
  * whole capacity for it (vLLM's {@code run-batch}). The output has one result line per input line,
- * in the order they finish, in the server's shapes: answers and refused requests with their
+ * in input order, in the server's shapes: answers and refused requests with their
  * {@code response}, lines that could not run with their {@code error}. It is resumable: run again
  * on the same output file, it keeps every complete line there (a line cut off by a crash is
- * removed), and runs only the input lines that have none.
+ * removed), and runs only the input lines that have none, appending their results in input order.
  */
 public final class OfflineBatch {
 
@@ -53,59 +53,73 @@ public final class OfflineBatch {
         long start = System.nanoTime();
         Set<String> done = resume(output);
         BatchInput.Checked checked = BatchInput.check(input, null);
+        // Every line without a result yet, in input order: invalid lines' results are known already.
         List<BatchStore.Line> todo = new ArrayList<>();
+        java.util.Map<Integer, String> invalid = new java.util.TreeMap<>();
+        for (String[] e : checked.invalid()) {
+            int number = Integer.parseInt(e[0]);
+            if (!done.contains(key(e[1], number))) {
+                invalid.put(number, e[2]);
+                todo.add(new BatchStore.Line(number, e[1], null, null));
+            }
+        }
         for (BatchStore.Line l : checked.valid()) {
             if (!done.contains(key(l.customId(), l.line()))) {
                 todo.add(l);
             }
         }
-        List<String> invalid = new ArrayList<>();
-        for (String[] e : checked.invalid()) {
-            if (!done.contains(key(e[1], Integer.parseInt(e[0])))) {
-                invalid.add(e[2]);
-            }
-        }
-        int skipped = checked.valid().size() + checked.invalid().size() - todo.size() - invalid.size();
+        todo.sort(java.util.Comparator.comparingInt(BatchStore.Line::line));
+        int toRun = todo.size() - invalid.size();
+        int skipped = checked.valid().size() + checked.invalid().size() - todo.size();
         AtomicInteger answered = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger(invalid.size());
         AtomicLong tokens = new AtomicLong();
         try (Output out = new Output(output)) {
-            for (String line : invalid) {
-                out.write(line);
-            }
-            progress.start(todo.size(), skipped);
+            progress.start(toRun, skipped);
             Semaphore slots = new Semaphore(maxInFlight);
+            // Results are written in input order; a line that finishes early waits for the ones
+            // before it, at most a window's worth of them (a slow line holds back new ones, not memory).
+            Semaphore window = new Semaphore(Math.max(256, 16 * maxInFlight));
+            InOrder inOrder = new InOrder(out, todo.size());
             List<Thread> threads = new ArrayList<>();
-            IOException[] writeFailure = {null};
-            for (BatchStore.Line line : todo) {
-                slots.acquire();
-                if (writeFailure[0] != null) {
+            for (int i = 0; i < todo.size(); i++) {
+                BatchStore.Line line = todo.get(i);
+                int position = i;
+                window.acquire();
+                if (inOrder.failure() != null) {
                     break;
                 }
+                if (line.url() == null) {
+                    inOrder.complete(position, invalid.get(line.line()), window);
+                    continue;
+                }
+                slots.acquire();
                 threads.add(Thread.ofVirtual().name("sluice-offline-line-" + line.line()).start(() -> {
+                    String requestId = Responses.newId("req_");
+                    BatchLines.Outcome o = null;
                     try {
-                        String requestId = Responses.newId("req_");
-                        BatchLines.Outcome o = lines.run(line.url(), (ObjectNode) Json.MAPPER.readTree(line.body()), requestId);
-                        out.write(result(line.customId(), requestId, o).toString());
+                        o = lines.run(line.url(), (ObjectNode) Json.MAPPER.readTree(line.body()), requestId);
+                    } catch (IOException | RuntimeException e) {
+                        inOrder.fail(e instanceof IOException io ? io : new IOException(e), window);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        inOrder.fail(new java.io.InterruptedIOException("interrupted"), window);
+                    } finally {
+                        slots.release();
+                    }
+                    if (o != null) {
                         (o.ok() ? answered : failed).incrementAndGet();
                         tokens.addAndGet(o.completionTokens());
                         progress.lineDone(o.completionTokens());
-                    } catch (IOException e) {
-                        synchronized (writeFailure) {
-                            writeFailure[0] = e;
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } finally {
-                        slots.release();
+                        inOrder.complete(position, result(line.customId(), requestId, o).toString(), window);
                     }
                 }));
             }
             for (Thread t : threads) {
                 t.join();
             }
-            if (writeFailure[0] != null) {
-                throw writeFailure[0];
+            if (inOrder.failure() != null) {
+                throw inOrder.failure();
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -162,6 +176,42 @@ public final class OfflineBatch {
                     number.isInt() ? number.intValue() : -1));
         }
         return done;
+    }
+
+    /** Writes results in their input positions' order: each once all before it are written. */
+    private static final class InOrder {
+        private final Output out;
+        private final String[] pending;
+        private int next;
+        private IOException failure;
+
+        InOrder(Output out, int size) {
+            this.out = out;
+            this.pending = new String[size];
+        }
+
+        synchronized void complete(int position, String line, Semaphore window) {
+            pending[position] = line;
+            while (next < pending.length && pending[next] != null && failure == null) {
+                try {
+                    out.write(pending[next]);
+                } catch (IOException e) {
+                    fail(e, window);
+                }
+                pending[next++] = null;
+                window.release();
+            }
+        }
+
+        /** Nothing after a failed line can be written in order: the run stops, and its waiters with it. */
+        synchronized void fail(IOException e, Semaphore window) {
+            failure = failure == null ? e : failure;
+            window.release(pending.length);
+        }
+
+        synchronized IOException failure() {
+            return failure;
+        }
     }
 
     /**

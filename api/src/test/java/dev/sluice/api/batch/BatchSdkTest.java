@@ -161,6 +161,7 @@ class BatchSdkTest {
         Batch b = await(created.id(), BatchSdkTest::done);
         assertEquals("completed", b.status().asString(), b.toString());
         assertEquals(15, b.requestCounts().orElseThrow().total());
+        assertEquals(TestServer.MODEL, b.model().orElseThrow(), "the lines' model");
         assertEquals(12, b.requestCounts().orElseThrow().completed());
         assertEquals(3, b.requestCounts().orElseThrow().failed());
         assertEquals(12 * 8, b.usage().orElseThrow().outputTokens());

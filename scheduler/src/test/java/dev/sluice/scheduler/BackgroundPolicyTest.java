@@ -1,0 +1,134 @@
+package dev.sluice.scheduler;
+
+import dev.sluice.engine.sampling.SamplingParams;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Background work (batch lines) yields compute, not only queue position, to client requests: none
+ * of it in a step that prefills a client's prompt, a bounded share of every other step, the whole
+ * step when alone, and never starved for long.
+ */
+class BackgroundPolicyTest {
+
+    private static final SamplingParams GREEDY = SamplingParams.GREEDY;
+    private static final int BACKGROUND = BackgroundPolicy.PRIORITY + 400_000;
+
+    private static int[] prompt(int seed, int length) {
+        return IntStream.range(0, length).map(i -> FakeExecutor.FIRST_ORDINARY_TOKEN + (seed * 131 + i * 17) % 4000).toArray();
+    }
+
+    private static int backgroundTokens(SchedulerStep step) {
+        int total = 0;
+        List<Sequence> sequences = step.sequences();
+        for (int i = 0; i < sequences.size(); i++) {
+            if (BackgroundPolicy.isBackground(sequences.get(i))) {
+                total += step.newTokens(i);
+            }
+        }
+        return total;
+    }
+
+    private static boolean prefillsForeground(SchedulerStep step) {
+        List<Sequence> sequences = step.sequences();
+        for (int i = 0; i < sequences.size(); i++) {
+            if (!BackgroundPolicy.isBackground(sequences.get(i)) && step.newTokens(i) > 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void aClientPromptIsPrefilledWithoutBackgroundWorkBesideIt() {
+        SchedulerConfig config = new SchedulerConfig(2048, 64, 4096, true, 0);
+        try (Harness h = new Harness(2048, 4, config)) {
+            Request[] lines = new Request[40];
+            for (int i = 0; i < lines.length; i++) {
+                lines[i] = h.submit(prompt(i, 20), GREEDY, StopConditions.maxTokens(60), 1, BACKGROUND);
+            }
+            h.step();
+            assertEquals(40, h.scheduler.lastStep().sequences().size(), "alone, background work takes the whole step");
+            h.step();
+            assertEquals(40, backgroundTokens(h.scheduler.lastStep()));
+
+            int[] p = prompt(100, 30);
+            Request chat = h.submit(p, GREEDY, 8, 1);
+            h.step();
+            SchedulerStep first = h.scheduler.lastStep();
+            assertTrue(prefillsForeground(first), "the chat's prompt runs at once");
+            assertEquals(0, backgroundTokens(first), "no background token beside a client prompt");
+            int steps = 0;
+            while (h.result(chat) == null && steps < 20) {
+                h.step();
+                steps++;
+                int background = backgroundTokens(h.scheduler.lastStep());
+                assertTrue(background <= BackgroundPolicy.STEP_TOKENS,
+                        "background work gets at most its share beside a client: " + background);
+                assertTrue(background > 0 || h.result(chat) != null, "yet it still progresses");
+            }
+            assertNotNull(h.result(chat));
+            assertArrayEquals(FakeExecutor.greedy(p, 8), h.output(chat, 0));
+
+            h.step();
+            assertEquals(40, backgroundTokens(h.scheduler.lastStep()), "the whole step again once the chat is done");
+            h.runUntilIdle(5000);
+            for (Request line : lines) {
+                assertEquals(60, h.output(line, 0).length, "every line completed");
+            }
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
+    void aStreamOfClientPromptsDoesNotStarveBackgroundWork() {
+        SchedulerConfig config = new SchedulerConfig(2048, 64, 4096, true, 0);
+        try (Harness h = new Harness(2048, 4, config)) {
+            Request line = h.submit(prompt(1, 10), GREEDY, StopConditions.maxTokens(1000), 1, BACKGROUND);
+            h.step();
+            int held = 0;
+            int maxHeld = 0;
+            for (int i = 0; i < 60; i++) {
+                h.submit(prompt(200 + i, 40), GREEDY, 2, 1); // a new client prompt every step
+                h.step();
+                held = backgroundTokens(h.scheduler.lastStep()) == 0 ? held + 1 : 0;
+                maxHeld = Math.max(maxHeld, held);
+            }
+            assertTrue(maxHeld <= BackgroundPolicy.MAX_HELD_STEPS, "held back " + maxHeld + " steps in a row");
+            assertTrue(h.output(line, 0).length >= 60 / (BackgroundPolicy.MAX_HELD_STEPS + 1),
+                    "the line progressed: " + h.output(line, 0).length + " tokens");
+            h.runUntilIdle(5000);
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
+    void aClientRequestTakesKvFromBackgroundWorkInsteadOfWaiting() {
+        // 48 blocks of 4 tokens; after 6 steps 8 background lines hold 5 blocks each, leaving 8.
+        SchedulerConfig config = new SchedulerConfig(2048, 64, 4096, true, 0);
+        try (Harness h = new Harness(48, 4, config)) {
+            for (int i = 0; i < 8; i++) {
+                h.submit(prompt(i, 12), GREEDY, StopConditions.maxTokens(40), 1, BACKGROUND);
+            }
+            for (int i = 0; i < 6; i++) {
+                h.step();
+            }
+            int[] p = prompt(300, 40);
+            Request chat = h.submit(p, GREEDY, 4, 1);
+            assertTrue(h.pool.freeCount() < 11, "the chat's 11 blocks are not free: " + h.pool.freeCount());
+            h.step();
+            assertEquals(SequenceStatus.RUNNING, chat.sequences().getFirst().status(),
+                    "admitted at once: background sequences gave up their blocks");
+            h.runUntilIdle(20000);
+            assertArrayEquals(FakeExecutor.greedy(p, 4), h.output(chat, 0));
+            h.assertNoLeaks();
+        }
+    }
+}
