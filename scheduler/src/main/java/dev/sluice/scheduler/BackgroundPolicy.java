@@ -11,42 +11,93 @@ package dev.sluice.scheduler;
  * <ul>
  *   <li>get no tokens in a step that prefills a foreground prompt (that step is a chat's time to
  *       first token), and</li>
- *   <li>get at most {@link #STEP_TOKENS} tokens in any other step (one per decoding line, or a
- *       prompt chunk of that size),</li>
+ *   <li>in any other step get as many tokens as make it at most {@link #SLACK} longer than it
+ *       would be without them, by a cost model fitted to the steps the engine ran (time = fixed +
+ *       per token × tokens): few on a CPU, where a step's time follows its tokens; many on a GPU,
+ *       where a decode step's time is mostly reading the weights once. So a chat arriving during a
+ *       step waits at most that much longer for it, and its own prefill step is not slowed.</li>
  * </ul>
- * except that after {@link #MAX_HELD_STEPS} steps in a row without a token they get their
- * {@link #STEP_TOKENS} anyway, so a stream of chat prompts cannot starve a batch. With no
- * foreground work they take the whole step, as before.
+ * After {@link #MAX_HELD_STEPS} steps in a row without a token they get their share anyway, so a
+ * stream of chat prompts cannot starve a batch. With no foreground work they take the whole step.
  */
 final class BackgroundPolicy {
 
     /** Requests at this priority or behind (a larger number) are background work. */
     static final int PRIORITY = 100_000;
-    /** Background tokens per step while foreground work is present. */
-    static final int STEP_TOKENS = 32;
+    /** How much longer background tokens may make a step with foreground work in it. */
+    static final double SLACK = Double.parseDouble(System.getProperty("sluice.background-slack", "0.3"));
+    /** Background tokens per step beside foreground work until the cost model has a fit. */
+    static final int DEFAULT_TOKENS = 8;
+    /** The most background tokens per step beside foreground work, whatever the fit says. */
+    static final int MAX_TOKENS = 256;
     /** Steps in a row background work may be held back entirely before it gets its share anyway. */
     static final int MAX_HELD_STEPS = 8;
+    /** Weight of the past in the cost fit per observed step (about the last 200 steps count). */
+    private static final double DECAY = 0.995;
 
     private int heldSteps;
+    // Decayed sums for a least-squares fit of step nanos against step tokens.
+    private double n;
+    private double sumX;
+    private double sumY;
+    private double sumXx;
+    private double sumXy;
 
     static boolean isBackground(Sequence seq) {
         return seq.request().priority() >= PRIORITY;
     }
 
+    /** Records a step the engine ran: {@code tokens} computed in {@code nanos}. */
+    void observe(int tokens, long nanos) {
+        if (tokens <= 0 || nanos <= 0) {
+            return;
+        }
+        double x = tokens;
+        double y = nanos;
+        n = n * DECAY + 1;
+        sumX = sumX * DECAY + x;
+        sumY = sumY * DECAY + y;
+        sumXx = sumXx * DECAY + x * x;
+        sumXy = sumXy * DECAY + x * y;
+    }
+
+    /**
+     * A step's fixed cost in tokens' worth (fixed / per-token time), or NaN while the steps seen
+     * so far do not fit a line with a positive slope (too few, or all of one size).
+     */
+    double fixedCostInTokens() {
+        double varianceX = n * sumXx - sumX * sumX;
+        if (n < 16 || varianceX < n * n) { // token counts' standard deviation under 1
+            return Double.NaN;
+        }
+        double perToken = (n * sumXy - sumX * sumY) / varianceX;
+        double fixed = (sumY - perToken * sumX) / n;
+        if (!(perToken > 0)) {
+            return Double.NaN;
+        }
+        return Math.max(0, fixed / perToken);
+    }
+
     /**
      * The tokens background sequences may take in this step.
      *
-     * @param foregroundPresent      a foreground sequence is running, waiting or swapped
-     * @param prefillsForeground     the step computes part of a foreground prompt
+     * @param foregroundPresent   a foreground sequence is running, waiting or swapped
+     * @param prefillsForeground  the step computes part of a foreground prompt
+     * @param foregroundTokens    the foreground tokens already in the step
      */
-    int allowance(boolean foregroundPresent, boolean prefillsForeground) {
+    int allowance(boolean foregroundPresent, boolean prefillsForeground, int foregroundTokens) {
         if (!foregroundPresent) {
             return Integer.MAX_VALUE;
         }
         if (prefillsForeground && heldSteps < MAX_HELD_STEPS) {
             return 0;
         }
-        return STEP_TOKENS;
+        double fixed = fixedCostInTokens();
+        if (Double.isNaN(fixed)) {
+            return DEFAULT_TOKENS;
+        }
+        // fixed + fg + bg <= (1 + SLACK)(fixed + fg)  <=>  bg <= SLACK (fixed + fg)
+        return (int) Math.max(1, Math.min(MAX_TOKENS, SLACK * (fixed + foregroundTokens)));
     }
 
     /** Records whether background work that wanted to run got tokens in the step just planned. */

@@ -228,7 +228,7 @@ public final class Scheduler {
      */
     private void runBackground() {
         boolean wanted = hasBackgroundWork();
-        int allowance = background.allowance(true, prefillsForeground);
+        int allowance = background.allowance(true, prefillsForeground, config.maxBatchedTokens() - budget.tokens);
         int before = step.sequences().size();
         if (wanted && allowance > 0) {
             int held = budget.tokens - Math.min(budget.tokens, allowance);
@@ -399,6 +399,11 @@ public final class Scheduler {
             seq.advance(step.newTokens(i));
             kv.cacheFullBlocks(seq.blocks(), seq.tokenArray(), seq.computed(), seq.request().cacheSalt());
         }
+    }
+
+    /** Records how long the engine took for a step of {@code tokens} tokens (background work's cost model). */
+    public void observe(int tokens, long nanos) {
+        background.observe(tokens, nanos);
     }
 
     /**

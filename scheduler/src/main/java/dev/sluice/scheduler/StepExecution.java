@@ -45,6 +45,7 @@ final class StepExecution {
         List<Sequence> sequences = step.sequences();
         buildPlan(step, sequences);
         StepResult result = executor.execute(plan);
+        scheduler.observe(step.tokenCount(), System.nanoTime() - start);
         scheduler.complete(step);
         attribute(step, sequences, System.nanoTime() - start);
 

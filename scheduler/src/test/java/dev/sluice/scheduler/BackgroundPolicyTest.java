@@ -70,7 +70,7 @@ class BackgroundPolicyTest {
                 h.step();
                 steps++;
                 int background = backgroundTokens(h.scheduler.lastStep());
-                assertTrue(background <= BackgroundPolicy.STEP_TOKENS,
+                assertTrue(background <= BackgroundPolicy.MAX_TOKENS,
                         "background work gets at most its share beside a client: " + background);
                 assertTrue(background > 0 || h.result(chat) != null, "yet it still progresses");
             }
@@ -85,6 +85,37 @@ class BackgroundPolicyTest {
             }
             h.assertNoLeaks();
         }
+    }
+
+    @Test
+    void onACpuLikeCostBackgroundTokensLengthenAStepByAtMostTheSlack() {
+        BackgroundPolicy policy = new BackgroundPolicy();
+        assertEquals(BackgroundPolicy.DEFAULT_TOKENS, policy.allowance(true, false, 4), "no fit yet");
+        // 2 ms fixed + 1 ms per token: the fixed cost is worth 2 tokens.
+        for (int i = 0; i < 100; i++) {
+            int tokens = 1 + i % 20;
+            policy.observe(tokens, 2_000_000L + 1_000_000L * tokens);
+        }
+        assertEquals(2.0, policy.fixedCostInTokens(), 1e-6);
+        int allowance = policy.allowance(true, false, 10);
+        assertEquals((int) (BackgroundPolicy.SLACK * 12), allowance);
+        double without = 2 + 10;
+        double with = 2 + 10 + allowance;
+        assertTrue(with <= (1 + BackgroundPolicy.SLACK) * without, with + " vs " + without);
+        assertEquals(0, policy.allowance(true, true, 10), "none beside a client prompt");
+        assertEquals(Integer.MAX_VALUE, policy.allowance(false, false, 0), "everything when alone");
+    }
+
+    @Test
+    void onAGpuLikeCostBackgroundWorkRidesAlongAlmostFree() {
+        BackgroundPolicy policy = new BackgroundPolicy();
+        // 20 ms to read the weights once, 20 us per token: decode steps cost about the same at 1 or 64 tokens.
+        for (int i = 0; i < 100; i++) {
+            int tokens = 1 + i % 64;
+            policy.observe(tokens, 20_000_000L + 20_000L * tokens);
+        }
+        assertEquals(1000.0, policy.fixedCostInTokens(), 1e-3);
+        assertEquals(BackgroundPolicy.MAX_TOKENS, policy.allowance(true, false, 4));
     }
 
     @Test
