@@ -12,7 +12,16 @@ final class ToolConstraint {
     static SamplingOptions apply(SamplingOptions options, ToolSession tools) {
         var grammar = tools.grammar();
         if (grammar.isEmpty()) {
-            return options;
+            // auto: a lazy grammar for calls, unless response_format or a grammar already holds the
+            // reply, or ignore_eos forbids the end that a finished call needs.
+            var lazy = tools.autoGrammar();
+            if (lazy.isEmpty() || options.sampling().grammar().isPresent() || options.ignoreEos()) {
+                return options;
+            }
+            var sampling = options.sampling().toBuilder().grammar(lazy.get().gbnf())
+                    .grammarTriggers(lazy.get().triggers()).build();
+            return new SamplingOptions(sampling, options.stop(), options.stopTokenIds(), options.ignoreEos(), options.n(),
+                    options.priority(), options.logprobs(), options.topLogprobs(), options.tokenIdNames());
         }
         if (options.sampling().grammar().isPresent()) {
             // As llama-server: one grammar per request, and forced calls need theirs.

@@ -17,7 +17,10 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code none}: the tools are still rendered (as llama-server and vLLM do: the model knows
  *       them and the conversation's earlier calls make sense) but the reply is plain text, unparsed.
- *   <li>{@code auto}: rendered; the reply is parsed, unconstrained.
+ *   <li>{@code auto}: rendered; the reply is parsed. Free text until the model opens a call; for
+ *       formats whose calls open with a marker ({@code <tool_call>}: Hermes, Qwen, the generic
+ *       polyfill) a lazy grammar then holds the call to the offered tools' schemas
+ *       ({@link #autoGrammar()}).
  *   <li>{@code required} / a named function: rendered, and a grammar forces one call (several
  *       when {@code parallel_tool_calls} and the format allow) of an offered (or the named)
  *       function whose arguments follow its parameters schema.
@@ -102,6 +105,30 @@ public final class ToolSession {
         // The legacy function_call answers with one call; so does a named choice (OpenAI's).
         boolean several = parallel && !request.legacy() && choice.mode() == ToolChoice.Mode.REQUIRED;
         return Optional.of(ToolGrammar.build(format, request.tools(), callable, several, request.legacy()));
+    }
+
+    /**
+     * For {@code auto}: the grammar that applies from a call's opening marker on, with those
+     * markers as its triggers; empty for formats whose calls have no marker to wait for (Llama 3's
+     * and Mistral's bare JSON), or when a parameters schema has a keyword the compiler cannot
+     * enforce (auto then stays unconstrained, and its calls are only parsed, as before).
+     */
+    public Optional<LazyGrammar> autoGrammar() {
+        if (request.choice().mode() != ToolChoice.Mode.AUTO || request.tools().isEmpty()
+                || (format != ToolFormat.HERMES && format != ToolFormat.GENERIC)) {
+            return Optional.empty();
+        }
+        try {
+            String gbnf = ToolGrammar.build(format, request.tools(), request.tools(), parallel && !request.legacy(),
+                    request.legacy());
+            return Optional.of(new LazyGrammar(gbnf, format.triggers()));
+        } catch (ApiException e) {
+            return Optional.empty(); // a schema the compiler cannot enforce: refused only where calls are forced
+        }
+    }
+
+    /** A grammar that applies from the first of its triggers in the output on. */
+    public record LazyGrammar(String gbnf, List<String> triggers) {
     }
 
     /**

@@ -51,6 +51,15 @@ class ToolSessionTest {
         assertTrue(auto.parses());
         assertTrue(auto.grammar().isEmpty());
         assertEquals(2, auto.templateTools().size());
+        // auto: free text, and from <tool_call> on the same grammar as required (lazy).
+        ToolSession.LazyGrammar lazy = auto.autoGrammar().orElseThrow();
+        assertEquals(java.util.List.of("<tool_call>"), lazy.triggers());
+        assertEquals(session(TOOLS + ", \"tool_choice\": \"required\"", qwen).grammar().orElseThrow(), lazy.gbnf());
+        assertTrue(session(TOOLS + ", \"tool_choice\": \"required\"", qwen).autoGrammar().isEmpty());
+        assertTrue(session(TOOLS, template("meta-llama-Llama-3.1-8B-Instruct")).autoGrammar().isEmpty(),
+                "bare JSON calls have no marker to wait for");
+        assertTrue(session(TOOLS.replace("\"type\": \"string\"", "\"type\": \"array\", \"uniqueItems\": true"), qwen)
+                .autoGrammar().isEmpty(), "a schema the compiler cannot enforce leaves auto unconstrained");
 
         assertEquals(Integer.MAX_VALUE, auto.maxCalls());
         assertEquals(1, session(TOOLS + ", \"parallel_tool_calls\": false", qwen).maxCalls());

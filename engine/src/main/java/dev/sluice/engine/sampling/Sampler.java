@@ -79,7 +79,8 @@ public final class Sampler implements AutoCloseable {
     private final float[] biasValues;
     private TokenCounts promptAndOutput;       // null without a repetition penalty
     private TokenCounts output;                // null without frequency and presence penalties
-    private final GrammarConstraint grammar;   // null without a grammar
+    private GrammarConstraint grammar;         // null without a grammar, or while a lazy one waits for its trigger
+    private final LazyGrammar lazy;            // null unless the grammar is lazy (SamplingParams#grammarTriggers)
     private final boolean grammarFirst;
     private final List<LlamaSampler> stages;   // temperature, truncation, dist; empty when greedy or drawn in Java
     private final boolean javaDraw;            // no grammar: sampled with RowOps
@@ -87,6 +88,8 @@ public final class Sampler implements AutoCloseable {
     private final Mt19937 rng;                 // the Java path's generator; null otherwise
     private final JavaDraw draw;               // the draw on the Java path; null when greedy or native
     private final RowOps ops = RowOps.get();
+    /** Draws refused in a row at a lazy grammar's trigger before sampling gives up (each is a near-impossible event). */
+    private static final int MAX_LAZY_REDRAWS = 64;
     private boolean closed;
 
     /**
@@ -121,10 +124,18 @@ public final class Sampler implements AutoCloseable {
 
         List<LlamaSampler> created = new ArrayList<>();
         try {
+            boolean lazyGrammar = !params.grammarTriggers().isEmpty();
             this.grammar = params.grammar().isPresent()
                     ? new GrammarConstraint(track(created, LlamaSampler.grammar(workspace.vocab(), params.grammar().get(),
                             GRAMMAR_ROOT)), workspace)
                     : null;
+            if (lazyGrammar) {
+                grammar.close(); // parsed once to refuse a bad grammar now; it starts at the trigger
+                created.clear();
+                grammar = null;
+            }
+            this.lazy = lazyGrammar ? new LazyGrammar(params.grammarTriggers(), params.grammar().get(), GRAMMAR_ROOT,
+                    workspace) : null;
             this.stages = greedy || javaDraw || grammarJava ? List.of() : drawStages(params, vocabSize, created);
         } catch (RuntimeException e) {
             created.forEach(LlamaSampler::close);
@@ -237,6 +248,8 @@ public final class Sampler implements AutoCloseable {
         checkToken(token, "accepted");
         if (grammar != null) {
             grammar.accept(token);
+        } else if (lazy != null) {
+            grammar = lazy.accept(token); // the grammar, past this token, once it completes a trigger
         }
         if (promptAndOutput != null) {
             promptAndOutput.add(token);
@@ -289,20 +302,27 @@ public final class Sampler implements AutoCloseable {
             // Draw in Java as without a grammar (llama.cpp's dist sorts the whole vocabulary, twice
             // here), check that one token, and only if it is rejected mask and redraw.
             int token = drawInJava(logits);
-            if (grammar.allows(token)) {
+            if (grammar == null ? lazy.admits(token) : grammar.allows(token)) {
                 return token;
             }
             LlamaTokenDataArray candidates = workspace.candidates();
             prepare(candidates, logits);
+            if (grammar == null) {
+                return redrawAdmitted(candidates, logits, token);
+            }
             grammar.constrain(candidates);
             return drawMasked(candidates);
         }
         LlamaTokenDataArray candidates = workspace.candidates();
         prepare(candidates, logits);
-        if (grammarFirst) {
+        if (grammarFirst && grammar != null) {
             grammar.constrain(candidates);
         }
         int token = pick(candidates);
+        if (grammar == null && lazy != null && !lazy.admits(token)) {
+            prepare(candidates, logits);
+            return redrawAdmitted(candidates, logits, token);
+        }
         if (grammar == null || grammarFirst || grammar.allows(token)) {
             return token;
         }
@@ -311,6 +331,30 @@ public final class Sampler implements AutoCloseable {
         }
         grammar.constrain(candidates);
         return pick(candidates);
+    }
+
+    /**
+     * While a lazy grammar waits: draws again without {@code refused}, a token that would complete
+     * a trigger with text the grammar does not allow, until a token is admitted.
+     */
+    private int redrawAdmitted(LlamaTokenDataArray candidates, MemorySegment logits, int refused) {
+        List<Integer> excluded = new ArrayList<>();
+        excluded.add(refused);
+        for (int attempt = 0; attempt < MAX_LAZY_REDRAWS; attempt++) {
+            for (int t : excluded) {
+                candidates.setLogit(t, Float.NEGATIVE_INFINITY);
+            }
+            int token = grammarJava ? drawMasked(candidates) : pick(candidates);
+            if (lazy.admits(token)) {
+                return token;
+            }
+            excluded.add(token);
+            if (!grammarJava) {
+                prepare(candidates, logits); // the draw reordered and truncated the candidates
+            }
+        }
+        throw new IllegalStateException("no token the grammar's trigger admits among the " + MAX_LAZY_REDRAWS
+                + " most likely draws");
     }
 
     /** The greedy pick or a Java draw from candidates a grammar masked (bias and penalties already applied). */

@@ -1,5 +1,6 @@
 package dev.sluice.engine.sampling;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,6 +25,9 @@ import java.util.OptionalLong;
  * @param logitBias         token id to a value in {@code [-100, 100]} added to its logit
  *                          (the ids are checked against the vocabulary when a {@link Sampler} is built)
  * @param grammar           a GBNF grammar with a rule {@code root} that the output must match
+ * @param grammarTriggers   when not empty, the grammar is lazy: the output is free until it
+ *                          contains one of these strings, and from that string on (the string
+ *                          included) must match the grammar ({@link LazyGrammar})
  * @param logprobs          report the chosen token's log-probability
  * @param topLogprobs       also report this many most likely tokens with theirs; {@code [0, 20]},
  *                          above 0 only with {@code logprobs}
@@ -39,6 +43,7 @@ public record SamplingParams(
         OptionalLong seed,
         Map<Integer, Float> logitBias,
         Optional<String> grammar,
+        List<String> grammarTriggers,
         boolean logprobs,
         int topLogprobs) {
 
@@ -58,6 +63,10 @@ public record SamplingParams(
         Objects.requireNonNull(seed, "seed");
         Objects.requireNonNull(logitBias, "logit_bias");
         Objects.requireNonNull(grammar, "grammar");
+        grammarTriggers = List.copyOf(grammarTriggers);
+        if (!grammarTriggers.isEmpty() && (grammar.isEmpty() || grammarTriggers.stream().anyMatch(String::isEmpty))) {
+            throw new IllegalArgumentException("grammar triggers need a grammar, and none may be empty");
+        }
         require(temperature >= 0f && Float.isFinite(temperature), "temperature", temperature, "must be finite and >= 0");
         require(topP > 0f && topP <= 1f, "top_p", topP, "must be in (0, 1]");
         require(topK >= -1, "top_k", topK, "must be >= 1, or 0 or -1 to disable it");
@@ -125,6 +134,7 @@ public record SamplingParams(
         private OptionalLong seed = OptionalLong.empty();
         private Map<Integer, Float> logitBias = Map.of();
         private Optional<String> grammar = Optional.empty();
+        private List<String> grammarTriggers = List.of();
         private boolean logprobs;
         private int topLogprobs;
 
@@ -142,6 +152,7 @@ public record SamplingParams(
             seed = p.seed;
             logitBias = p.logitBias;
             grammar = p.grammar;
+            grammarTriggers = p.grammarTriggers;
             logprobs = p.logprobs;
             topLogprobs = p.topLogprobs;
         }
@@ -196,6 +207,12 @@ public record SamplingParams(
             return this;
         }
 
+        /** Makes the grammar lazy: it applies from the first of these strings in the output on. */
+        public Builder grammarTriggers(List<String> triggers) {
+            grammarTriggers = triggers;
+            return this;
+        }
+
         /** Asks for the chosen token's log-probability and {@code top} alternatives (0 for none). */
         public Builder logprobs(int top) {
             logprobs = true;
@@ -205,7 +222,7 @@ public record SamplingParams(
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, frequencyPenalty,
-                    presencePenalty, seed, logitBias, grammar, logprobs, topLogprobs);
+                    presencePenalty, seed, logitBias, grammar, grammarTriggers, logprobs, topLogprobs);
         }
     }
 }

@@ -53,6 +53,7 @@ class SamplingParamsTest {
         assertRejected("logit_bias", b -> b.logitBias(Map.of(3, Float.NaN)));
         assertRejected("logit_bias", b -> b.logitBias(Map.of(-1, 1f)));
         assertRejected("grammar", b -> b.grammar("  "));
+        assertRejected("grammar", b -> b.grammarTriggers(java.util.List.of("<tool_call>")));
         assertRejected("top_logprobs", b -> b.logprobs(21));
         assertRejected("top_logprobs", b -> b.logprobs(-1));
     }
@@ -60,7 +61,7 @@ class SamplingParamsTest {
     @Test
     void topLogprobsNeedLogprobs() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SamplingParams(
-                1f, 1f, 0, 0f, 1f, 0f, 0f, java.util.OptionalLong.empty(), Map.of(), java.util.Optional.empty(), false, 3));
+                1f, 1f, 0, 0f, 1f, 0f, 0f, java.util.OptionalLong.empty(), Map.of(), java.util.Optional.empty(), java.util.List.of(), false, 3));
         assertTrue(e.getMessage().contains("logprobs"), e.getMessage());
     }
 
