@@ -11,8 +11,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Objects. Properties come in the order the schema declares them (OpenAI's strict mode does the
- * same), each optional one skippable, then required keys the schema does not declare. Other keys
+ * Objects. Up to {@link #ANY_ORDER_MAX_KEYS} declared properties come in any order, each at most
+ * once, the object closing only once every required one is there; objects with more come in the
+ * order the schema declares them (OpenAI's strict mode does the same), each optional one
+ * skippable. Required keys the schema does not declare count as declared, after its own. Other keys
  * are generated only where {@code additionalProperties} is {@code true} or a schema, after the
  * declared ones, with names that are none of the declared ones (and written without escapes, so
  * no escape can spell one). Without {@code additionalProperties} no other key is generated:
@@ -20,6 +22,9 @@ import java.util.TreeMap;
  * {@code maxProperties} are accepted where the required and declared keys satisfy them.
  */
 final class ObjectRules {
+
+    /** Objects with at most this many declared keys take them in any order (2^n grammar rules); larger ones in declared order. */
+    static final int ANY_ORDER_MAX_KEYS = 6;
 
     private ObjectRules() {
     }
@@ -109,6 +114,9 @@ final class ObjectRules {
             after[0] = "";
             after[1] = "";
         }
+        if (names.size() <= ANY_ORDER_MAX_KEYS) {
+            return g.rule("obj", "\"{\" " + ws + " " + anyOrder(g, ws, names, members, required, after) + " \"}\"");
+        }
         // chain[i][first?]: keys i.. when nothing / something was written before
         String nextFirst = after[0];
         String nextLater = after[1];
@@ -122,6 +130,45 @@ final class ObjectRules {
             nextLater = g.rule("props", curLater.strip());
         }
         return g.rule("obj", "\"{\" " + ws + " " + nextFirst + " \"}\"");
+    }
+
+    /**
+     * The declared keys in any order, each at most once, the object closable once every required
+     * key is written: one rule per set of keys written so far (at most 2^{@link #ANY_ORDER_MAX_KEYS}),
+     * each offering the keys not yet written. Other keys (additionalProperties) follow the declared ones.
+     */
+    private static String anyOrder(Gbnf g, String ws, List<String> names, List<String> members, Set<String> required,
+                                   String[] after) {
+        int n = names.size();
+        int requiredMask = 0;
+        for (int i = 0; i < n; i++) {
+            if (required.contains(names.get(i))) {
+                requiredMask |= 1 << i;
+            }
+        }
+        String[] rules = new String[1 << n];
+        return written(g, ws, members, requiredMask, 0, after, rules);
+    }
+
+    /** What may follow once the keys in {@code mask} are written (none: the object's first member). */
+    private static String written(Gbnf g, String ws, List<String> members, int requiredMask, int mask, String[] after,
+                                  String[] rules) {
+        if (rules[mask] != null) {
+            return rules[mask];
+        }
+        int n = members.size();
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if ((mask & (1 << i)) == 0) {
+                String next = written(g, ws, members, requiredMask, mask | (1 << i), after, rules);
+                options.add((mask == 0 ? "" : "\",\" " + ws + " ") + members.get(i) + " " + next);
+            }
+        }
+        if ((mask & requiredMask) == requiredMask) {
+            options.add(orEmpty(mask == 0 ? after[0] : after[1]));
+        }
+        rules[mask] = options.isEmpty() ? "\"\"" : g.rule("props", String.join(" | ", options.stream().map(String::strip).toList()));
+        return rules[mask];
     }
 
     private static String orEmpty(String expr) {

@@ -52,7 +52,8 @@ final class GrammarConstraint {
         boolean any = false;
         for (int i = 0, n = candidates.size(); i < n; i++) {
             if (candidates.logit(i) != Float.NEGATIVE_INFINITY) {
-                if (Utf8State.after(utf8, workspace.piece(candidates.id(i))) == Utf8State.INVALID) {
+                int id = candidates.id(i);
+                if (Utf8State.after(utf8, workspace.piece(id)) == Utf8State.INVALID || workspace.unseenByGrammar(id)) {
                     candidates.setLogit(i, Float.NEGATIVE_INFINITY);
                 } else {
                     any = true;
@@ -150,8 +151,14 @@ final class GrammarConstraint {
         return rejected;
     }
 
-    /** Whether the grammar allows {@code token} next (and it keeps the output valid UTF-8). */
+    /**
+     * Whether the grammar allows {@code token} next (and it keeps the output valid UTF-8, and is
+     * not a control token the grammar would read as text the output does not show).
+     */
     boolean allows(int token) {
+        if (workspace.unseenByGrammar(token)) {
+            return false;
+        }
         LlamaTokenDataArray single = workspace.single();
         single.fillSingle(token);
         grammar.apply(single);

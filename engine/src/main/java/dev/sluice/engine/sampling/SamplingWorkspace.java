@@ -29,6 +29,7 @@ public final class SamplingWorkspace implements AutoCloseable {
     private final TokenTexts texts;    // null: pieces are read from the vocabulary on first use
     private byte[][] pieces;
     private FirstBytes firstBytes;             // built on the first grammar's full check
+    private boolean[] unseen;                  // built with firstBytes: see unseenByGrammar
     private LlamaTokenDataArray probe;
     private int[] subsetIds;
     private float[] subsetLogits;
@@ -100,6 +101,26 @@ public final class SamplingWorkspace implements AutoCloseable {
             pieces[token] = vocab.piece(token, false);
         }
         return pieces[token];
+    }
+
+    /**
+     * Whether a grammar would check {@code token} against text the output never shows: a control
+     * token other than an end of generation (BOS, say), which llama.cpp's grammar reads as its
+     * rendered text ({@code <s>}: three characters a JSON string allows) while the output gets
+     * nothing. Such a token must never be chosen under a grammar.
+     */
+    boolean unseenByGrammar(int token) {
+        checkOpen();
+        if (unseen == null) {
+            unseen = new boolean[vocabSize];
+            for (int t = 0; t < vocabSize; t++) {
+                byte[] shown = piece(t);
+                byte[] checked = texts != null ? texts.specialPiece(t) : vocab.piece(t, true);
+                boolean endOfGeneration = texts != null ? texts.isEndOfGeneration(t) : vocab.isEndOfGeneration(t);
+                unseen[t] = !endOfGeneration && !java.util.Arrays.equals(shown, checked);
+            }
+        }
+        return unseen[token];
     }
 
     /** The vocabulary by first byte (built once, on first use: a pass over every token's text). */

@@ -58,6 +58,11 @@ public final class TokenTexts {
         return piece(token, false);
     }
 
+    /** A token's bytes with control tokens rendered, as llama.cpp's grammar reads it (callers must not modify the array). */
+    public byte[] specialPiece(int token) {
+        return piece(token, true);
+    }
+
     public boolean isEndOfGeneration(int token) {
         checkToken(token);
         return endOfGeneration[token];

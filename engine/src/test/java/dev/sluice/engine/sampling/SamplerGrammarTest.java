@@ -84,6 +84,26 @@ class SamplerGrammarTest {
     }
 
     /**
+     * A control token (BOS) renders as nothing in the output, but llama.cpp's grammar reads it as
+     * its text ({@code <s>}), which a JSON string allows: under a grammar it must never be chosen,
+     * or the output would be missing what the grammar counted (an empty string passing a
+     * minLength, say).
+     */
+    @Test
+    void aControlTokenIsNeverChosenUnderAGrammar() {
+        String atLeastThree = "root ::= \"\\\"\" [a-z<>/]{3,10} \"\\\"\"";
+        int bos = vocab.bos();
+        assertEquals(0, vocab.piece(bos, false).length, "BOS shows as nothing in the output");
+        for (SamplingParams.Builder mode : List.of(SamplingParams.GREEDY.toBuilder(), SamplingParams.builder().seed(1),
+                SamplingParams.builder().topK(20).seed(1))) {
+            Map<Integer, Float> bias = new HashMap<>();
+            bias.put(bos, 60f);
+            String text = generate(mode.grammar(atLeastThree).logitBias(bias).build(), new Random(3), 20, 1);
+            assertTrue(text.matches("\"[a-z<>/]{3,10}\""), "'" + text + "'");
+        }
+    }
+
+    /**
      * Samples and accepts tokens from random logits until an end-of-generation token; returns the
      * text before it. Fails if none comes within {@code maxTokens}.
      */
