@@ -12,8 +12,9 @@ import dev.sluice.engine.text.TokenTexts;
  * allocated once here instead of once per sequence, since the engine thread samples one sequence
  * at a time.
  *
- * <p>Confined to the thread that creates it; close it after the samplers that use it. Closing
- * twice is harmless; samplers used after it closed throw {@link IllegalStateException}.
+ * <p>Used by one thread at a time (the engine thread, or a sampling lane's worker it hands the
+ * lane to and joins); close it after the samplers that use it. Closing twice is harmless;
+ * samplers used after it closed throw {@link IllegalStateException}.
  */
 public final class SamplingWorkspace implements AutoCloseable {
 
@@ -52,6 +53,12 @@ public final class SamplingWorkspace implements AutoCloseable {
         this.scratch = MemorySegment.ofArray(new float[vocabSize]);
         this.numerators = MemorySegment.ofArray(new float[vocabSize]);
         this.selection = new float[vocabSize];
+    }
+
+    /** Another workspace over the same vocabulary (for another sampling lane). */
+    SamplingWorkspace sibling() {
+        checkOpen();
+        return new SamplingWorkspace(vocab, texts);
     }
 
     /** An array of {@link #vocabSize()} floats to reorder freely. */

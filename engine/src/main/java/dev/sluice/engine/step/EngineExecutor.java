@@ -23,13 +23,24 @@ public final class EngineExecutor implements ModelExecutor {
     private final HostSwapArea swap;
     private final Samplers samplers;
     private final StepResult result = new StepResult();
+    // One step's sampling jobs: sequence id, logits row, and where the result goes.
+    private int jobs;
+    private long[] ids = new long[64];
+    private MemorySegment[] rows = new MemorySegment[64];
+    private int[] jobEntry = new int[64];
+    private int[] jobChoice = new int[64];
+    private SampledToken[] tokens = new SampledToken[64];
+    private String[] errors = new String[64];
+
+    /** Sampling lanes: {@code -Dsluice.sampling-threads=N} (1 = all on the engine thread). */
+    private static final int SAMPLING_LANES = Integer.getInteger("sluice.sampling-threads", Samplers.defaultLanes());
 
     /** Must be created on the engine thread (the samplers' workspace is confined to it). */
     public EngineExecutor(ModelRunner runner, KvCache cache, HostSwapArea swap, SamplingWorkspace workspace) {
         this.runner = runner;
         this.cache = cache;
         this.swap = swap;
-        this.samplers = new Samplers(workspace);
+        this.samplers = new Samplers(workspace, SAMPLING_LANES);
     }
 
     @Override
@@ -76,21 +87,45 @@ public final class EngineExecutor implements ModelExecutor {
             }
             for (int k = 0; k < count; k++) {
                 if (result.error(e, k) == null) {
-                    sample(e, k, id + k, row);
+                    addJob(e, k, id + k, row);
                 }
             }
         }
+        sampleJobs();
         result.setTimings(forwarded - start, System.nanoTime() - forwarded);
         return result;
     }
 
-    private void sample(int entry, int k, long id, MemorySegment row) {
-        try {
-            SampledToken sampled = samplers.sample(id, row);
-            result.setToken(entry, k, sampled, samplers.logprobs(id));
-        } catch (RuntimeException e) {
-            result.setError(entry, k, e.getMessage() == null ? e.toString() : e.getMessage());
+    private void addJob(int entry, int k, long id, MemorySegment row) {
+        if (jobs == ids.length) {
+            int grown = ids.length * 2;
+            ids = java.util.Arrays.copyOf(ids, grown);
+            rows = java.util.Arrays.copyOf(rows, grown);
+            jobEntry = java.util.Arrays.copyOf(jobEntry, grown);
+            jobChoice = java.util.Arrays.copyOf(jobChoice, grown);
+            tokens = new SampledToken[grown];
+            errors = new String[grown];
         }
+        ids[jobs] = id;
+        rows[jobs] = row;
+        jobEntry[jobs] = entry;
+        jobChoice[jobs++] = k;
+    }
+
+    /** Samples every row of the step at once (the lanes in parallel where it pays) and records the results. */
+    private void sampleJobs() {
+        java.util.Arrays.fill(tokens, 0, jobs, null);
+        java.util.Arrays.fill(errors, 0, jobs, null);
+        samplers.sampleAll(ids, rows, jobs, tokens, errors);
+        for (int i = 0; i < jobs; i++) {
+            if (errors[i] != null) {
+                result.setError(jobEntry[i], jobChoice[i], errors[i]);
+            } else {
+                result.setToken(jobEntry[i], jobChoice[i], tokens[i], samplers.logprobs(ids[i]));
+            }
+            rows[i] = null;
+        }
+        jobs = 0;
     }
 
     /** Live samplers (for leak checks). */

@@ -25,7 +25,9 @@ public final class LlamaTokenDataArray implements AutoCloseable {
     private static final long PROBABILITY = llama_token_data.p$offset();
 
     private final int capacity;
-    private final Arena arena = Arena.ofConfined();
+    // Shared, not confined: an engine's sampling lanes use their arrays from a worker thread, one
+    // thread at a time (each lane's work is handed over and joined through an executor).
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment struct;
     private final MemorySegment data;
     private boolean closed;
