@@ -38,9 +38,12 @@ import java.util.OptionalLong;
  *       whole vocabulary and pick again. That is exact for greedy picks and for untruncated draws
  *       (a rejected draw redrawn from the renormalized rest), but not when top-k/top-p/min-p
  *       truncate, whose kept sets depend on what the grammar removed; then the grammar constrains
- *       first, as vLLM's structured output does. Under a grammar a token is also refused when
- *       it would make the output invalid UTF-8 ({@link Utf8State}): llama.cpp's grammar lets
- *       overlong forms and surrogates through.</li>
+ *       first, as vLLM's structured output does. A lazy grammar ({@link LazyGrammar}) applies
+ *       only from a trigger in the output on; until then the output is free, except that a token
+ *       completing the trigger with text the grammar refuses is drawn again. Under a grammar a
+ *       token is also refused when it would make the output invalid UTF-8 ({@link Utf8State}):
+ *       llama.cpp's grammar lets overlong forms and surrogates through; and a control token
+ *       other than an end of generation, which the grammar reads as text the output lacks.</li>
  * </ol>
  *
  * <p><b>Logprobs</b> are OpenAI's and vLLM's default ({@code raw_logprobs}): the log-softmax of the
