@@ -231,6 +231,29 @@ class ResponsesSdkTest {
     }
 
     @Test
+    void sendingTheHistoryAsItemsEqualsContinuingThePreviousResponse() {
+        String instructions = "You are a weather assistant.";
+        String question = "Weather in Tokyo for 2 days?";
+        Response first = client.responses().create(ResponseCreateParams.builder().model(TestServer.MODEL)
+                .instructions(instructions).input(question).addTool(weatherTool()).toolChoice(ToolChoiceOptions.REQUIRED)
+                .parallelToolCalls(false).temperature(0.0).maxOutputTokens(200).build());
+        ResponseFunctionToolCall call = first.output().getFirst().asFunctionCall();
+        ResponseInputItem result = ResponseInputItem.ofFunctionCallOutput(ResponseInputItem.FunctionCallOutput.builder()
+                .callId(call.callId()).output("rain").build());
+        ResponseCreateParams.Builder next = ResponseCreateParams.builder().model(TestServer.MODEL).instructions(instructions)
+                .addTool(weatherTool()).toolChoice(ToolChoiceOptions.NONE).temperature(0.0).maxOutputTokens(12);
+        Response continued = client.responses().create(next.previousResponseId(first.id()).inputOfResponse(List.of(result)).build());
+        // What a client with store: false sends (Codex): the whole conversation, the model's call included.
+        Response stateless = client.responses().create(next.previousResponseId(java.util.Optional.empty()).store(false)
+                .inputOfResponse(List.of(ResponseInputItem.ofEasyInputMessage(com.openai.models.responses.EasyInputMessage.builder()
+                                .role(com.openai.models.responses.EasyInputMessage.Role.USER).content(question).build()),
+                        ResponseInputItem.ofFunctionCall(call), result)).build());
+        assertEquals(continued.usage().orElseThrow().inputTokens(), stateless.usage().orElseThrow().inputTokens());
+        assertEquals(text(continued), text(stateless));
+        assertTrue(stateless.usage().orElseThrow().inputTokensDetails().cachedTokens() > 0);
+    }
+
+    @Test
     void streamedFunctionCallSendsItsArgumentsEvents() {
         ResponseCreateParams params = ResponseCreateParams.builder().model(TestServer.MODEL)
                 .input("Weather in Lima for a week?").addTool(weatherTool()).toolChoice(ToolChoiceOptions.REQUIRED)
