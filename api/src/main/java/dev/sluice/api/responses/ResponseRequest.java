@@ -89,10 +89,6 @@ record ResponseRequest(Json json, String model, String instructions, List<Object
         return object;
     }
 
-    boolean has(String field) {
-        return json.has(field);
-    }
-
     /**
      * The chat completions body for this request after {@code history} (the items of the
      * conversation {@code previous_response_id} continues): {@code instructions} first as a system
