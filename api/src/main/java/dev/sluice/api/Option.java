@@ -65,7 +65,13 @@ public enum Option {
     BATCH_MAX_IN_FLIGHT("sluice.batch-max-in-flight", "batch-max-in-flight", "16",
             "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests)."),
     COST_PER_HOUR("sluice.cost-per-hour", "cost-per-hour", "0",
-            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens.");
+            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens."),
+    RESPONSES_MAX_STORED("sluice.responses-max-stored", "responses-max-stored", "1000",
+            "Most stored /v1/responses responses (for GET and previous_response_id), in memory; the least recently used go first. 0 = store none."),
+    RESPONSES_MAX_AGE("sluice.responses-max-age", "responses-max-age", "86400",
+            "Seconds a stored /v1/responses response is kept."),
+    RESPONSES_MAX_STORED_BYTES("sluice.responses-max-stored-bytes", "responses-max-stored-bytes", "268435456",
+            "Most memory (their JSON's length) stored /v1/responses responses take in all; the least recently used go first.");
 
     private final String key;
     private final String flag;

@@ -11,6 +11,7 @@ import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.ModelsFile;
 import dev.sluice.api.models.Router;
 import dev.sluice.api.openai.OpenAiService;
+import dev.sluice.api.responses.ResponsesService;
 import dev.sluice.api.web.DashboardData;
 import dev.sluice.api.web.WebService;
 import dev.sluice.engine.Engine;
@@ -175,6 +176,8 @@ public final class SluiceServer implements AutoCloseable {
         routing.register(new TokenizerService(router, config.maxRequestBytes(), guard));
         OpenAiService openAi = new OpenAiService(registry, router, config, admission, guard);
         routing.register(openAi);
+        routing.register(new ResponsesService(openAi.chatRuns(), config.responsesMaxStored(), config.responsesMaxAgeSeconds(),
+                config.responsesMaxStoredBytes()));
         batches.register(routing, openAi.batchLines(config.batchMaxInFlight()), guard);
         routing.register(new WebService(new DashboardData(new MetricsService(registry, router, config.costPerHour())::text, registry, router), config));
         ErrorHandlers.register(routing);

@@ -52,6 +52,22 @@ public final class SseWriter {
         }
     }
 
+    /** A named event ({@code event: <name>} before its data), as the Responses API streams them. */
+    public void event(String name, byte[] json) {
+        guard.writing(req);
+        try {
+            out.write(("event: " + name + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(DATA);
+            out.write(json);
+            out.write(END);
+            out.flush();
+        } catch (IOException | UncheckedIOException e) {
+            throw new ClientGoneException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+        } finally {
+            guard.done(req);
+        }
+    }
+
     /** An SSE comment: keeps proxies from timing out and finds out early if the client is gone. */
     public void keepAlive() {
         write(KEEP_ALIVE);

@@ -24,9 +24,7 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
     public static CompletionRequest parse(Json json, int vocabSize, RequestLimits limits) {
         String model = json.string("model").orElse(null);
         List<Prompt> prompts = prompts(json, vocabSize);
-        if (json.has("suffix")) {
-            throw ApiException.invalid("suffix", "suffix (fill-in-the-middle) is not supported by this server yet.");
-        }
+        json.string("suffix"); // type-checked here; laid out by FillInTheMiddle
         OptionalInt logprobs = json.integer("logprobs", 0, 20);
         boolean echo = json.bool("echo").orElse(false);
         if (echo && logprobs.isPresent()) {

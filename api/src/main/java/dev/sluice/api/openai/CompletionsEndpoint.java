@@ -20,12 +20,15 @@ final class CompletionsEndpoint implements GenerationEndpoint.Kind {
         Tokenizer tokenizer = engine.tokenizer();
         CompletionRequest completion = CompletionRequest.parse(json, tokenizer.vocabSize(), endpoints.limits());
         List<int[]> prompts = new ArrayList<>();
+        String suffix = json.string("suffix").orElse(null);
         List<String> echoes = new ArrayList<>();
         for (CompletionRequest.Prompt p : completion.prompts()) {
             if (p.text() != null) {
                 RequestLimits.requireFits(tokenizer.texts(), p.text(), engine.maxModelLength(), "prompt");
             }
-            int[] tokens = p.tokens() != null ? p.tokens() : tokenizer.encode(p.text(), true, false);
+            int[] tokens = suffix != null
+                    ? FillInTheMiddle.prompt(tokenizer, p.text(), p.tokens(), suffix, engine.maxModelLength())
+                    : p.tokens() != null ? p.tokens() : tokenizer.encode(p.text(), true, false);
             if (tokens.length == 0) {
                 throw ApiException.invalid("prompt", "The prompt is empty.");
             }

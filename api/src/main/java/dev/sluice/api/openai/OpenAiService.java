@@ -56,6 +56,11 @@ public final class OpenAiService implements HttpService {
         return new BatchLines(endpoints, new Admission(maxInFlight * 128));
     }
 
+    /** Chat generation through these endpoints' admission and limits, for the Responses API. */
+    public ChatRuns chatRuns() {
+        return new ChatRuns(endpoints);
+    }
+
     @Override
     public void routing(HttpRules rules) {
         rules.post("/v1/chat/completions", new GenerationEndpoint(new ChatEndpoint(), endpoints))

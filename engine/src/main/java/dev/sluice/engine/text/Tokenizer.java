@@ -42,6 +42,7 @@ public final class Tokenizer implements AutoCloseable {
     private final int eot;
     private final boolean addsBos;
     private final boolean addsEos;
+    private final int[] fim; // prefix, suffix, middle; NO_TOKEN where the vocabulary has none
     private final int[] endOfGenerationTokens;
     /** Every token's bytes, both ways, and which tokens end generation. */
     private final TokenTexts texts;
@@ -57,6 +58,7 @@ public final class Tokenizer implements AutoCloseable {
         this.eot = vocab.eot();
         this.addsBos = vocab.addsBos();
         this.addsEos = vocab.addsEos();
+        this.fim = new int[] {vocab.fimPrefix(), vocab.fimSuffix(), vocab.fimMiddle()};
         boolean[] endOfGeneration = new boolean[vocabSize];
         byte[][] specialPieces = new byte[vocabSize][];
         byte[][] textPieces = new byte[vocabSize][];
@@ -168,6 +170,15 @@ public final class Tokenizer implements AutoCloseable {
     public boolean addsEos() {
         checkOpen();
         return addsEos;
+    }
+
+    /**
+     * Fill-in-the-middle's prefix, suffix and middle tokens as libllama finds them (GGUF metadata,
+     * else their usual texts), each {@link #NO_TOKEN} where the vocabulary has none.
+     */
+    public int[] fimTokens() {
+        checkOpen();
+        return fim.clone();
     }
 
     /** True for every token that ends generation: EOS, EOT and their model-specific friends. */

@@ -124,6 +124,24 @@ public final class LlamaVocab {
         return llama_cpp.llama_vocab_eot(pointer());
     }
 
+    /**
+     * Fill-in-the-middle's prefix token ({@code tokenizer.ggml.fim_pre_token_id}, the older
+     * {@code prefix_token_id}, or found by its text such as {@code <|fim_prefix|>}), or {@link #NO_TOKEN}.
+     */
+    public int fimPrefix() {
+        return llama_cpp.llama_vocab_fim_pre(pointer());
+    }
+
+    /** Fill-in-the-middle's suffix token, or {@link #NO_TOKEN}. */
+    public int fimSuffix() {
+        return llama_cpp.llama_vocab_fim_suf(pointer());
+    }
+
+    /** Fill-in-the-middle's middle token (generation starts after it), or {@link #NO_TOKEN}. */
+    public int fimMiddle() {
+        return llama_cpp.llama_vocab_fim_mid(pointer());
+    }
+
     /** True for every token that ends generation (EOS, EOT, and their model-specific friends). */
     public boolean isEndOfGeneration(int token) {
         return llama_cpp.llama_vocab_is_eog(pointer(), token);
