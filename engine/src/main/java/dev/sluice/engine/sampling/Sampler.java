@@ -91,6 +91,8 @@ public final class Sampler implements AutoCloseable {
     private final Mt19937 rng;                 // the Java path's generator; null otherwise
     private final JavaDraw draw;               // the draw on the Java path; null when greedy or native
     private final RowOps ops = RowOps.get();
+    /** Draws refused by a grammar before it checks the whole vocabulary instead. */
+    private static final int GRAMMAR_REDRAWS = 8;
     /** Draws refused in a row at a lazy grammar's trigger before sampling gives up (each is a near-impossible event). */
     private static final int MAX_LAZY_REDRAWS = 64;
     private boolean closed;
@@ -309,10 +311,15 @@ public final class Sampler implements AutoCloseable {
                 return token;
             }
             LlamaTokenDataArray candidates = workspace.candidates();
-            prepare(candidates, logits);
             if (grammar == null) {
+                prepare(candidates, logits);
                 return redrawAdmitted(candidates, logits, token);
             }
+            int redrawn = redrawWithout(logits, token);
+            if (redrawn >= 0) {
+                return redrawn;
+            }
+            prepare(candidates, logits);
             grammar.constrain(candidates);
             return drawMasked(candidates);
         }
@@ -334,6 +341,33 @@ public final class Sampler implements AutoCloseable {
         }
         grammar.constrain(candidates);
         return pick(candidates);
+    }
+
+    /**
+     * After the grammar refused {@code refused}: draws again from the row without the tokens it
+     * refused, up to {@link #GRAMMAR_REDRAWS} times, asking the grammar about each draw alone.
+     * Exact: a draw from the distribution without tokens the grammar refuses is a draw from it
+     * restricted to the tokens it allows. Where the grammar allows most tokens (inside a string)
+     * this finds one at the cost of a few softmaxes, not a check of the whole vocabulary; where it
+     * allows few (structure) the full check is cheap anyway (the first-byte prefilter). Returns -1
+     * when every draw was refused.
+     */
+    private int redrawWithout(MemorySegment logits, int refused) {
+        MemorySegment row = workspace.scratch();
+        MemorySegment.copy(logits, 0, row, 0, (long) vocabSize * Float.BYTES);
+        adjust(row);
+        for (int attempt = 0; attempt < GRAMMAR_REDRAWS; attempt++) {
+            row.setAtIndex(ValueLayout.JAVA_FLOAT, refused, Float.NEGATIVE_INFINITY);
+            int token = greedy ? ops.argmax(row, vocabSize) : draw.draw(row);
+            if (row.getAtIndex(ValueLayout.JAVA_FLOAT, token) == Float.NEGATIVE_INFINITY) {
+                return -1; // nothing left to draw from
+            }
+            if (grammar.allows(token)) {
+                return token;
+            }
+            refused = token;
+        }
+        return -1;
     }
 
     /**
