@@ -65,7 +65,11 @@ public enum Option {
     BATCH_MAX_IN_FLIGHT("sluice.batch-max-in-flight", "batch-max-in-flight", "16",
             "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests)."),
     COST_PER_HOUR("sluice.cost-per-hour", "cost-per-hour", "0",
-            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens.");
+            "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens."),
+    MAX_EMBEDDING_INPUTS("sluice.max-embedding-inputs", "max-embedding-inputs", "2048",
+            "Most inputs one POST /v1/embeddings may carry (as OpenAI); more get 400."),
+    MAX_EMBEDDING_TOKENS("sluice.max-embedding-tokens", "max-embedding-tokens", "300000",
+            "Most tokens in all of one POST /v1/embeddings' inputs (as OpenAI); more get 400.");
 
     private final String key;
     private final String flag;

@@ -28,7 +28,8 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                            int httpReadTimeoutSeconds, int httpIdleTimeoutSeconds, int engineStallTimeoutSeconds,
                            long maxRequestBytes, List<String> apiKeys, List<String> adminApiKeys,
                            List<String> corsAllowedOrigins, int shutdownDrainSeconds,
-                           Path dataDir, long maxFileBytes, int batchMaxInFlight, double costPerHour) {
+                           Path dataDir, long maxFileBytes, int batchMaxInFlight, double costPerHour,
+                           int maxEmbeddingInputs, long maxEmbeddingTokens) {
 
     /** Thrown for unusable settings; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -100,7 +101,9 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 dataDir(r.string(Option.DATA_DIR)),
                 r.size(Option.MAX_FILE_BYTES, r.string(Option.MAX_FILE_BYTES)),
                 r.integer(Option.BATCH_MAX_IN_FLIGHT, 1, 65536),
-                r.nonNegative(Option.COST_PER_HOUR));
+                r.nonNegative(Option.COST_PER_HOUR),
+                r.integer(Option.MAX_EMBEDDING_INPUTS, 1, 1_000_000),
+                r.integer(Option.MAX_EMBEDDING_TOKENS, 1, Integer.MAX_VALUE));
     }
 
     /** {@code --data-dir}, else the user's data directory (XDG's, as on Linux desktops and servers). */

@@ -5,10 +5,13 @@ final class StepBudget {
 
     int tokens;
     int sequences;
+    /** Rows whose whole logits the step may still return (prompt log-probabilities): vocabulary-wide rows cost memory. */
+    int logitRows;
 
     void reset(int tokens, int sequences) {
         this.tokens = tokens;
         this.sequences = sequences;
+        this.logitRows = Scheduler.ALL_ROW_LOGITS_PER_STEP;
     }
 
     boolean open() {
