@@ -63,7 +63,7 @@ final class EmbeddingsEndpoint implements Handler {
         Pooling pooling = engine.config().pooling();
         if (!pooling.embeds()) {
             throw ApiException.invalid("model", "Model " + route.model() + " declares no pooling for embeddings ("
-                    + engine.config().architecture().ggufName() + ".pooling_type is " + pooling.name().toLowerCase()
+                    + engine.config().architecture().ggufName() + ".pooling_type is " + pooling.name().toLowerCase(java.util.Locale.ROOT)
                     + "); serve an embedding model (pooling mean, cls or last).");
         }
         Tokenizer tokenizer = engine.tokenizer();
