@@ -1,6 +1,11 @@
 package dev.sluice.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionChoice;
+import com.openai.models.completions.CompletionCreateParams;
 import dev.sluice.bindings.llama.LlamaContext;
 import dev.sluice.bindings.llama.LlamaReference;
 import dev.sluice.testing.TestDevice;
@@ -9,12 +14,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -113,6 +120,31 @@ class PromptLogprobsHttpTest {
             assertEquals(expected[p][2], top.elements().next().asDouble(), tolerance, "the top alternative at " + p);
         }
         assertEquals(text.toString(), choice.get("text").asText(), "the echo is the prompt's text");
+    }
+
+    @Test
+    void theOfficialSdkReadsTheLoglikelihoodAnswer() {
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(server.baseUrl()).apiKey("x").maxRetries(0)
+                .timeout(Duration.ofMinutes(2)).build();
+        try {
+            List<Long> tokens = new ArrayList<>();
+            for (int t : PROMPT) {
+                tokens.add((long) t);
+            }
+            Completion completion = client.completions().create(CompletionCreateParams.builder().model(TestServer.MODEL)
+                    .promptOfArrayOfTokens(tokens).maxTokens(0).echo(true).logprobs(1).temperature(0.0).build());
+            CompletionChoice.Logprobs logprobs = completion.choices().getFirst().logprobs().orElseThrow();
+            List<Double> values = logprobs.tokenLogprobs().orElseThrow();
+            assertEquals(PROMPT.length, values.size());
+            assertNull(values.getFirst(), "the first token has no logprob");
+            double[][] expected = expected(PROMPT);
+            for (int p = 1; p < PROMPT.length; p++) {
+                assertEquals(expected[p][0], values.get(p), 1e-3 * expected[p][1], "token " + p);
+            }
+            assertEquals(CompletionChoice.FinishReason.LENGTH, completion.choices().getFirst().finishReason());
+        } finally {
+            client.close();
+        }
     }
 
     @Test
