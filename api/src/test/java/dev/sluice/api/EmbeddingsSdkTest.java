@@ -233,6 +233,32 @@ class EmbeddingsSdkTest {
     }
 
     @Test
+    void meanPoolingOnALlamaModelEqualsLlamaCpp() throws InterruptedException {
+        Path mean = TestModelGenerator.ensureEmbedding(Preset.TINY_LLAMA, WeightType.F16, 7, Pooling.MEAN);
+        try (TestServer other = TestServer.startModels(TestServer.config("--model", mean.toString(), "--model-name", "mean"));
+             LlamaReference meanReference = LlamaReference.open(mean, TestDevice.referenceModel(),
+                     LlamaContext.Options.defaults(1024).withThreads(1).withFlashAttention(LlamaContext.FlashAttention.ON)
+                             .withEmbeddings(LlamaContext.Pooling.MEAN))) {
+            int[] ids = {1, 345, 22, 1900, 7, 88, 410, 5, 61, 3000, 12};
+            List<Integer> input = new ArrayList<>();
+            for (int t : ids) {
+                input.add(t);
+            }
+            JsonNode body = other.postOk("/v1/embeddings", Map.of("model", "mean", "input", input));
+            float[] pooled = meanReference.embedding(ids);
+            double sum = 0;
+            for (float v : pooled) {
+                sum += v * v;
+            }
+            JsonNode vector = body.get("data").get(0).get("embedding");
+            assertEquals(pooled.length, vector.size());
+            for (int i = 0; i < pooled.length; i++) {
+                assertEquals(pooled[i] / Math.sqrt(sum), vector.get(i).asDouble(), 1e-5, "component " + i);
+            }
+        }
+    }
+
+    @Test
     void aModelWithoutPoolingRefusesEmbeddings() {
         try (TestServer plain = TestServer.start()) {
             HttpResponse<String> response = plain.post("/v1/embeddings", Map.of("model", TestServer.MODEL, "input", "hi"));
