@@ -59,6 +59,14 @@ public final class PromptOutputs {
         return any();
     }
 
+    /** Whether the sequence's next tokens return whole logits rows: its prompt's logprobs are still owed. */
+    static boolean owedLogits(Sequence seq) {
+        Request request = seq.request();
+        PromptOutputs outputs = request.promptOutputs();
+        return outputs.logprobs >= 0 && seq.computed() < request.promptLength()
+                && !outputs.logprobsComplete(request.promptLength());
+    }
+
     /** The embedding, once the engine returned it (else null). */
     public float[] embeddingResult() {
         return embedding;

@@ -40,13 +40,6 @@ public final class Scheduler {
             .thenComparingLong(s -> s.request().order)
             .thenComparingInt(Sequence::index);
 
-    /**
-     * Prompt rows per step that return their whole logits row (prompt log-probabilities): each
-     * costs a vocabulary of floats (0.6 MB at 152 K tokens), so a long prompt's are spread over
-     * steps, like chunked prefill.
-     */
-    static final int ALL_ROW_LOGITS_PER_STEP = 256;
-
     private final SchedulerConfig config;
     private final KvCacheManager kv;
     private final BlockPool pool;
@@ -246,18 +239,11 @@ public final class Scheduler {
 
     /** {@code count} within what is left of the step's whole-logits rows, for a prompt that returns its logprobs. */
     private int logitRowsCap(Sequence seq, int count) {
-        return wantsPromptLogits(seq) ? Math.min(count, Math.max(0, budget.logitRows)) : count;
-    }
-
-    /** Whether the sequence's next tokens return whole logits rows: its prompt's logprobs are still owed. */
-    static boolean wantsPromptLogits(Sequence seq) {
-        Request request = seq.request();
-        return request.promptOutputs().logprobs() >= 0 && seq.computed() < request.promptLength()
-                && !request.promptOutputs().logprobsComplete(request.promptLength());
+        return PromptOutputs.owedLogits(seq) ? Math.min(count, Math.max(0, budget.logitRows)) : count;
     }
 
     private void add(Sequence seq, int count) {
-        if (wantsPromptLogits(seq)) {
+        if (PromptOutputs.owedLogits(seq)) {
             budget.logitRows -= count;
         }
         step.add(seq, count);

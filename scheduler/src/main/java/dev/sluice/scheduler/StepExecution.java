@@ -119,7 +119,7 @@ final class StepExecution {
             int entry = plan.add(seq.id(), seq.tokenArray(), seq.computed(), count, seq.computed(), seq.blocks().ids(),
                     (end + blockSize - 1) / blockSize, samples);
             PromptOutputs asked = request.promptOutputs();
-            boolean logprobs = Scheduler.wantsPromptLogits(seq);
+            boolean logprobs = PromptOutputs.owedLogits(seq);
             if (asked.embed() || logprobs) {
                 plan.prefillOutputs(entry, asked.embed(), logprobs ? asked.logprobs() : -1, request.promptLength(),
                         end >= request.promptLength());

@@ -87,7 +87,7 @@ class PrefillOnlyTest {
             int steps = 0;
             while (h.result(scored) == null && steps++ < 20) {
                 h.step();
-                assertTrue(h.executor.lastStepAllLogitRows <= Scheduler.ALL_ROW_LOGITS_PER_STEP,
+                assertTrue(h.executor.lastStepAllLogitRows <= StepBudget.ALL_ROW_LOGITS_PER_STEP,
                         "whole-logits rows in a step: " + h.executor.lastStepAllLogitRows);
             }
             assertTrue(steps >= 3, "700 rows need 3 steps of 256");
