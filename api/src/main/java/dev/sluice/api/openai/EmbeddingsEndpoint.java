@@ -59,6 +59,25 @@ final class EmbeddingsEndpoint implements Handler {
         ModelVersion version = route.primary();
         EngineService service = version.ready();
         res.header("X-Sluice-Model-Version", version.version());
+        // The outcome counts for the version's route (its guard), as a generation's does; a
+        // client's bad request or departure is not the version's failure.
+        boolean failed = true;
+        try {
+            serve(req, res, json, route, service);
+            failed = false;
+        } catch (ApiException e) {
+            failed = e.status().code() >= 500;
+            throw e;
+        } catch (java.io.UncheckedIOException | io.helidon.webserver.ServerConnectionException e) {
+            failed = false;
+            throw e;
+        } finally {
+            endpoints.router().recordResult(version, failed, -1);
+        }
+    }
+
+    private void serve(ServerRequest req, ServerResponse res, Json json, Router.Resolution route, EngineService service)
+            throws InterruptedException {
         Engine engine = service.engine();
         Pooling pooling = engine.config().pooling();
         if (!pooling.embeds()) {

@@ -120,9 +120,11 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             // are the normed rows themselves (llama.cpp's t_embd); only the logits rows meet the head.
             OutputRows out = plan.outputs();
             Tensor hidden = out.hiddenRows() > 0 ? x.asOutput() : null;
-            Tensor head = out.hiddenRows() == 0 ? x : ctx.view2d(x, x.ne(0), out.logitRows(), x.nb(1), 0);
-            Tensor logits = out.logitRows() == 0 ? null
-                    : addBias(ctx.mulMat(weights.output(), head), weights.outputBias()).asOutput();
+            Tensor logits = null;
+            if (out.logitRows() > 0) {
+                Tensor head = out.hiddenRows() == 0 ? x : ctx.view2d(x, x.ne(0), out.logitRows(), x.nb(1), 0);
+                logits = addBias(ctx.mulMat(weights.output(), head), weights.outputBias()).asOutput();
+            }
             Graph graph = ctx.newGraph(maxNodes);
             if (logits != null) {
                 graph.expand(logits);
