@@ -16,19 +16,4 @@ public record PromptLogprob(int token, float logprob, int rank, List<TokenLogpro
     public PromptLogprob {
         top = List.copyOf(top);
     }
-
-    /** Scores {@code token} against a raw logits row of {@code workspace.vocabSize()} floats. */
-    public static PromptLogprob score(java.lang.foreign.MemorySegment logits, int token, int top,
-                                      SamplingWorkspace workspace) {
-        int vocab = workspace.vocabSize();
-        SampledToken scored = Logprobs.score(logits, vocab, token, top, workspace);
-        float own = logits.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, token);
-        int above = 0;
-        for (int i = 0; i < vocab; i++) {
-            if (logits.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i) > own) {
-                above++;
-            }
-        }
-        return new PromptLogprob(token, scored.logprob(), above + 1, scored.topLogprobs());
-    }
 }

@@ -5,6 +5,7 @@ import dev.sluice.engine.runner.Batch;
 import dev.sluice.engine.runner.HiddenStates;
 import dev.sluice.engine.runner.Logits;
 import dev.sluice.engine.sampling.PromptLogprob;
+import dev.sluice.engine.sampling.PromptScorer;
 import dev.sluice.engine.sampling.SamplingWorkspace;
 
 import java.lang.foreign.MemorySegment;
@@ -115,7 +116,7 @@ final class PrefillOutputs {
         List<PromptLogprob> scored = new ArrayList<>(Math.max(0, count));
         int first = logits.firstRowOf(e);
         for (int i = 0; i < count; i++) {
-            scored.add(PromptLogprob.score(logits.row(first + i), source[start + i + 1], prefill.promptLogprobs(e), workspace));
+            scored.add(PromptScorer.score(logits.row(first + i), source[start + i + 1], prefill.promptLogprobs(e), workspace));
         }
         result.setPromptLogprobs(e, start + 1, scored);
     }
