@@ -71,7 +71,11 @@ public enum Option {
     RESPONSES_MAX_AGE("sluice.responses-max-age", "responses-max-age", "86400",
             "Seconds a stored /v1/responses response is kept."),
     RESPONSES_MAX_STORED_BYTES("sluice.responses-max-stored-bytes", "responses-max-stored-bytes", "268435456",
-            "Most memory (their JSON's length) stored /v1/responses responses take in all; the least recently used go first.");
+            "Most memory (their JSON's length) stored /v1/responses responses take in all; the least recently used go first."),
+    MAX_EMBEDDING_INPUTS("sluice.max-embedding-inputs", "max-embedding-inputs", "2048",
+            "Most inputs one POST /v1/embeddings may carry (as OpenAI); more get 400."),
+    MAX_EMBEDDING_TOKENS("sluice.max-embedding-tokens", "max-embedding-tokens", "300000",
+            "Most tokens in all of one POST /v1/embeddings' inputs (as OpenAI); more get 400.");
 
     private final String key;
     private final String flag;

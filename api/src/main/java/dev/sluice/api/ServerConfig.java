@@ -29,7 +29,8 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                            long maxRequestBytes, List<String> apiKeys, List<String> adminApiKeys,
                            List<String> corsAllowedOrigins, int shutdownDrainSeconds,
                            Path dataDir, long maxFileBytes, int batchMaxInFlight, double costPerHour,
-                           int responsesMaxStored, int responsesMaxAgeSeconds, long responsesMaxStoredBytes) {
+                           int responsesMaxStored, int responsesMaxAgeSeconds, long responsesMaxStoredBytes,
+                           int maxEmbeddingInputs, long maxEmbeddingTokens) {
 
     /** Thrown for unusable settings; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -104,7 +105,9 @@ public record ServerConfig(String host, int port, Path model, String modelName, 
                 r.nonNegative(Option.COST_PER_HOUR),
                 r.integer(Option.RESPONSES_MAX_STORED, 0, 10_000_000),
                 r.integer(Option.RESPONSES_MAX_AGE, 1, Integer.MAX_VALUE),
-                r.size(Option.RESPONSES_MAX_STORED_BYTES, r.string(Option.RESPONSES_MAX_STORED_BYTES)));
+                r.size(Option.RESPONSES_MAX_STORED_BYTES, r.string(Option.RESPONSES_MAX_STORED_BYTES)),
+                r.integer(Option.MAX_EMBEDDING_INPUTS, 1, 1_000_000),
+                r.integer(Option.MAX_EMBEDDING_TOKENS, 1, Integer.MAX_VALUE));
     }
 
     /** {@code --data-dir}, else the user's data directory (XDG's, as on Linux desktops and servers). */

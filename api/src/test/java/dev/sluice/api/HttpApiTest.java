@@ -359,7 +359,7 @@ class HttpApiTest {
                 Arguments.of("{\"prompt\":[[1], 2]}", "prompt"),
                 Arguments.of("{\"prompt\":[{\"a\":1}]}", "prompt"),
                 Arguments.of("{\"prompt\":\"hi\",\"suffix\":\"x\"}", "suffix"),
-                Arguments.of("{\"prompt\":\"hi\",\"echo\":true,\"logprobs\":1}", "logprobs"),
+                Arguments.of("{\"prompt\":\"hi\",\"prompt_logprobs\":21}", "prompt_logprobs"),
                 Arguments.of("{\"prompt\":\"hi\",\"logprobs\":21}", "logprobs"),
                 Arguments.of("{\"prompt\":\"hi\",\"logprobs\":true}", "logprobs"),
                 Arguments.of("{\"prompt\":\"hi\",\"best_of\":3}", "best_of"),
@@ -473,7 +473,8 @@ class HttpApiTest {
     void unknownRoutesAndMethodsGetOpenAiErrors() {
         JsonNode error = assertError(server.get("/v1/nothing"), 404);
         assertEquals("invalid_request_error", error.get("type").textValue());
-        assertError(server.post("/v1/embeddings", "{}"), 404);
+        assertError(server.post("/v1/audio/speech", "{}"), 404);
+        assertError(server.get("/v1/embeddings"), 405);
         HttpResponse<String> wrongMethod = server.get("/v1/chat/completions");
         assertError(wrongMethod, 405);
         assertEquals("POST", wrongMethod.headers().firstValue("Allow").orElseThrow());

@@ -38,6 +38,7 @@ public final class Request {
     private long computeNanos;
     private int scheduledCount;
     private volatile long deadlineNanos = Long.MAX_VALUE;
+    private PromptOutputs promptOutputs = PromptOutputs.NONE;
 
     /**
      * @param priority   lower runs first (as in vLLM); equal priorities are first-come first-served
@@ -168,6 +169,25 @@ public final class Request {
     /** True once its deadline, if any, has passed. */
     public boolean isPastDeadline(long nowNanos) {
         return nowNanos - deadlineNanos > 0;
+    }
+
+    /**
+     * Asks for the prompt's embedding or log-probabilities (before submission). An embedding
+     * request, or one with {@code maxTokens} 0, is prefill-only: it samples nothing and ends
+     * once its prompt has run.
+     */
+    public Request withPromptOutputs(PromptOutputs outputs) {
+        promptOutputs = java.util.Objects.requireNonNull(outputs);
+        return this;
+    }
+
+    public PromptOutputs promptOutputs() {
+        return promptOutputs;
+    }
+
+    /** Runs its prompt and nothing else: an embedding, or {@code max_tokens} 0. */
+    public boolean prefillOnly() {
+        return promptOutputs.embed() || stop.maxTokens() == 0;
     }
 
     /** Asks the engine to stop this request; it frees its KV blocks within one step. */

@@ -94,6 +94,9 @@ public final class Scheduler {
     public void validate(Request request) {
         int prompt = request.promptLength();
         int maxTokens = request.stop().maxTokens();
+        if (request.prefillOnly() && request.n() > 1) {
+            throw new RequestRejectedException("A request that generates nothing has one result: n must be 1.");
+        }
         long total = (long) prompt + maxTokens;
         if (total > config.maxModelLength()) {
             throw new RequestRejectedException("This model's maximum context length is " + config.maxModelLength()
@@ -204,7 +207,7 @@ public final class Scheduler {
             }
             it.remove();
             swapIn(seq);
-            int count = Math.min(seq.pending(), budget.tokens);
+            int count = Math.max(1, logitRowsCap(seq, Math.min(seq.pending(), budget.tokens)));
             if (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
                 throw new IllegalStateException("checked capacity vanished for " + seq);
             }
@@ -288,8 +291,10 @@ public final class Scheduler {
                 continue;
             }
             if (seq.blocks().size() == 0) {
-                int cached = kv.acquireCachedPrefix(seq.blocks(), seq.tokenArray(), seq.length(),
-                        seq.request().cacheSalt());
+                // A prompt whose every row returns something (embeddings, prompt logprobs) computes
+                // them all; its blocks still enter the prefix cache for others.
+                int cached = seq.request().promptOutputs().needsEveryRow() ? 0
+                        : kv.acquireCachedPrefix(seq.blocks(), seq.tokenArray(), seq.length(), seq.request().cacheSalt());
                 seq.resetComputed(cached);
                 if (seq.cachedPromptTokens < 0) {
                     seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
@@ -297,7 +302,10 @@ public final class Scheduler {
             }
             // While others wait behind it, one prompt takes at most its share of the step's tokens.
             int limit = waiting.size() > 1 ? Math.min(budget.tokens, config.requestTokenCap()) : budget.tokens;
-            int count = Math.min(seq.pending(), limit);
+            int count = logitRowsCap(seq, Math.min(seq.pending(), limit));
+            if (count <= 0) {
+                continue;
+            }
             boolean room = hasRoom(seq, count) || lane == Lane.FOREGROUND && makeRoom(seq, count);
             if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
                 kv.release(seq.blocks()); // do not hold cached blocks while waiting
@@ -340,7 +348,10 @@ public final class Scheduler {
      * cannot hold them; if nothing else can give way, the sequence itself is preempted.
      */
     private void run(Sequence seq, int count) {
-        count = Math.min(count, budget.tokens);
+        count = logitRowsCap(seq, Math.min(count, budget.tokens));
+        if (count <= 0) {
+            return;
+        }
         while (!kv.reserve(seq.blocks(), seq.computed(), count, step.copies)) {
             Sequence victim = victimFor(seq);
             if (victim == null) {
@@ -352,7 +363,15 @@ public final class Scheduler {
         add(seq, count);
     }
 
+    /** {@code count} within what is left of the step's whole-logits rows, for a prompt that returns its logprobs. */
+    private int logitRowsCap(Sequence seq, int count) {
+        return PromptOutputs.owedLogits(seq) ? Math.min(count, Math.max(0, budget.logitRows)) : count;
+    }
+
     private void add(Sequence seq, int count) {
+        if (PromptOutputs.owedLogits(seq)) {
+            budget.logitRows -= count;
+        }
         step.add(seq, count);
         if (count > 1 && !BackgroundPolicy.isBackground(seq)) {
             prefillsForeground = true;

@@ -25,6 +25,7 @@ final class StepExecution {
     private final EngineMetrics metrics;
     private final int maxModelLength;
     private final StepPlan plan = new StepPlan();
+    private final PrefillCompletion prefillOutputs;
     private ModelExecutor executor;
 
     StepExecution(Scheduler scheduler, ActiveRequests requests, OutputProcessor output, EngineMetrics metrics) {
@@ -33,6 +34,7 @@ final class StepExecution {
         this.output = output;
         this.metrics = metrics;
         this.maxModelLength = scheduler.config().maxModelLength();
+        this.prefillOutputs = new PrefillCompletion(requests);
     }
 
     void executor(ModelExecutor executor) {
@@ -50,6 +52,7 @@ final class StepExecution {
         attribute(step, sequences, System.nanoTime() - start);
 
         long now = System.nanoTime();
+        prefillOutputs.take(plan, result, sequences);
         for (int e = 0; e < sequences.size(); e++) {
             int samples = plan.samples(e);
             if (samples == 0) {
@@ -112,9 +115,16 @@ final class StepExecution {
             Sequence seq = sequences.get(i);
             int count = step.newTokens(i);
             int end = seq.computed() + count;
-            int samples = end < seq.length() ? 0 : isForkPoint(seq) ? seq.request().n() : 1;
-            plan.add(seq.id(), seq.tokenArray(), seq.computed(), count, seq.computed(), seq.blocks().ids(),
+            Request request = seq.request();
+            int samples = end < seq.length() || request.prefillOnly() ? 0 : isForkPoint(seq) ? request.n() : 1;
+            int entry = plan.add(seq.id(), seq.tokenArray(), seq.computed(), count, seq.computed(), seq.blocks().ids(),
                     (end + blockSize - 1) / blockSize, samples);
+            PromptOutputs asked = request.promptOutputs();
+            boolean logprobs = PromptOutputs.owedLogits(seq);
+            if (asked.embed() || logprobs) {
+                plan.prefillOutputs(entry, asked.embed(), logprobs ? asked.logprobs() : -1, request.promptLength(),
+                        end >= request.promptLength());
+            }
         }
     }
 

@@ -20,14 +20,14 @@ public final class StopConditions {
     private final StopStrings stopStrings;
 
     /**
-     * @param maxTokens      most tokens to generate
+     * @param maxTokens      most tokens to generate; 0 runs the prompt only (its outputs: {@link PromptOutputs})
      * @param ignoreEos      keep going past end-of-generation tokens (benchmarks on random models)
      * @param stopTokenIds   extra token ids that end generation (they are not part of the output text)
      * @param stopStrings    strings that end generation; the matched string is not part of the output
      */
     public StopConditions(int maxTokens, boolean ignoreEos, int[] stopTokenIds, List<String> stopStrings) {
-        if (maxTokens < 1) {
-            throw new IllegalArgumentException("max tokens must be at least 1: " + maxTokens);
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("max tokens must be at least 0: " + maxTokens);
         }
         this.maxTokens = maxTokens;
         this.ignoreEos = ignoreEos;

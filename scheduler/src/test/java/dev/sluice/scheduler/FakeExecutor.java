@@ -167,7 +167,47 @@ final class FakeExecutor implements ModelExecutor {
                 sample(plan, s);
             }
         }
+        prefillOutputs(plan);
         return result;
+    }
+
+    /** Rows of the last step that returned whole logits (prompt logprobs). */
+    int lastStepAllLogitRows;
+
+    /**
+     * Prefill-only outputs, from what the fake's cache holds: an embedding of {@link #fakeEmbedding}
+     * of the context read back, and per prompt row a "logprob" of {@code -position} for the next
+     * prompt token (so a lost, repeated or shifted row shows).
+     */
+    private void prefillOutputs(StepPlan plan) {
+        lastStepAllLogitRows = 0;
+        Batch batch = plan.batch();
+        for (int s = 0; s < batch.sequenceCount(); s++) {
+            if (plan.prefill().embed(s) && plan.prefill().lastChunk(s)) {
+                int context = batch.contextLength(s);
+                int[] table = batch.blockTable(s);
+                int[] history = new int[context];
+                for (int pos = 0; pos < context; pos++) {
+                    history[pos] = slots[table[pos / blockSize] * blockSize + pos % blockSize];
+                }
+                result.setEmbedding(s, fakeEmbedding(history));
+            }
+            if (plan.prefill().promptLogprobs(s) >= 0) {
+                lastStepAllLogitRows += batch.tokenCount(s);
+                int start = batch.startPosition(s);
+                int[] source = plan.prefill().source(s);
+                List<dev.sluice.engine.sampling.PromptLogprob> scored = new java.util.ArrayList<>();
+                for (int p = start + 1; p < Math.min(start + batch.tokenCount(s) + 1, plan.prefill().promptLength(s)); p++) {
+                    scored.add(new dev.sluice.engine.sampling.PromptLogprob(source[p], -p, 1, List.of()));
+                }
+                result.setPromptLogprobs(s, start + 1, scored);
+            }
+        }
+    }
+
+    /** The fake's embedding of a token history: its length and a hash of it. */
+    static float[] fakeEmbedding(int[] history) {
+        return new float[] {history.length, Arrays.hashCode(history)};
     }
 
     /** The entry's tokens, from the history its block table reads back. */

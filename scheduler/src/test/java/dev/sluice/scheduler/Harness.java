@@ -70,7 +70,12 @@ final class Harness implements AutoCloseable {
     }
 
     Request submit(int[] prompt, SamplingParams sampling, StopConditions stop, int n, int priority) {
-        Request request = new Request("r" + nextId++, prompt, sampling, stop, n, priority, 0);
+        return submit(new Request("r" + nextId++, prompt, sampling, stop, n, priority, 0));
+    }
+
+    /** Submits a request built by the test. */
+    Request submit(Request request) {
+        int n = request.n();
         loop.submit(request);
         List<List<Integer>> perSequence = new ArrayList<>();
         for (int i = 0; i < n; i++) {

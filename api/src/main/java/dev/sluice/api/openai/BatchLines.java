@@ -104,7 +104,8 @@ public final class BatchLines {
             }
             Prepared prepared = kind.prepare(json, service.engine(), endpoints);
             try (Submission submission = Submission.submit(service, admission, endpoints.limits(), prepared.prompts(),
-                    prepared.options(), prepared.maxTokens(), endpoints.requestTimeout(), prepared.promptParam(), priority)) {
+                    prepared.options(), prepared.maxTokens(), endpoints.requestTimeout(), prepared.promptParam(), priority,
+                    prepared.promptScoring().engineTop())) {
                 List<RequestUsage> usages = new ArrayList<>();
                 ObjectNode answer = Responder.body(submission, kind.format(submission, service.engine().tokenizer(), prepared),
                         new Responder.Envelope(Responses.newId(kind.idPrefix()), System.currentTimeMillis() / 1000,

@@ -11,22 +11,33 @@ import java.util.List;
 
 /**
  * Completions' choices: {@code text} (after the echoed prompt when {@code echo} is on), logprobs
- * with {@code text_offset}s into that text.
+ * with {@code text_offset}s into that text: the echoed prompt's own tokens first when asked
+ * ({@code echo} with {@code logprobs}), and vLLM's {@code prompt_logprobs}.
  */
 final class CompletionFormat implements ChoiceFormat {
 
     private final Submission submission;
     private final Tokenizer tokenizer;
     private final List<String> echoes;
+    private final PromptScoring scoring;
     /** Per choice, how much text it has streamed: where its next token's text starts. */
     private final int[] offsets;
+    /** Per choice, whether its echo went out (with prompt logprobs it waits until the prompt has run). */
+    private final boolean[] echoed;
 
     /** @param echoes per prompt, the text to put before its choices' output ("" without echo) */
     CompletionFormat(Submission submission, Tokenizer tokenizer, List<String> echoes) {
+        this(submission, tokenizer, echoes, PromptScoring.NONE);
+    }
+
+    /** @param scoring what the request asked of its prompt's tokens (echoed logprobs, {@code prompt_logprobs}) */
+    CompletionFormat(Submission submission, Tokenizer tokenizer, List<String> echoes, PromptScoring scoring) {
         this.submission = submission;
         this.tokenizer = tokenizer;
         this.echoes = echoes;
+        this.scoring = scoring;
         this.offsets = new int[submission.choices()];
+        this.echoed = new boolean[submission.choices()];
     }
 
     @Override
@@ -45,17 +56,36 @@ final class CompletionFormat implements ChoiceFormat {
 
     @Override
     public void begin(ChunkSink sink) {
-        for (int c = 0; c < submission.choices(); c++) {
-            String echo = echo(c);
-            if (!echo.isEmpty()) {
-                sink.chunk(c, "text", TextNode.valueOf(echo), null, null);
-                offsets[c] = echo.length();
-            }
+        if (scoring.echoes()) {
+            return; // each echo goes out with its prompt's logprobs, once the prompt has run
         }
+        for (int c = 0; c < submission.choices(); c++) {
+            echo(sink, c);
+        }
+    }
+
+    private void echo(ChunkSink sink, int c) {
+        if (echoed[c]) {
+            return;
+        }
+        echoed[c] = true;
+        String echo = echo(c);
+        if (!echo.isEmpty()) {
+            sink.chunk(c, "text", TextNode.valueOf(echo), scoring.echoes() ? promptLogprobs(c) : null, null);
+            offsets[c] = echo.length();
+        }
+    }
+
+    /** The echoed prompt's logprobs object (its request has run its prompt: it has output or finished). */
+    private ObjectNode promptLogprobs(int c) {
+        int prompt = submission.promptOf(c);
+        return PromptLogprobsJson.echoed(tokenizer, submission.promptTokens(prompt), submission.promptLogprobs(prompt),
+                scoring.echoTop(), submission.tokenIdNames());
     }
 
     @Override
     public void delta(ChunkSink sink, int choice, SequenceDelta d) {
+        echo(sink, choice);
         if (d.text().isEmpty() && !(submission.logprobs() && d.tokens().length > 0)) {
             return;
         }
@@ -68,6 +98,7 @@ final class CompletionFormat implements ChoiceFormat {
 
     @Override
     public void finish(ChunkSink sink, int choice, FinishReason reason) {
+        echo(sink, choice);
         sink.chunk(choice, "text", TextNode.valueOf(""), null, reason);
     }
 
@@ -78,9 +109,15 @@ final class CompletionFormat implements ChoiceFormat {
         choice.put("index", c);
         choice.put("text", echo + text);
         if (submission.logprobs()) {
-            choice.set("logprobs", Responses.completionLogprobs(tokenizer, logprobs, echo.length(), submission.tokenIdNames()));
+            ObjectNode generated = Responses.completionLogprobs(tokenizer, logprobs, echo.length(), submission.tokenIdNames());
+            choice.set("logprobs", scoring.echoes() ? PromptLogprobsJson.append(promptLogprobs(c), generated) : generated);
         } else {
             choice.putNull("logprobs");
+        }
+        if (scoring.promptLogprobs() >= 0) {
+            int prompt = submission.promptOf(c);
+            choice.set("prompt_logprobs", PromptLogprobsJson.vllm(tokenizer, submission.promptTokens(prompt),
+                    submission.promptLogprobs(prompt), scoring.promptLogprobs()));
         }
         choice.put("finish_reason", Responses.finishReason(reason));
         return choice;

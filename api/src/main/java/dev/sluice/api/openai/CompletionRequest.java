@@ -12,7 +12,7 @@ import java.util.OptionalInt;
  * give {@code len(prompts) × n} choices, prompt-major.
  */
 public record CompletionRequest(String model, List<Prompt> prompts, int maxTokens, SamplingOptions options,
-                                boolean echo, boolean stream, boolean includeUsage) {
+                                boolean echo, boolean stream, boolean includeUsage, PromptScoring promptScoring) {
 
     /** OpenAI's default for completions. */
     static final int DEFAULT_MAX_TOKENS = 16;
@@ -27,9 +27,9 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
         json.string("suffix"); // type-checked here; laid out by FillInTheMiddle
         OptionalInt logprobs = json.integer("logprobs", 0, 20);
         boolean echo = json.bool("echo").orElse(false);
-        if (echo && logprobs.isPresent()) {
-            throw ApiException.invalid("logprobs", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
-        }
+        // vLLM's extension: every prompt token's logprob with this many alternatives (its -1, the whole
+        // vocabulary, is refused: an answer that size is never what a client wants).
+        OptionalInt promptLogprobs = json.integer("prompt_logprobs", 0, 20);
         SamplingOptions options = SamplingOptions.parse(json, vocabSize, logprobs.isPresent(), logprobs.orElse(0), limits);
         OptionalInt bestOf = json.integer("best_of", 1, SamplingOptions.MAX_N);
         if (bestOf.isPresent() && bestOf.getAsInt() != options.n()) {
@@ -39,9 +39,18 @@ public record CompletionRequest(String model, List<Prompt> prompts, int maxToken
             throw ApiException.invalid("n", "At most " + SamplingOptions.MAX_N + " choices per request (prompts × n).");
         }
         boolean stream = json.bool("stream").orElse(false);
-        return new CompletionRequest(model, prompts,
-                json.integer("max_tokens", 1, Integer.MAX_VALUE).orElse(DEFAULT_MAX_TOKENS),
-                options, echo, stream, ChatRequest.includeUsage(json, stream));
+        if (stream && promptLogprobs.isPresent()) {
+            throw ApiException.invalid("prompt_logprobs", "prompt_logprobs is not available with stream: true (as in vLLM).");
+        }
+        // max_tokens 0 runs the prompt only: its echo and prompt logprobs (lm-evaluation-harness's loglikelihood).
+        int maxTokens = json.integer("max_tokens", 0, Integer.MAX_VALUE).orElse(DEFAULT_MAX_TOKENS);
+        if (maxTokens == 0 && options.n() > 1) {
+            throw ApiException.invalid("n", "With max_tokens 0 nothing is generated: n must be 1.");
+        }
+        PromptScoring scoring = new PromptScoring(echo && logprobs.isPresent() ? logprobs.getAsInt() : -1,
+                promptLogprobs.orElse(-1));
+        return new CompletionRequest(model, prompts, maxTokens, options, echo, stream, ChatRequest.includeUsage(json, stream),
+                scoring);
     }
 
     private static List<Prompt> prompts(Json json, int vocabSize) {

@@ -36,11 +36,11 @@ final class CompletionsEndpoint implements GenerationEndpoint.Kind {
             echoes.add(completion.echo() ? (p.text() != null ? p.text() : tokenizer.decode(tokens)) : "");
         }
         return new Prepared(prompts, completion.options(), completion.maxTokens(), completion.stream(),
-                completion.includeUsage(), echoes, "prompt", null);
+                completion.includeUsage(), echoes, "prompt", null, completion.promptScoring());
     }
 
     @Override
     public ChoiceFormat format(Submission submission, Tokenizer tokenizer, Prepared prepared) {
-        return new CompletionFormat(submission, tokenizer, prepared.echoes());
+        return new CompletionFormat(submission, tokenizer, prepared.echoes(), prepared.promptScoring());
     }
 }

@@ -73,7 +73,7 @@ final class GenerationEndpoint implements Handler {
         Prepared prepared = kind.prepare(json, service.engine(), endpoints);
         try (Submission submission = Submission.submit(service, endpoints.admission(), endpoints.limits(),
                 prepared.prompts(), prepared.options(), prepared.maxTokens(), endpoints.requestTimeout(),
-                prepared.promptParam(), prepared.options().priority())) {
+                prepared.promptParam(), prepared.options().priority(), prepared.promptScoring().engineTop())) {
             ShadowCopy shadow = null;
             if (route.shadow() != null) {
                 shadow = ShadowCopy.start(kind, endpoints, json, route.shadow(), prepared.comparable());

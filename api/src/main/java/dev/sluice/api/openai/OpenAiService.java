@@ -18,7 +18,8 @@ import java.time.Duration;
 
 /**
  * OpenAI's generation API over the model versions: {@code /v1/chat/completions} and
- * {@code /v1/completions} (a {@link GenerationEndpoint} each) and {@code /v1/models}.
+ * {@code /v1/completions} (a {@link GenerationEndpoint} each), {@code /v1/embeddings}
+ * ({@link EmbeddingsEndpoint}) and {@code /v1/models}.
  *
  * <p>Everything that can fail about a request (body, fields, model name, prompt length, the size
  * of the answer it asks for, queue space) is checked before a byte is written, so errors keep
@@ -37,6 +38,7 @@ public final class OpenAiService implements HttpService {
 
     private final Endpoints endpoints;
     private final ModelsEndpoint models;
+    private final EmbeddingLimits embeddingLimits;
 
     public OpenAiService(ModelRegistry registry, Router router, ServerConfig config, Admission admission,
                          ConnectionGuard guard) {
@@ -45,6 +47,7 @@ public final class OpenAiService implements HttpService {
                 new RequestLimits(config.enableRequestPriority(), config.maxResponseTokens()),
                 Duration.ofSeconds(config.requestTimeoutSeconds()));
         this.models = new ModelsEndpoint(registry, router);
+        this.embeddingLimits = new EmbeddingLimits(config.maxEmbeddingInputs(), config.maxEmbeddingTokens());
     }
 
     /**
@@ -65,6 +68,8 @@ public final class OpenAiService implements HttpService {
     public void routing(HttpRules rules) {
         rules.post("/v1/chat/completions", new GenerationEndpoint(new ChatEndpoint(), endpoints))
                 .post("/v1/completions", new GenerationEndpoint(new CompletionsEndpoint(), endpoints))
+                .post("/v1/embeddings", new EmbeddingsEndpoint(endpoints, embeddingLimits))
+                .any("/v1/embeddings", ErrorHandlers.methodNotAllowed("POST"))
                 .get("/v1/models", (req, res) -> send(res, models.list()))
                 .get("/v1/models/{id}", (req, res) -> send(res, models.get(req.path().pathParameters().get("id"))))
                 .any("/v1/chat/completions", ErrorHandlers.methodNotAllowed("POST"))

@@ -10,9 +10,16 @@ import java.util.List;
  *
  * @param promptParam the field errors about the prompt name ({@code messages} or {@code prompt})
  * @param tools       chat's tool use (its reply is parsed for calls when it {@link ToolSession#parses}), or null
+ * @param promptScoring completions' prompt logprobs ({@code echo} with {@code logprobs}, {@code prompt_logprobs})
  */
 record Prepared(List<int[]> prompts, SamplingOptions options, int maxTokens, boolean stream, boolean includeUsage,
-                List<String> echoes, String promptParam, ToolSession tools) {
+                List<String> echoes, String promptParam, ToolSession tools, PromptScoring promptScoring) {
+
+    /** A request that asks nothing about its prompt's tokens. */
+    Prepared(List<int[]> prompts, SamplingOptions options, int maxTokens, boolean stream, boolean includeUsage,
+             List<String> echoes, String promptParam, ToolSession tools) {
+        this(prompts, options, maxTokens, stream, includeUsage, echoes, promptParam, tools, PromptScoring.NONE);
+    }
 
     /** Greedy with one choice: two versions' answers to it can be compared token for token. */
     boolean comparable() {

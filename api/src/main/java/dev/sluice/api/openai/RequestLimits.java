@@ -48,4 +48,14 @@ public record RequestLimits(boolean priorityEnabled, long maxResponseTokens) {
                     o.topLogprobs(), maxResponseTokens), "response_too_large");
         }
     }
+
+    /** 400 when a prompt's logprobs (one per token, each with its alternatives) exceed {@link #maxResponseTokens}. */
+    void checkPromptLogprobsSize(int promptTokens, int top) {
+        double size = (double) promptTokens * (1 + top);
+        if (size > maxResponseTokens) {
+            throw ApiException.invalid("logprobs", String.format("Prompt logprobs for %d prompt tokens with %d "
+                    + "alternatives each are %.0f entries, more than this server's limit of %d per request. Shorten the "
+                    + "prompt or ask for fewer alternatives.", promptTokens, top, size, maxResponseTokens), "response_too_large");
+        }
+    }
 }

@@ -4,6 +4,7 @@ import dev.sluice.api.Admission;
 import dev.sluice.api.http.ApiException;
 import dev.sluice.scheduler.EngineService;
 import dev.sluice.scheduler.FinishReason;
+import dev.sluice.scheduler.PromptOutputs;
 import dev.sluice.scheduler.Request;
 import dev.sluice.scheduler.RequestRejectedException;
 import dev.sluice.scheduler.RequestUpdate;
@@ -71,12 +72,23 @@ final class Submission implements AutoCloseable {
      */
     static Submission submit(EngineService service, Admission admission, RequestLimits limits, List<int[]> prompts,
                              SamplingOptions o, int maxTokens, Duration timeout, String promptParam, int priority) {
+        return submit(service, admission, limits, prompts, o, maxTokens, timeout, promptParam, priority, -1);
+    }
+
+    /** As above; {@code promptLogprobs ≥ 0} also scores every prompt token with that many alternatives. */
+    static Submission submit(EngineService service, Admission admission, RequestLimits limits, List<int[]> prompts,
+                             SamplingOptions o, int maxTokens, Duration timeout, String promptParam, int priority,
+                             int promptLogprobs) {
         limits.checkResponseSize(prompts.size(), o, maxTokens);
         // Built once for all prompts: the stop-string tables cost their length once per request.
         StopConditions stop = new StopConditions(maxTokens, o.ignoreEos(), o.stopTokenIds(), o.stop());
         List<Request> requests = new ArrayList<>(prompts.size());
         for (int[] prompt : prompts) {
             Request request = new Request(Responses.newId("req-"), prompt, o.sampling(), stop, o.n(), priority, 0);
+            if (promptLogprobs >= 0) {
+                limits.checkPromptLogprobsSize(prompt.length, promptLogprobs);
+                request.withPromptOutputs(PromptOutputs.logprobs(promptLogprobs));
+            }
             if (!timeout.isZero()) {
                 request.withTimeout(timeout);
             }
@@ -107,6 +119,16 @@ final class Submission implements AutoCloseable {
             throw ApiException.unavailable(e.getMessage());
         }
         return new Submission(List.copyOf(submitted), o, admission);
+    }
+
+    /** Prompt {@code prompt}'s scored tokens (position 1 first), once its request has run its prompt. */
+    List<dev.sluice.engine.sampling.PromptLogprob> promptLogprobs(int prompt) {
+        return requests.get(prompt).promptOutputs().logprobsResult();
+    }
+
+    /** Prompt {@code prompt}'s tokens. */
+    int[] promptTokens(int prompt) {
+        return requests.get(prompt).prompt();
     }
 
     /** Choices in all: prompts × n. */

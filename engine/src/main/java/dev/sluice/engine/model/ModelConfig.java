@@ -11,6 +11,7 @@ import java.util.Locale;
  * @param headDim       per-head size of Q and K (and V: the supported families use one size)
  * @param ropeDims      how many dimensions of each head RoPE rotates
  * @param tiedEmbeddings whether the output projection reuses the token embedding matrix
+ * @param pooling       how embeddings pool the hidden states ({@code <arch>.pooling_type}; none when absent)
  */
 public record ModelConfig(
         Architecture architecture,
@@ -27,7 +28,8 @@ public record ModelConfig(
         float ropeFreqBase,
         int ropeDims,
         RopeScaling ropeScaling,
-        boolean tiedEmbeddings) {
+        boolean tiedEmbeddings,
+        Pooling pooling) {
 
     public ModelConfig {
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
@@ -95,7 +97,7 @@ public record ModelConfig(
                 (float) k.optionalNumber("rope.freq_base", 10000.0),
                 ropeDims,
                 new RopeScaling(scalingType, factor, originalContext, attnFactor),
-                tied);
+                tied, Pooling.fromGguf(k.optionalInt("pooling_type", Pooling.NONE.ggufValue())));
     }
 
     /** Reads {@code <arch>.<key>} with llama.cpp's notion of required and optional. */

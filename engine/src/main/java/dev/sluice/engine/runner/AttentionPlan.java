@@ -19,13 +19,14 @@ import java.util.List;
  * place, with no gather.
  *
  * @param tokens     the batch's tokens: the graph's rows
- * @param outputRows rows that produce logits
+ * @param outputRows rows that come out of the step: logits rows, then hidden-state rows ({@link OutputRows})
  * @param firstRow   per batch sequence, its first logits row
- * @param rowCount   per batch sequence, how many logits rows it has (0 or 1)
+ * @param rowCount   per batch sequence, how many logits rows it has (0, 1 or all its tokens)
  * @param graphRow   per batch sequence, the graph row of its first token
+ * @param outputs    which rows produce logits and which hidden states
  */
 record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRows, int[] firstRow, int[] rowCount,
-                     int[] graphRow) {
+                     int[] graphRow, OutputRows outputs) {
 
     /** In-place attention lengths are padded to this many positions so decode steps reuse a graph. */
     static final int REUSE_PADDING = 32;
@@ -58,21 +59,7 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      */
     static AttentionPlan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots) {
         int sequences = batch.sequenceCount();
-        int[] firstRow = new int[sequences];
-        int[] rowCount = new int[sequences];
-        int rows = 0;
-        for (int s = 0; s < sequences; s++) {
-            rowCount[s] = batch.logits(s) == Batch.Logits.LAST ? 1 : 0;
-            firstRow[s] = rows;
-            rows += rowCount[s];
-        }
-        if (rows == 0) {
-            // A step of only intermediate prefill chunks: compute one row anyway so the graph
-            // keeps a single shape; nobody reads it.
-            rowCount[sequences - 1] = 1;
-            firstRow[sequences - 1] = 0;
-            rows = 1;
-        }
+        OutputRows outputs = OutputRows.of(batch);
         // Decode sequences run together: one gather and one batched attention per group (one
         // attention op per sequence over in-place views costs more in per-op overhead than the
         // gather saves, measured at 8 and 32 sequences). A group of one sequence whose blocks are
@@ -109,7 +96,8 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                 s++;
             }
         }
-        return new AttentionPlan(batch.tokenCount(), List.copyOf(groups), rows, firstRow, rowCount, graphRow);
+        return new AttentionPlan(batch.tokenCount(), List.copyOf(groups), outputs.total(), outputs.firstRow(),
+                outputs.rowCount(), graphRow, outputs);
     }
 
     /**
@@ -164,13 +152,14 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
 
     /** Group shapes and input sizes: two steps with equal signatures can share one graph. */
     int[] signature() {
-        int[] sig = new int[3 + groups.size() * 5];
+        int[] sig = new int[4 + groups.size() * 5];
         sig[0] = tokens;
         sig[1] = outputRows;
         sig[2] = groups.size();
+        sig[3] = outputs.logitRows();
         for (int i = 0; i < groups.size(); i++) {
             Group g = groups.get(i);
-            int at = 3 + i * 5;
+            int at = 4 + i * 5;
             sig[at] = g.streams();
             sig[at + 1] = g.tokensPerStream();
             sig[at + 2] = g.kvLength();

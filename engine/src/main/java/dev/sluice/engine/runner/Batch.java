@@ -20,7 +20,24 @@ public final class Batch {
         /** None (an intermediate prefill chunk). */
         NONE,
         /** The last one (to sample the next token). */
-        LAST
+        LAST,
+        /** Every one (a prompt's log-probabilities; the last row also samples). */
+        ALL
+    }
+
+    /**
+     * Which of a sequence's new tokens return their final hidden state (after the output norm,
+     * before the output head), for pooled embeddings. Independent of {@link Logits}; a sequence
+     * asks for one or the other.
+     */
+    public enum Hidden {
+        NONE,
+        /** The first new token (CLS pooling, in the chunk at position 0). */
+        FIRST,
+        /** The last new token (last-token pooling, in the prompt's final chunk). */
+        LAST,
+        /** Every new token (mean pooling). */
+        ALL
     }
 
     private int sequences;
@@ -32,6 +49,7 @@ public final class Batch {
     private int[][] seqBlockTable = new int[16][];
     private int[] seqBlockCount = new int[16];
     private Logits[] seqLogits = new Logits[16];
+    private Hidden[] seqHidden = new Hidden[16];
 
     public void clear() {
         sequences = 0;
@@ -58,6 +76,7 @@ public final class Batch {
             seqBlockTable = Arrays.copyOf(seqBlockTable, n);
             seqBlockCount = Arrays.copyOf(seqBlockCount, n);
             seqLogits = Arrays.copyOf(seqLogits, n);
+            seqHidden = Arrays.copyOf(seqHidden, n);
         }
         if (tokenCount + count > tokens.length) {
             tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, tokenCount + count));
@@ -70,6 +89,7 @@ public final class Batch {
         seqBlockTable[s] = blockTable;
         seqBlockCount[s] = blockCount;
         seqLogits[s] = logits;
+        seqHidden[s] = Hidden.NONE;
         tokenCount += count;
         return s;
     }
@@ -118,5 +138,25 @@ public final class Batch {
 
     public Logits logits(int seq) {
         return seqLogits[seq];
+    }
+
+    /** Sets which of sequence {@code seq}'s new tokens return logits (after {@link #add}). */
+    public void logits(int seq, Logits logits) {
+        if (seq < 0 || seq >= sequences) {
+            throw new IndexOutOfBoundsException("batch sequence " + seq + " of " + sequences);
+        }
+        seqLogits[seq] = logits;
+    }
+
+    /** Sets which of sequence {@code seq}'s new tokens return hidden states (after {@link #add}). */
+    public void hidden(int seq, Hidden hidden) {
+        if (seq < 0 || seq >= sequences) {
+            throw new IndexOutOfBoundsException("batch sequence " + seq + " of " + sequences);
+        }
+        seqHidden[seq] = hidden;
+    }
+
+    public Hidden hidden(int seq) {
+        return seqHidden[seq];
     }
 }

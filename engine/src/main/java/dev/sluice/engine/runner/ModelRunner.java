@@ -15,7 +15,8 @@ import java.util.Arrays;
  * Java), builds one ggml graph for the whole step ({@link StepGraph}: every sequence, prefill
  * chunks and decode tokens together; reused while the step's shapes repeat), writes its inputs
  * ({@link StepInputs}), computes it on the backend, and returns logits only for the tokens that
- * asked for them, in batch order.
+ * asked for them, in batch order, and hidden states for the tokens that asked for those
+ * ({@link #hiddenStates()}, for embeddings).
  *
  * <p>Makes no policy decisions: what runs is the caller's. Engine-thread only.
  */
@@ -32,6 +33,8 @@ public final class ModelRunner implements AutoCloseable {
     private StepGraph lastGraph;
     private int[] lastSignature;
     private StepTimings lastTimings;
+    private final HiddenStates.Readback hiddenReadback = new HiddenStates.Readback();
+    private HiddenStates lastHidden;
     private boolean closed;
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
@@ -110,14 +113,26 @@ public final class ModelRunner implements AutoCloseable {
         computeThreads.afterCompute(t4, t4 - t3);
         lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads);
 
-        MemorySegment data;
-        if (backend.isCpu()) {
+        MemorySegment data = MemorySegment.NULL;
+        if (g.logits() == null) {
+            // Only hidden-state rows (embeddings) in this step: no logits at all.
+        } else if (backend.isCpu()) {
             data = g.logits().hostData();
         } else {
             data = inputs.logitsBuffer(g.logits().bytes());
             g.logits().read(data, 0);
         }
-        return new Logits(data, config.vocabSize(), plan.outputRows(), plan.firstRow(), plan.rowCount());
+        lastHidden = g.hidden() == null ? HiddenStates.none(plan.outputs())
+                : new HiddenStates(hiddenReadback.read(g.hidden(), backend.isCpu()), config.embeddingLength(), plan.outputs());
+        return new Logits(data, config.vocabSize(), plan.outputs().logitRows(), plan.firstRow(), plan.rowCount());
+    }
+
+    /**
+     * The hidden states the last {@link #forward} returned for the rows that asked for them
+     * ({@link Batch#hidden}); valid until the next call.
+     */
+    public HiddenStates hiddenStates() {
+        return lastHidden;
     }
 
     /** Where the last step's time went (null before the first step). */
@@ -161,5 +176,6 @@ public final class ModelRunner implements AutoCloseable {
         }
         allocator.close();
         inputs.close();
+        hiddenReadback.close();
     }
 }

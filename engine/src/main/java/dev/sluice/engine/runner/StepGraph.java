@@ -21,11 +21,13 @@ import java.util.List;
  * <p>Attention per layer: the new K/V rows are scattered into the paged pools with
  * {@code set_rows}; then, per attention group, the group's K/V rows are gathered in logical order
  * through the block tables ({@code get_rows}), or read in place, and fed to
- * {@code flash_attn_ext} with a causal mask. Only the rows that produce logits go through the
- * last layer's MLP and the output head.
+ * {@code flash_attn_ext} with a causal mask. Only the rows that come out of the step (logits rows,
+ * then hidden-state rows for embeddings: {@link OutputRows}) go through the last layer's MLP, and
+ * only the logits rows through the output head. {@code logits} or {@code hidden} is null when no
+ * row asks for it.
  */
 record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Tensor outputRows, Tensor[] gatherRows,
-                 Tensor[] masks, Tensor logits) {
+                 Tensor[] masks, Tensor logits, Tensor hidden) {
 
     /** Graph nodes a plan needs, with room to spare. */
     static int nodes(ModelConfig config, AttentionPlan plan) {
@@ -114,9 +116,23 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
                 x = ctx.add(f, x);
             }
             x = ctx.mul(ctx.rmsNorm(x, eps), weights.outputNorm());
-            Tensor logits = addBias(ctx.mulMat(weights.output(), x), weights.outputBias()).asOutput();
-            Graph graph = ctx.newGraph(maxNodes).expand(logits);
-            return new StepGraph(graph, tokens, positions, slots, outputRows, gatherRows, masks, logits);
+            // Output rows are logits rows, then hidden-state rows (OutputRows): the hidden states
+            // are the normed rows themselves (llama.cpp's t_embd); only the logits rows meet the head.
+            OutputRows out = plan.outputs();
+            Tensor hidden = out.hiddenRows() > 0 ? x.asOutput() : null;
+            Tensor logits = null;
+            if (out.logitRows() > 0) {
+                Tensor head = out.hiddenRows() == 0 ? x : ctx.view2d(x, x.ne(0), out.logitRows(), x.nb(1), 0);
+                logits = addBias(ctx.mulMat(weights.output(), head), weights.outputBias()).asOutput();
+            }
+            Graph graph = ctx.newGraph(maxNodes);
+            if (logits != null) {
+                graph.expand(logits);
+            }
+            if (hidden != null) {
+                graph.expand(hidden);
+            }
+            return new StepGraph(graph, tokens, positions, slots, outputRows, gatherRows, masks, logits, hidden);
         }
 
         /** One group's attention output, [heads * headDim, streams * tokensPerStream]. */

@@ -57,12 +57,7 @@ final class StepInputs implements AutoCloseable {
             }
         }
         MemorySegment outputs = input(g.outputRows());
-        for (int s = 0, row = 0; s < batch.sequenceCount(); s++) {
-            for (int i = 0; i < plan.rowCount()[s]; i++) {
-                int firstOutput = plan.graphRow()[s] + batch.tokenCount(s) - plan.rowCount()[s];
-                outputs.setAtIndex(ValueLayout.JAVA_INT, row++, firstOutput + i);
-            }
-        }
+        plan.outputs().write(outputs, batch, plan.graphRow());
         MemorySegment[] gathers = new MemorySegment[plan.groups().size()];
         MemorySegment[] masks = new MemorySegment[plan.groups().size()];
         for (int i = 0; i < plan.groups().size(); i++) {

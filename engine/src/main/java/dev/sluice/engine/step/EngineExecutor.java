@@ -34,6 +34,7 @@ public final class EngineExecutor implements ModelExecutor {
 
     /** Sampling lanes: {@code -Dsluice.sampling-threads=N} (1 = all on the engine thread). */
     private static final int SAMPLING_LANES = Integer.getInteger("sluice.sampling-threads", Samplers.defaultLanes());
+    private final PrefillOutputs prefill;
 
     /** Must be created on the engine thread (the samplers' workspace is confined to it). */
     public EngineExecutor(ModelRunner runner, KvCache cache, HostSwapArea swap, SamplingWorkspace workspace) {
@@ -41,6 +42,7 @@ public final class EngineExecutor implements ModelExecutor {
         this.cache = cache;
         this.swap = swap;
         this.samplers = new Samplers(workspace, SAMPLING_LANES);
+        this.prefill = new PrefillOutputs(runner.config().pooling(), workspace);
     }
 
     @Override
@@ -51,6 +53,7 @@ public final class EngineExecutor implements ModelExecutor {
     @Override
     public void endSequence(long id) {
         samplers.end(id);
+        prefill.end(id);
     }
 
     @Override
@@ -65,9 +68,11 @@ public final class EngineExecutor implements ModelExecutor {
         for (int i = 0; i < plan.copies().size(); i++) {
             cache.copyBlock(plan.copies().first(i), plan.copies().second(i));
         }
+        prefill.prepare(plan);
         Logits logits = runner.forward(plan.batch());
         long forwarded = System.nanoTime();
         result.reset(plan);
+        prefill.collect(plan, logits, runner.hiddenStates(), result);
         for (int e = 0; e < plan.entries(); e++) {
             int count = plan.samples(e);
             if (count == 0) {

@@ -22,12 +22,14 @@ public final class StepPlan {
     private final Batch batch = new Batch();
     private long[] ids = new long[16];
     private int[] samples = new int[16];
+    private final PrefillRequests prefill = new PrefillRequests();
     private final IntPairs swapOuts = new IntPairs();
     private final IntPairs swapIns = new IntPairs();
     private final IntPairs copies = new IntPairs();
 
     public void clear() {
         batch.clear();
+        prefill.clear();
         swapOuts.clear();
         swapIns.clear();
         copies.clear();
@@ -67,7 +69,29 @@ public final class StepPlan {
         }
         ids[entry] = id;
         this.samples[entry] = samples;
+        prefill.added(entry, tokens);
         return entry;
+    }
+
+    /**
+     * Asks entry {@code entry}'s prompt tokens for more than their KV: its pooled embedding
+     * ({@code embed}, returned once {@code lastChunk} ran), or the log-probability of each
+     * following prompt token with {@code promptLogprobs} alternatives (-1: none). The entry's
+     * token array is its whole sequence; {@code promptLength} of it is prompt.
+     */
+    public void prefillOutputs(int entry, boolean embed, int promptLogprobs, int promptLength, boolean lastChunk) {
+        if (entry < 0 || entry >= entries()) {
+            throw new IndexOutOfBoundsException("entry " + entry + " of " + entries());
+        }
+        prefill.set(entry, embed, promptLogprobs, promptLength, lastChunk);
+        if (promptLogprobs >= 0) {
+            batch.logits(entry, Batch.Logits.ALL);
+        }
+    }
+
+    /** What entries asked of their prompt tokens (see {@link #prefillOutputs}). */
+    public PrefillRequests prefill() {
+        return prefill;
     }
 
     /** The forward pass's input. */

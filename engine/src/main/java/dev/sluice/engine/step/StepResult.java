@@ -1,8 +1,10 @@
 package dev.sluice.engine.step;
 
+import dev.sluice.engine.sampling.PromptLogprob;
 import dev.sluice.engine.sampling.SampledToken;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * What one step produced: for every entry of the {@link StepPlan} that sampled, one result per
@@ -19,6 +21,9 @@ public final class StepResult {
     private int size;
     private long forwardNanos;
     private long samplingNanos;
+    private float[][] embeddings = new float[16][];
+    private int[] promptFrom = new int[16];
+    private List<PromptLogprob>[] promptLogprobs = newLists(16);
 
     /** Sizes the result for {@code plan}; every sample starts without a token. */
     public void reset(StepPlan plan) {
@@ -40,6 +45,44 @@ public final class StepResult {
         Arrays.fill(tokens, 0, size, -1);
         Arrays.fill(logprobs, 0, size, null);
         Arrays.fill(errors, 0, size, null);
+        if (embeddings.length < entries) {
+            embeddings = new float[entries][];
+            promptFrom = new int[entries];
+            promptLogprobs = newLists(entries);
+        }
+        Arrays.fill(embeddings, 0, entries, null);
+        Arrays.fill(promptLogprobs, 0, entries, null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<PromptLogprob>[] newLists(int n) {
+        return (List<PromptLogprob>[]) new List<?>[n];
+    }
+
+    /** Entry {@code entry}'s pooled embedding (its prompt's last chunk ran). */
+    public void setEmbedding(int entry, float[] embedding) {
+        embeddings[entry] = embedding;
+    }
+
+    /** The entry's pooled embedding, not normalised, or null. */
+    public float[] embedding(int entry) {
+        return embeddings[entry];
+    }
+
+    /** The log-probabilities of the entry's prompt tokens at positions {@code from, from + 1, …}. */
+    public void setPromptLogprobs(int entry, int from, List<PromptLogprob> logprobs) {
+        promptFrom[entry] = from;
+        promptLogprobs[entry] = logprobs;
+    }
+
+    /** The entry's scored prompt tokens, or null; the first is at {@link #promptLogprobsFrom}. */
+    public List<PromptLogprob> promptLogprobs(int entry) {
+        return promptLogprobs[entry];
+    }
+
+    /** The prompt position of the first of {@link #promptLogprobs}. */
+    public int promptLogprobsFrom(int entry) {
+        return promptFrom[entry];
     }
 
     /** Records how long the step's forward pass and its sampling took. */

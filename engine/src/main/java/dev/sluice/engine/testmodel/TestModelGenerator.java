@@ -5,6 +5,7 @@ import dev.sluice.bindings.ggml.GgmlType;
 import dev.sluice.bindings.ggml.Quantizer;
 import dev.sluice.bindings.gguf.GgufFile;
 import dev.sluice.bindings.gguf.GgufValueType;
+import dev.sluice.engine.model.Pooling;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -87,12 +88,29 @@ public final class TestModelGenerator {
     }
 
     /**
+     * A preset's model declaring {@code pooling} as its {@code <arch>.pooling_type} (an embedding
+     * model's metadata), in the default cache, generated on first use. Its weights equal the
+     * preset's without the key.
+     */
+    public static Path ensureEmbedding(Preset preset, WeightType type, long seed, Pooling pooling) {
+        Path file = defaultCacheDir().resolve("random-" + preset.id() + "-" + type.id() + "-seed" + seed + "-pool-"
+                + pooling.name().toLowerCase(java.util.Locale.ROOT) + "-v" + VERSION + ".gguf");
+        return Files.isRegularFile(file) ? file
+                : generate(preset.shape(), preset.id(), type, seed, file, Runtime.getRuntime().availableProcessors(), pooling).path();
+    }
+
+    /**
      * Writes a model of any shape to {@code out}, replacing any file there.
      *
      * @param name     goes into {@code general.name}, after "Sluice random-weights "
      * @param threads  threads generating and converting weights; the file does not depend on it
      */
     public static GeneratedModel generate(ModelShape shape, String name, WeightType type, long seed, Path out, int threads) {
+        return generate(shape, name, type, seed, out, threads, null);
+    }
+
+    private static GeneratedModel generate(ModelShape shape, String name, WeightType type, long seed, Path out, int threads,
+                                           Pooling pooling) {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads must be positive");
         }
@@ -114,6 +132,9 @@ public final class TestModelGenerator {
                  ExecutorService pool = Executors.newFixedThreadPool(threads,
                          Thread.ofPlatform().daemon().name("testmodel-", 0).factory())) {
                 writeMetadata(writer, shape, name, type, seed, fallbacks.size());
+                if (pooling != null) {
+                    writer.putUInt32(shape.architecture().ggufName() + ".pooling_type", pooling.ggufValue());
+                }
                 for (TensorSpec spec : specs) {
                     writer.addTensor(spec.name(), types.get(spec.name()), spec.shape());
                 }

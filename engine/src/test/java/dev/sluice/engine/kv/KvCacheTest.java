@@ -8,6 +8,7 @@ import dev.sluice.bindings.ggml.GraphAllocator;
 import dev.sluice.bindings.ggml.Tensor;
 import dev.sluice.engine.model.Architecture;
 import dev.sluice.engine.model.ModelConfig;
+import dev.sluice.engine.model.Pooling;
 import dev.sluice.engine.model.RopeScaling;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KvCacheTest {
 
     private static final ModelConfig MODEL = new ModelConfig(Architecture.LLAMA, "kv-test", 64, 3, 4, 2, 16, 128,
-            100, 256, 1e-5f, 10000f, 16, RopeScaling.none(256), true);
+            100, 256, 1e-5f, 10000f, 16, RopeScaling.none(256), true, Pooling.NONE);
 
     private Backend cpu;
     private KvCache cache;
@@ -128,7 +129,7 @@ class KvCacheTest {
     @Test
     void q8CacheNeedsRowsOfWholeQuantBlocks() {
         ModelConfig narrow = new ModelConfig(Architecture.LLAMA, "narrow", 8, 1, 2, 1, 4, 16,
-                10, 64, 1e-5f, 10000f, 4, RopeScaling.none(64), true);
+                10, 64, 1e-5f, 10000f, 4, RopeScaling.none(64), true, Pooling.NONE);
         assertThrows(IllegalArgumentException.class, () -> new KvCache(narrow, cpu, 4, 2, KvCache.CacheType.Q8_0));
     }
 

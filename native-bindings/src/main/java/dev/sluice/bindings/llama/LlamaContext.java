@@ -31,12 +31,29 @@ public final class LlamaContext implements AutoCloseable {
     }
 
     /**
+     * {@code enum llama_pooling_type}: how an embeddings context pools a sequence's token states
+     * ({@link #embeddings(int)}).
+     */
+    public enum Pooling {
+        NONE(0), MEAN(1), CLS(2), LAST(3);
+
+        final int nativeValue;
+
+        Pooling(int nativeValue) {
+            this.nativeValue = nativeValue;
+        }
+    }
+
+    /**
      * @param contextLength  KV cache size in tokens, shared by all sequences
      * @param batchSize      most tokens one {@link #decode} may carry
      * @param maxSequences   distinct sequence ids a batch may use
      * @param threads        CPU threads for decoding
+     * @param embeddings     null for a generating context; else an embeddings context
+     *                       ({@code embeddings = true}) with this pooling
      */
-    public record Options(int contextLength, int batchSize, int maxSequences, int threads, FlashAttention flashAttention) {
+    public record Options(int contextLength, int batchSize, int maxSequences, int threads, FlashAttention flashAttention,
+                          Pooling embeddings) {
         public Options {
             if (contextLength <= 0 || batchSize <= 0 || maxSequences <= 0 || threads <= 0) {
                 throw new IllegalArgumentException("context options must be positive: " + this);
@@ -44,19 +61,25 @@ public final class LlamaContext implements AutoCloseable {
         }
 
         public static Options defaults(int contextLength) {
-            return new Options(contextLength, Math.min(contextLength, 2048), 1, SystemInfo.physicalCores(), FlashAttention.AUTO);
+            return new Options(contextLength, Math.min(contextLength, 2048), 1, SystemInfo.physicalCores(), FlashAttention.AUTO,
+                    null);
         }
 
         public Options withMaxSequences(int n) {
-            return new Options(contextLength, batchSize, n, threads, flashAttention);
+            return new Options(contextLength, batchSize, n, threads, flashAttention, embeddings);
         }
 
         public Options withThreads(int n) {
-            return new Options(contextLength, batchSize, maxSequences, n, flashAttention);
+            return new Options(contextLength, batchSize, maxSequences, n, flashAttention, embeddings);
         }
 
         public Options withFlashAttention(FlashAttention mode) {
-            return new Options(contextLength, batchSize, maxSequences, threads, mode);
+            return new Options(contextLength, batchSize, maxSequences, threads, mode, embeddings);
+        }
+
+        /** An embeddings context pooling with {@code pooling}. */
+        public Options withEmbeddings(Pooling pooling) {
+            return new Options(contextLength, batchSize, maxSequences, threads, flashAttention, pooling);
         }
     }
 
@@ -88,6 +111,10 @@ public final class LlamaContext implements AutoCloseable {
             llama_context_params.n_threads_batch(params, options.threads());
             llama_context_params.flash_attn_type(params, options.flashAttention().nativeValue);
             llama_context_params.no_perf(params, true);
+            if (options.embeddings() != null) {
+                llama_context_params.embeddings(params, true);
+                llama_context_params.pooling_type(params, options.embeddings().nativeValue);
+            }
             MemorySegment context = llama_cpp.llama_init_from_model(model.pointer(), params);
             if (context.equals(MemorySegment.NULL)) {
                 throw new NativeException("llama_init_from_model failed for " + model.path() + " with " + options);
@@ -142,6 +169,22 @@ public final class LlamaContext implements AutoCloseable {
             throw new NativeException("no logits for batch index " + i + " (did the batch request them?)");
         }
         return row.reinterpret(vocabSize * Float.BYTES);
+    }
+
+    /**
+     * A copy of sequence {@code sequenceId}'s pooled embedding after the last decode
+     * ({@code llama_get_embeddings_seq}: not normalised); an embeddings context only.
+     */
+    public float[] embeddings(int sequenceId) {
+        if (options.embeddings() == null) {
+            throw new IllegalStateException("not an embeddings context");
+        }
+        MemorySegment row = llama_cpp.llama_get_embeddings_seq(pointer(), sequenceId);
+        if (row.equals(MemorySegment.NULL)) {
+            throw new NativeException("no pooled embedding for sequence " + sequenceId);
+        }
+        int width = model.embeddingLength();
+        return row.reinterpret((long) width * Float.BYTES).toArray(ValueLayout.JAVA_FLOAT);
     }
 
     /** Empties llama.cpp's KV cache: the next decode starts every sequence afresh. */

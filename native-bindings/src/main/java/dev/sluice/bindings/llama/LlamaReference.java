@@ -76,6 +76,25 @@ public final class LlamaReference implements AutoCloseable {
         return logits;
     }
 
+    /**
+     * The pooled embedding of {@code tokens} (one decode, from an empty cache, as sequence 0:
+     * {@code llama_get_embeddings_seq}, not normalised). The context must be an embeddings
+     * context ({@link LlamaContext.Options#withEmbeddings}) whose batch holds every token.
+     */
+    public float[] embedding(int[] tokens) {
+        context.clearMemory();
+        if (tokens.length > context.options().batchSize()) {
+            throw new IllegalArgumentException(tokens.length + " tokens do not fit one batch of " + context.options().batchSize());
+        }
+        try (LlamaBatch batch = new LlamaBatch(tokens.length)) {
+            for (int i = 0; i < tokens.length; i++) {
+                batch.add(tokens[i], i, 0, true);
+            }
+            context.decode(batch);
+        }
+        return context.embeddings(0);
+    }
+
     /** Logits after the last token of {@code tokens}, decoded from an empty cache. */
     public float[] lastLogits(int[] tokens) {
         context.clearMemory();
