@@ -117,7 +117,12 @@ public final class Samplers implements AutoCloseable {
             lane.clear();
         }
         for (int i = 0; i < count; i++) {
-            work.get(laneOf.getOrDefault(ids[i], 0)).add(new Job(get(ids[i]), rows[i], i));
+            Sampler sampler = byId.get(ids[i]);
+            if (sampler == null) {
+                errors[i] = "no sampler for sequence " + ids[i];
+                continue;
+            }
+            work.get(laneOf.get(ids[i])).add(new Job(sampler, rows[i], i));
         }
         List<Future<?>> running = new ArrayList<>(work.size());
         for (int lane = 1; lane < work.size(); lane++) {
@@ -127,14 +132,26 @@ public final class Samplers implements AutoCloseable {
             }
         }
         run(work.getFirst(), tokens, errors);
+        // Every lane is waited for, even when interrupted: none may still use its samplers after this returns.
+        boolean interrupted = false;
         for (Future<?> f : running) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while sampling", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException("a sampling lane failed", e.getCause());
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    break; // run() catches per row; an Error here has already set nothing for its rows
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < count; i++) {
+            if (tokens[i] == null && errors[i] == null) {
+                errors[i] = "sampling did not complete";
             }
         }
     }
