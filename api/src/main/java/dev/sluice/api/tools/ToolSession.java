@@ -108,20 +108,28 @@ public final class ToolSession {
     }
 
     /**
-     * For {@code auto}: the grammar that applies from a call's opening marker on, with those
-     * markers as its triggers; empty for formats whose calls have no marker to wait for (Llama 3's
-     * and Mistral's bare JSON), or when a parameters schema has a keyword the compiler cannot
-     * enforce (auto then stays unconstrained, and its calls are only parsed, as before).
+     * For {@code auto}: the grammar that applies from a call's opening on, with what opens it as
+     * its triggers ({@code <tool_call>}; Llama 3's bare {@code {"name"}); empty for Mistral, whose
+     * marker is a control token with no text to wait for, or when a parameters schema has a
+     * keyword the compiler cannot enforce (auto then stays unconstrained, its calls only parsed).
      */
     public Optional<LazyGrammar> autoGrammar() {
-        if (request.choice().mode() != ToolChoice.Mode.AUTO || request.tools().isEmpty()
-                || (format != ToolFormat.HERMES && format != ToolFormat.GENERIC)) {
+        if (request.choice().mode() != ToolChoice.Mode.AUTO || request.tools().isEmpty()) {
+            return Optional.empty();
+        }
+        // Llama 3 writes a custom tool's call as a bare object that opens with {"name": the call's own start.
+        List<String> triggers = switch (format) {
+            case HERMES, GENERIC -> format.triggers();
+            case LLAMA3 -> List.of("{\"name\"");
+            case MISTRAL -> List.of(); // [TOOL_CALLS] is a control token: no text to wait for
+        };
+        if (triggers.isEmpty()) {
             return Optional.empty();
         }
         try {
             String gbnf = ToolGrammar.build(format, request.tools(), request.tools(), parallel && !request.legacy(),
                     request.legacy());
-            return Optional.of(new LazyGrammar(gbnf, format.triggers()));
+            return Optional.of(new LazyGrammar(gbnf, triggers));
         } catch (ApiException e) {
             return Optional.empty(); // a schema the compiler cannot enforce: refused only where calls are forced
         }

@@ -56,8 +56,12 @@ class ToolSessionTest {
         assertEquals(java.util.List.of("<tool_call>"), lazy.triggers());
         assertEquals(session(TOOLS + ", \"tool_choice\": \"required\"", qwen).grammar().orElseThrow(), lazy.gbnf());
         assertTrue(session(TOOLS + ", \"tool_choice\": \"required\"", qwen).autoGrammar().isEmpty());
-        assertTrue(session(TOOLS, template("meta-llama-Llama-3.1-8B-Instruct")).autoGrammar().isEmpty(),
-                "bare JSON calls have no marker to wait for");
+        ToolSession.LazyGrammar llama = session(TOOLS, template("meta-llama-Llama-3.1-8B-Instruct")).autoGrammar()
+                .orElseThrow();
+        assertEquals(java.util.List.of("{\"name\""), llama.triggers(), "Llama 3's bare call opens with {\"name\"");
+        assertTrue(llama.gbnf().contains("\"{\\\"name\\\": \\\"get_weather\\\", \\\"parameters\\\": \""), llama.gbnf());
+        assertTrue(session(TOOLS, template("mistralai-Mistral-Nemo-Instruct-2407")).autoGrammar().isEmpty(),
+                "Mistral's marker is a control token: no text to wait for");
         assertTrue(session(TOOLS.replace("\"type\": \"string\"", "\"type\": \"array\", \"uniqueItems\": true"), qwen)
                 .autoGrammar().isEmpty(), "a schema the compiler cannot enforce leaves auto unconstrained");
 
