@@ -1,5 +1,8 @@
 package dev.sluice.scheduler;
 
+import java.util.List;
+import java.util.NavigableSet;
+
 /**
  * How background work (Batch API lines, shadow copies: requests at {@link #PRIORITY} or behind)
  * shares steps with foreground (client) requests.
@@ -45,6 +48,40 @@ final class BackgroundPolicy {
 
     static boolean isBackground(Sequence seq) {
         return seq.request().priority() >= PRIORITY;
+    }
+
+    /** Whether a foreground sequence is running, waiting or swapped ({@code running} sorted, {@code waiting} ordered by priority). */
+    static boolean foregroundPresent(List<Sequence> running, NavigableSet<Sequence> waiting, List<Sequence> swapped) {
+        if (!running.isEmpty() && !isBackground(running.getFirst())) {
+            return true; // sorted: a foreground sequence comes first
+        }
+        if (!waiting.isEmpty() && !isBackground(waiting.first())) {
+            return true;
+        }
+        for (Sequence seq : swapped) {
+            if (!isBackground(seq)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a background sequence waits, is swapped, or runs with a client reading it. */
+    static boolean hasBackgroundWork(List<Sequence> running, NavigableSet<Sequence> waiting, List<Sequence> swapped) {
+        if (!waiting.isEmpty() && isBackground(waiting.last())) {
+            return true;
+        }
+        for (Sequence seq : swapped) {
+            if (isBackground(seq)) {
+                return true;
+            }
+        }
+        for (Sequence seq : running) {
+            if (isBackground(seq) && !seq.request().stream().isBackedUp()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Records a step the engine ran: {@code tokens} computed in {@code nanos}. */

@@ -135,7 +135,7 @@ public final class Scheduler {
             runningUnsorted = false;
         }
         // Background work gets its own pass after the foreground's, within BackgroundPolicy's allowance.
-        Lane lane = foregroundPresent() ? Lane.FOREGROUND : Lane.ALL;
+        Lane lane = BackgroundPolicy.foregroundPresent(running, waiting, swapped) ? Lane.FOREGROUND : Lane.ALL;
         snapshot.clear();
         snapshot.addAll(running);
         boolean deferred = runRunning(lane);
@@ -230,7 +230,7 @@ public final class Scheduler {
      * background sequences with the step's budget cut to {@link BackgroundPolicy}'s allowance.
      */
     private void runBackground() {
-        boolean wanted = hasBackgroundWork();
+        boolean wanted = BackgroundPolicy.hasBackgroundWork(running, waiting, swapped);
         int allowance = background.allowance(true, prefillsForeground, config.maxBatchedTokens() - budget.tokens);
         int before = step.sequences().size();
         if (wanted && allowance > 0) {
@@ -248,38 +248,6 @@ public final class Scheduler {
             budget.tokens += held;
         }
         background.record(wanted, step.sequences().size() > before);
-    }
-
-    private boolean foregroundPresent() {
-        if (!running.isEmpty() && !BackgroundPolicy.isBackground(running.getFirst())) {
-            return true; // sorted: a foreground sequence comes first
-        }
-        if (!waiting.isEmpty() && !BackgroundPolicy.isBackground(waiting.first())) {
-            return true;
-        }
-        for (Sequence seq : swapped) {
-            if (!BackgroundPolicy.isBackground(seq)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean hasBackgroundWork() {
-        if (!waiting.isEmpty() && BackgroundPolicy.isBackground(waiting.last())) {
-            return true;
-        }
-        for (Sequence seq : swapped) {
-            if (BackgroundPolicy.isBackground(seq)) {
-                return true;
-            }
-        }
-        for (Sequence seq : running) {
-            if (BackgroundPolicy.isBackground(seq) && !seq.request().stream().isBackedUp()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Admits waiting requests of {@code lane}, oldest (then highest priority) first, with their prompts chunked. */
