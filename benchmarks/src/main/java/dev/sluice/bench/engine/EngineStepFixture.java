@@ -46,7 +46,7 @@ final class EngineStepFixture implements AutoCloseable {
         runner = new ModelRunner(weights, cache, backend);
         llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
         llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * 1024,
-                Math.max(512, spareTokens), sequences, threads, LlamaContext.FlashAttention.ON));
+                Math.max(512, spareTokens), sequences, threads, LlamaContext.FlashAttention.ON, null));
         llamaDecode = new LlamaBatch(Math.max(batch, 1));
 
         int[][] tables = new int[sequences][blocksPerSequence];
