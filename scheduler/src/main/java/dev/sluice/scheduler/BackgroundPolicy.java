@@ -21,7 +21,11 @@ import java.util.NavigableSet;
  *       step waits at most that much longer for it, and its own prefill step is not slowed.</li>
  * </ul>
  * After {@link #MAX_HELD_STEPS} steps in a row without a token they get their share anyway, so a
- * stream of chat prompts cannot starve a batch. With no foreground work they take the whole step.
+ * stream of chat prompts cannot starve a batch. Foreground work counts as present for
+ * {@link #LINGER_NANOS} after the last of it: a client that sends its next request as soon as its
+ * last one ends would otherwise find a whole background step (sixteen lines and their prompt
+ * chunks) started in the gap, and wait for it. With no foreground work for longer, background
+ * work takes the whole step.
  */
 final class BackgroundPolicy {
 
@@ -35,10 +39,13 @@ final class BackgroundPolicy {
     static final int MAX_TOKENS = 256;
     /** Steps in a row background work may be held back entirely before it gets its share anyway. */
     static final int MAX_HELD_STEPS = 8;
+    /** How long foreground work counts as present after the last of it (ms: {@code -Dsluice.background-linger-ms}). */
+    static final long LINGER_NANOS = Long.getLong("sluice.background-linger-ms", 250) * 1_000_000L;
     /** Weight of the past in the cost fit per observed step (about the last 200 steps count). */
     private static final double DECAY = 0.995;
 
     private int heldSteps;
+    private long lastForegroundNanos = Long.MIN_VALUE / 2;
     // Decayed sums for a least-squares fit of step nanos against step tokens.
     private double n;
     private double sumX;
@@ -82,6 +89,18 @@ final class BackgroundPolicy {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether background work must share steps now: foreground work is present, or was within
+     * {@link #LINGER_NANOS}.
+     */
+    boolean sharing(boolean foregroundPresent, long nowNanos) {
+        if (foregroundPresent) {
+            lastForegroundNanos = nowNanos;
+            return true;
+        }
+        return nowNanos - lastForegroundNanos < LINGER_NANOS;
     }
 
     /** Records a step the engine ran: {@code tokens} computed in {@code nanos}. */

@@ -135,7 +135,8 @@ public final class Scheduler {
             runningUnsorted = false;
         }
         // Background work gets its own pass after the foreground's, within BackgroundPolicy's allowance.
-        Lane lane = BackgroundPolicy.foregroundPresent(running, waiting, swapped) ? Lane.FOREGROUND : Lane.ALL;
+        Lane lane = background.sharing(BackgroundPolicy.foregroundPresent(running, waiting, swapped), System.nanoTime())
+                ? Lane.FOREGROUND : Lane.ALL;
         snapshot.clear();
         snapshot.addAll(running);
         boolean deferred = runRunning(lane);
