@@ -33,6 +33,7 @@ public final class ModelRunner implements AutoCloseable {
     private int[] lastSignature;
     private StepTimings lastTimings;
     private boolean closed;
+    private CascadeMode cascade = CascadeMode.fromSystemProperty();
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
         this(weights, cache, backend, false);
@@ -76,7 +77,8 @@ public final class ModelRunner implements AutoCloseable {
         }
         validate(batch);
         // Rows are read in place only from an F16 cache: quantized rows must be dequantized by a gather.
-        AttentionPlan plan = AttentionPlan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16, cache.slots());
+        AttentionPlan plan = AttentionPlan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16, cache.slots(),
+                cascade);
 
         long t0 = System.nanoTime();
         int[] signature = plan.signature();
@@ -108,7 +110,8 @@ public final class ModelRunner implements AutoCloseable {
         backend.compute(g.graph());
         long t4 = System.nanoTime();
         computeThreads.afterCompute(t4, t4 - t3);
-        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads);
+        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads,
+                plan.cascadeGroups(), plan.gatheredRows(), AttentionPlan.contextRows(batch));
 
         MemorySegment data;
         if (backend.isCpu()) {
@@ -118,6 +121,11 @@ public final class ModelRunner implements AutoCloseable {
             g.logits().read(data, 0);
         }
         return new Logits(data, config.vocabSize(), plan.outputRows(), plan.firstRow(), plan.rowCount());
+    }
+
+    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else AUTO. */
+    public void cascade(CascadeMode mode) {
+        this.cascade = java.util.Objects.requireNonNull(mode);
     }
 
     /** Where the last step's time went (null before the first step). */
