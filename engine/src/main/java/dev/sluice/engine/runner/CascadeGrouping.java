@@ -14,17 +14,22 @@ import java.util.Map;
  *
  * <p>Cost model, in gathered-and-attended positions like {@link AttentionPlan#GROUP_COST_POSITIONS}:
  * the normal path gathers and attends every member's whole context; a cascade group reads the
- * prefix once and runs it as one matrix product for all members, at the price of a score
- * buffer, a softmax and two more products per layer, about {@link #CASCADE_COST_POSITIONS}.
+ * prefix once and runs it as one matrix product for all members, at the price of about nine more
+ * compute nodes per layer ({@link #CASCADE_COST_POSITIONS}: each a barrier for ggml's threads)
+ * and per member its own score rows, softmax row and V product ({@link #MEMBER_COST_POSITIONS}).
  * It pays when the positions it saves, {@code (members - 1) × prefix}, exceed that.
  */
 final class CascadeGrouping {
 
     /**
-     * Fixed cost of a cascade group beyond a normal group, in positions (measured with
-     * {@code EngineStepBenchmark}, smollm2-135m shape, 2 threads: see benchmarks/results/2026-11-29-cascade.md).
+     * Fixed cost of a cascade group beyond a normal group, in positions, and its cost per member
+     * (measured with {@code SharedPrefixDecode}, smollm2-135m shape: one thread, ~5 ms per group
+     * and ~0.6 ms per member against ~5.3 µs per position the normal path attends; at two
+     * threads on a busy host the extra barriers cost more, hence the margin. See
+     * benchmarks/results/2026-11-29-cascade.md).
      */
-    static final int CASCADE_COST_POSITIONS = 1024;
+    static final int CASCADE_COST_POSITIONS = 4096;
+    static final int MEMBER_COST_POSITIONS = 160;
 
     /** Members of one cascade group and how many leading blocks they share. */
     record Cascade(int[] members, int prefixBlocks) {
@@ -54,7 +59,8 @@ final class CascadeGrouping {
                 }
                 int shared = sharedBlocks(batch, bucket, blockSize);
                 long saved = (long) (bucket.size() - 1) * shared * blockSize;
-                if (shared > 0 && (mode == CascadeMode.ON || saved >= CASCADE_COST_POSITIONS)) {
+                long cost = CASCADE_COST_POSITIONS + (long) MEMBER_COST_POSITIONS * bucket.size();
+                if (shared > 0 && (mode == CascadeMode.ON || saved >= cost)) {
                     int[] members = bucket.stream().mapToInt(Integer::intValue).toArray();
                     for (int m : members) {
                         taken[m - from] = true;

@@ -37,7 +37,9 @@ class CascadeGroupingTest {
         decode(batch, 40, blocks(3000, 1), 3000); // shares nothing
         decode(batch, 1050, prefix, 4000);
         decode(batch, 1009, prefix, 5000); // its token is the first of block 63
-        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS, CascadeMode.AUTO);
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS, CascadeMode.ON);
+        assertEquals(0, AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS, CascadeMode.AUTO).cascadeGroups(),
+                "three sequences save 2016 positions: less than a cascade group costs");
 
         AttentionPlan.Group cascade = plan.groups().getFirst();
         assertTrue(cascade.cascade());
