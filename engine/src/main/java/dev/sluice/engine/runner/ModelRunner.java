@@ -63,6 +63,10 @@ public final class ModelRunner implements AutoCloseable {
         this.allocator = GraphAllocator.forBackend(backend);
         this.inputs = new StepInputs(stagedInputs);
         this.computeThreads = ComputeThreads.of(backend, adaptiveThreads);
+        if (!backend.isCpu() && cascade == CascadeMode.AUTO) {
+            // measured and checked on the CPU only; elsewhere it runs when forced
+            cascade = CascadeMode.OFF;
+        }
     }
 
     public ModelConfig config() {
@@ -123,7 +127,7 @@ public final class ModelRunner implements AutoCloseable {
         return new Logits(data, config.vocabSize(), plan.outputRows(), plan.firstRow(), plan.rowCount());
     }
 
-    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else AUTO. */
+    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else OFF. */
     public void cascade(CascadeMode mode) {
         this.cascade = java.util.Objects.requireNonNull(mode);
     }

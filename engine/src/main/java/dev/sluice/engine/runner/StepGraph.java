@@ -30,7 +30,7 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
     /** Graph nodes a plan needs, with room to spare. */
     static int nodes(ModelConfig config, AttentionPlan plan) {
         int cascades = (int) plan.groups().stream().filter(AttentionPlan.Group::cascade).count();
-        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 40 * cascades);
+        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 48 * cascades);
     }
 
     /** Builds the graph of {@code plan} in {@code ctx}. */
