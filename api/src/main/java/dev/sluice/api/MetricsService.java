@@ -116,6 +116,10 @@ final class MetricsService implements HttpService {
         counter(out, engines, "engine_sampling_seconds", "Engine time sampling tokens from the logits.",
                 m -> m.samplingNanos.sum() / 1e9);
         counter(out, engines, "engine_seconds", "Engine time (the sum of its steps), in seconds.", m -> m.stepTime.sum());
+        counter(out, engines, "kv_rows_gathered", "KV rows per layer attention gathered into logical order.",
+                m -> m.kvRowsGathered.sum());
+        counter(out, engines, "kv_rows_attended", "KV rows per layer the steps' sequences attended to.",
+                m -> m.kvRowsAttended.sum());
         if (costPerHour > 0) {
             counter(out, engines, "engine_cost", "Cost of the engine time at --cost-per-hour.",
                     m -> m.stepTime.sum() * costPerHour / 3600);

@@ -194,6 +194,9 @@ class OperationsTest {
             // Steps have run: their forward passes and their sampling are timed apart.
             assertTrue(m.value("sluice:engine_forward_seconds_total") > 0);
             assertTrue(m.value("sluice:engine_sampling_seconds_total") > 0);
+            // and the KV rows they attended to, and how many of those a gather copied
+            assertTrue(m.value("sluice:kv_rows_attended_total") > 0);
+            assertTrue(m.value("sluice:kv_rows_gathered_total") >= 0);
             assertTrue(m.value("sluice:engine_sampling_seconds_total") < m.value("sluice:iteration_step_seconds_sum"));
         }
     }

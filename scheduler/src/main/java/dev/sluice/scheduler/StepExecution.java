@@ -81,6 +81,8 @@ final class StepExecution {
         metrics.stepTime.record((System.nanoTime() - start) / 1e9);
         metrics.forwardNanos.add(result.forwardNanos());
         metrics.samplingNanos.add(result.samplingNanos());
+        metrics.kvRowsGathered.add(result.kvRowsGathered());
+        metrics.kvRowsAttended.add(result.kvRowsAttended());
         metrics.stepTokens.record(step.tokenCount());
         metrics.stepSequences.record(sequences.size());
     }

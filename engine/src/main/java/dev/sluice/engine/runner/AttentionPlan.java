@@ -41,8 +41,18 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * tokens are graph rows [firstToken, firstToken + S*T), stream by stream. {@code firstSlot}
      * is set (≥ 0) when the group is one sequence whose blocks are physically consecutive: its
      * K/V rows are then one slice of the pool, read in place without a gather.
+     *
+     * <p>{@code prefixLength > 0} makes it a cascade group ({@link CascadeAttention}): decode
+     * sequences whose first {@code prefixLength} positions are the same physical blocks; the
+     * prefix is attended once for all of them and each member's own positions
+     * [prefixLength, kvLength) separately. Its {@code firstSlot} (≥ 0) is the prefix's, read in
+     * place; the members' own rows are always gathered.
      */
-    record Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot) {
+    record Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot, int prefixLength) {
+
+        Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot) {
+            this(members, tokensPerStream, kvLength, firstToken, firstSlot, 0);
+        }
 
         int streams() {
             return members.length;
@@ -51,6 +61,23 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
         boolean inPlace() {
             return firstSlot >= 0;
         }
+
+        boolean cascade() {
+            return prefixLength > 0;
+        }
+
+        /** Whether the group has gather rows (an input); {@link #gatheredRows()} of them. */
+        boolean gathers() {
+            return cascade() || !inPlace();
+        }
+
+        /** Pool rows the group gathers per layer for K (as many again for V). */
+        long gatheredRows() {
+            if (cascade()) {
+                return (inPlace() ? 0L : prefixLength) + (long) streams() * (kvLength - prefixLength);
+            }
+            return inPlace() ? 0L : (long) kvLength * streams();
+        }
     }
 
     /**
@@ -58,6 +85,11 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * quantized rows must be dequantized by a gather), {@code poolSlots} the pool's size.
      */
     static AttentionPlan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots) {
+        return of(batch, blockSize, inPlaceAllowed, poolSlots, CascadeMode.OFF);
+    }
+
+    /** As {@link #of(Batch, int, boolean, int)}, with decode sequences sharing a prefix grouped as {@code cascade} says. */
+    static AttentionPlan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots, CascadeMode cascade) {
         int sequences = batch.sequenceCount();
         OutputRows outputs = OutputRows.of(batch);
         // Decode sequences run together: one gather and one batched attention per group (one
@@ -74,7 +106,20 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                 while (s < sequences && batch.tokenCount(s) == 1) {
                     s++;
                 }
-                for (int[] members : splitByLength(batch, first, s)) {
+                CascadeGrouping.Split split = CascadeGrouping.of(batch, first, s, blockSize, cascade);
+                for (CascadeGrouping.Cascade c : split.cascades()) {
+                    int[] members = c.members();
+                    int longest = 0;
+                    for (int i = 0; i < members.length; i++) {
+                        longest = Math.max(longest, batch.contextLength(members[i]));
+                        graphRow[members[i]] = row + i;
+                    }
+                    int[] table = batch.blockTable(members[0]);
+                    int slot = inPlaceAllowed && consecutive(table, c.prefixBlocks()) ? table[0] * blockSize : -1;
+                    groups.add(new Group(members, 1, longest, row, slot, c.prefixBlocks() * blockSize));
+                    row += members.length;
+                }
+                for (int[] members : splitByLength(batch, split.rest())) {
                     int longest = 0;
                     for (int m : members) {
                         longest = Math.max(longest, batch.contextLength(m));
@@ -101,18 +146,18 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
     }
 
     /**
-     * Decode sequences [from, to) sorted by context length and split into groups that
+     * Decode sequences {@code decode} sorted by context length and split into groups that
      * minimise the positions gathered and attended, padding included, plus
      * {@link #GROUP_COST_POSITIONS} per group (an O(n²) partition over at most a few hundred).
      */
-    private static List<int[]> splitByLength(Batch batch, int from, int to) {
-        int n = to - from;
-        if (n == 1) {
-            return List.of(new int[] {from});
+    private static List<int[]> splitByLength(Batch batch, int[] decode) {
+        int n = decode.length;
+        if (n <= 1) {
+            return n == 0 ? List.of() : List.of(decode);
         }
         Integer[] sorted = new Integer[n];
         for (int i = 0; i < n; i++) {
-            sorted[i] = from + i;
+            sorted[i] = decode[i];
         }
         Arrays.sort(sorted, (a, b) -> Integer.compare(batch.contextLength(a), batch.contextLength(b)));
         long[] best = new long[n + 1]; // best[j]: cost of the first j sorted sequences
@@ -150,23 +195,53 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
         return Math.max(context, Math.min(padded, poolSlots - firstSlot));
     }
 
+    /** Groups that attend a shared prefix once. */
+    int cascadeGroups() {
+        return (int) groups.stream().filter(Group::cascade).count();
+    }
+
+    /** KV rows per layer the step's attention gathers (for K; as many again for V). */
+    long gatheredRows() {
+        return groups.stream().mapToLong(Group::gatheredRows).sum();
+    }
+
+    /** Context rows the step's sequences attend to, each sequence its own. */
+    static long contextRows(Batch batch) {
+        long rows = 0;
+        for (int s = 0; s < batch.sequenceCount(); s++) {
+            rows += batch.contextLength(s);
+        }
+        return rows;
+    }
+
     /** Group shapes and input sizes: two steps with equal signatures can share one graph. */
     int[] signature() {
-        int[] sig = new int[4 + groups.size() * 5];
+        int[] sig = new int[4 + groups.size() * 6];
         sig[0] = tokens;
         sig[1] = outputRows;
         sig[2] = groups.size();
         sig[3] = outputs.logitRows();
         for (int i = 0; i < groups.size(); i++) {
             Group g = groups.get(i);
-            int at = 4 + i * 5;
+            int at = 4 + i * 6;
             sig[at] = g.streams();
             sig[at + 1] = g.tokensPerStream();
             sig[at + 2] = g.kvLength();
             sig[at + 3] = g.firstToken();
             sig[at + 4] = g.firstSlot();
+            sig[at + 5] = g.prefixLength();
         }
         return sig;
+    }
+
+    /** Whether the first {@code blocks} entries of {@code table} are consecutive blocks. */
+    private static boolean consecutive(int[] table, int blocks) {
+        for (int i = 1; i < blocks; i++) {
+            if (table[i] != table[0] + i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The sequence's first slot if the blocks holding its context are consecutive, else -1. */

@@ -36,6 +36,7 @@ public final class ModelRunner implements AutoCloseable {
     private final HiddenStates.Readback hiddenReadback = new HiddenStates.Readback();
     private HiddenStates lastHidden;
     private boolean closed;
+    private CascadeMode cascade = CascadeMode.fromSystemProperty();
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
         this(weights, cache, backend, false);
@@ -65,6 +66,10 @@ public final class ModelRunner implements AutoCloseable {
         this.allocator = GraphAllocator.forBackend(backend);
         this.inputs = new StepInputs(stagedInputs);
         this.computeThreads = ComputeThreads.of(backend, adaptiveThreads);
+        if (!backend.isCpu() && cascade == CascadeMode.AUTO) {
+            // measured and checked on the CPU only; elsewhere it runs when forced
+            cascade = CascadeMode.OFF;
+        }
     }
 
     public ModelConfig config() {
@@ -79,7 +84,8 @@ public final class ModelRunner implements AutoCloseable {
         }
         validate(batch);
         // Rows are read in place only from an F16 cache: quantized rows must be dequantized by a gather.
-        AttentionPlan plan = AttentionPlan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16, cache.slots());
+        AttentionPlan plan = AttentionPlan.of(batch, cache.blockSize(), cache.type() == KvCache.CacheType.F16, cache.slots(),
+                cascade);
 
         long t0 = System.nanoTime();
         int[] signature = plan.signature();
@@ -111,7 +117,8 @@ public final class ModelRunner implements AutoCloseable {
         backend.compute(g.graph());
         long t4 = System.nanoTime();
         computeThreads.afterCompute(t4, t4 - t3);
-        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads);
+        lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads,
+                plan.cascadeGroups(), plan.gatheredRows(), AttentionPlan.contextRows(batch));
 
         MemorySegment data = MemorySegment.NULL;
         if (g.logits() == null) {
@@ -133,6 +140,11 @@ public final class ModelRunner implements AutoCloseable {
      */
     public HiddenStates hiddenStates() {
         return lastHidden;
+    }
+
+    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else OFF. */
+    public void cascade(CascadeMode mode) {
+        this.cascade = java.util.Objects.requireNonNull(mode);
     }
 
     /** Where the last step's time went (null before the first step). */

@@ -31,7 +31,8 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
 
     /** Graph nodes a plan needs, with room to spare. */
     static int nodes(ModelConfig config, AttentionPlan plan) {
-        return 64 + config.layers() * (48 + 16 * plan.groups().size());
+        int cascades = (int) plan.groups().stream().filter(AttentionPlan.Group::cascade).count();
+        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 48 * cascades);
     }
 
     /** Builds the graph of {@code plan} in {@code ctx}. */
@@ -46,6 +47,7 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
         private final KvCache cache;
         private final RopeParams rope;
         private final float attentionScale;
+        private final CascadeAttention cascade;
 
         Builder(GgmlContext ctx, ModelWeights weights, KvCache cache) {
             this.ctx = ctx;
@@ -57,6 +59,7 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
                     config.ropeFreqBase(), scaling.freqScale(), scaling.type() == RopeScaling.Type.YARN ? 1f : 0f,
                     scaling.attnFactor(), 32f, 1f);
             this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+            this.cascade = new CascadeAttention(ctx, config, attentionScale);
         }
 
         StepGraph build(AttentionPlan plan, int maxNodes) {
@@ -70,8 +73,8 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             Tensor[] masks = new Tensor[groups];
             for (int i = 0; i < groups; i++) {
                 AttentionPlan.Group group = plan.groups().get(i);
-                if (!group.inPlace()) {
-                    gatherRows[i] = ctx.newTensor(GgmlType.I32, (long) group.kvLength() * group.streams()).asInput();
+                if (group.gathers()) {
+                    gatherRows[i] = ctx.newTensor(GgmlType.I32, group.gatheredRows()).asInput();
                 }
                 masks[i] = ctx.newTensor(GgmlType.F16, group.kvLength(), group.tokensPerStream(), 1, group.streams()).asInput();
             }
@@ -138,6 +141,9 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
         /** One group's attention output, [heads * headDim, streams * tokensPerStream]. */
         private Tensor attend(AttentionPlan.Group group, Tensor q, Tensor kPool, Tensor vPool, Tensor gatherRows,
                               Tensor mask) {
+            if (group.cascade()) {
+                return cascade.attend(group, q, kPool, vPool, gatherRows, mask);
+            }
             int hd = config.headDim();
             int t = group.tokensPerStream();
             int s = group.streams();

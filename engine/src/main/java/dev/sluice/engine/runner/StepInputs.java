@@ -62,9 +62,14 @@ final class StepInputs implements AutoCloseable {
         MemorySegment[] masks = new MemorySegment[plan.groups().size()];
         for (int i = 0; i < plan.groups().size(); i++) {
             AttentionPlan.Group group = plan.groups().get(i);
-            gathers[i] = group.inPlace() ? null : input(g.gatherRows()[i]);
+            gathers[i] = group.gathers() ? input(g.gatherRows()[i]) : null;
             masks[i] = input(g.masks()[i]);
-            writeGroup(batch, group, gathers[i], masks[i], blockSize);
+            if (group.cascade()) {
+                CascadeRows.write(batch, group, gathers[i], blockSize);
+                writeGroup(batch, group, null, masks[i], blockSize);
+            } else {
+                writeGroup(batch, group, gathers[i], masks[i], blockSize);
+            }
         }
         if (staged) {
             // Everything is written, each to its own region: now copy each to its tensor.

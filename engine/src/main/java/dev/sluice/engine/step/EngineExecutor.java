@@ -98,6 +98,9 @@ public final class EngineExecutor implements ModelExecutor {
         }
         sampleJobs();
         result.setTimings(forwarded - start, System.nanoTime() - forwarded);
+        if (runner.lastTimings() != null) {
+            result.setKvRows(runner.lastTimings().gatheredRows(), runner.lastTimings().contextRows());
+        }
         return result;
     }
 

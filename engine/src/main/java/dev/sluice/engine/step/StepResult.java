@@ -24,6 +24,8 @@ public final class StepResult {
     private float[][] embeddings = new float[16][];
     private int[] promptFrom = new int[16];
     private List<PromptLogprob>[] promptLogprobs = newLists(16);
+    private long kvRowsGathered;
+    private long kvRowsAttended;
 
     /** Sizes the result for {@code plan}; every sample starts without a token. */
     public void reset(StepPlan plan) {
@@ -89,6 +91,23 @@ public final class StepResult {
     public void setTimings(long forwardNanos, long samplingNanos) {
         this.forwardNanos = forwardNanos;
         this.samplingNanos = samplingNanos;
+    }
+
+    /**
+     * Records the step's KV rows per layer: those its attention gathered into logical order and
+     * those its sequences attend to (see {@code StepTimings}).
+     */
+    public void setKvRows(long gathered, long attended) {
+        this.kvRowsGathered = gathered;
+        this.kvRowsAttended = attended;
+    }
+
+    public long kvRowsGathered() {
+        return kvRowsGathered;
+    }
+
+    public long kvRowsAttended() {
+        return kvRowsAttended;
     }
 
     /** The forward pass (block moves, graph, compute) in nanoseconds. */

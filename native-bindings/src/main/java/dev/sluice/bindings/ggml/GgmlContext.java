@@ -228,6 +228,29 @@ public final class GgmlContext implements AutoCloseable {
         return wrap(llama_cpp.ggml_concat(pointer(), a.pointer(), b.pointer(), dim));
     }
 
+    /** {@code a} with dimensions 0 and 1 swapped: a strided view. */
+    public Tensor transpose(Tensor a) {
+        return wrap(llama_cpp.ggml_transpose(pointer(), a.pointer()));
+    }
+
+    /**
+     * {@code softmax(a * scale + mask)} along dimension 0, in F32. {@code mask} (F16 or F32, or
+     * null) is [ne0, at least a's ne1, …] and broadcast over a's dimensions 2 and 3.
+     */
+    public Tensor softMax(Tensor a, Tensor mask, float scale) {
+        return wrap(llama_cpp.ggml_soft_max_ext(pointer(), a.pointer(), mask == null ? MemorySegment.NULL : mask.pointer(),
+                scale, 0f));
+    }
+
+    /**
+     * Writes {@code b} (F32, rows contiguous) into contiguous F32 {@code a} at byte {@code offset},
+     * viewing {@code a} with strides {@code nb1, nb2, nb3}; the result is a view of {@code a} that
+     * orders every later read after the write.
+     */
+    public Tensor setInPlace(Tensor a, Tensor b, long nb1, long nb2, long nb3, long offset) {
+        return wrap(llama_cpp.ggml_set_inplace(pointer(), a.pointer(), b.pointer(), nb1, nb2, nb3, offset));
+    }
+
     private Tensor wrap(MemorySegment tensor) {
         return new Tensor(this, tensor);
     }

@@ -95,6 +95,24 @@ public final class BlockPool {
         return block;
     }
 
+    /**
+     * Takes the block right after {@code previous} when it is free and holds no cached content,
+     * so a sequence's blocks stay physically consecutive and the engine reads its K/V in place
+     * rather than through a gather; otherwise {@link #allocate()}. Never evicts a cached block
+     * that {@link #allocate()} would have kept.
+     */
+    public KvBlock allocateAfter(KvBlock previous) {
+        if (previous != null && previous.id() + 1 < blocks.length) {
+            KvBlock next = blocks[previous.id() + 1];
+            if (next.free && !next.cached) {
+                unlink(next);
+                next.refCount = 1;
+                return next;
+            }
+        }
+        return allocate();
+    }
+
     /** Takes {@code n} blocks, or none at all when fewer are free. */
     public List<KvBlock> allocate(int n) {
         if (n > freeCount) {

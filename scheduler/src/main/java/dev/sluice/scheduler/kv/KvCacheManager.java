@@ -120,13 +120,14 @@ public final class KvCacheManager {
         if (writesIntoSharedBlock(table, computed)) {
             int index = computed / blockSize;
             KvBlock shared = table.get(index);
-            KvBlock own = pool.allocate();
+            KvBlock own = pool.allocateAfter(index > 0 ? table.get(index - 1) : null);
             copies.add(shared.id(), own.id());
             table.set(index, own);
             pool.release(shared);
         }
         while (table.size() < blocksFor(computed + newTokens)) {
-            table.add(pool.allocate());
+            // next to the sequence's last block when that one is free: consecutive blocks are read in place
+            table.add(pool.allocateAfter(table.size() > 0 ? table.last() : null));
         }
         return true;
     }

@@ -44,6 +44,13 @@ public final class EngineMetrics {
     /** Engine time in forward passes and in sampling, in nanoseconds: what sampling costs per step. */
     public final LongAdder forwardNanos = new LongAdder();
     public final LongAdder samplingNanos = new LongAdder();
+    /**
+     * KV rows per layer that attention gathered into logical order, and the rows the steps'
+     * sequences attended to: their ratio is the share read through a gather (the rest in place,
+     * or once for a group sharing a prefix).
+     */
+    public final LongAdder kvRowsGathered = new LongAdder();
+    public final LongAdder kvRowsAttended = new LongAdder();
 
     public final Histogram timeToFirstToken = new Histogram(LATENCY_SECONDS);
     public final Histogram interTokenLatency = new Histogram(LATENCY_SECONDS);

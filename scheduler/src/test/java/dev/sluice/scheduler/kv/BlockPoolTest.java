@@ -31,6 +31,25 @@ class BlockPoolTest {
     }
 
     @Test
+    void aSequenceGrowsIntoTheFreeUncachedBlockAfterItsLastOne() {
+        BlockPool pool = new BlockPool(8);
+        List<KvBlock> all = pool.allocate(8);
+        // Free 2, 3 and 6 (uncached) and 5 (cached); the free list's head is now 6, then 3, 2.
+        pool.cache(all.get(5), 5, new int[] {5}, -1, 0L);
+        for (int id : new int[] {2, 3, 5, 6}) {
+            pool.release(all.get(id));
+        }
+        assertSame(all.get(2), pool.allocateAfter(all.get(1)), "free and uncached: taken in place");
+        assertSame(all.get(3), pool.allocateAfter(all.get(2)));
+        KvBlock notAfter4 = pool.allocateAfter(all.get(4));
+        assertSame(all.get(6), notAfter4, "block 5 holds cached content: the free list's first instead");
+        assertTrue(all.get(5).isCached(), "and the cached block is kept");
+        assertSame(all.get(5), pool.allocateAfter(all.get(7)), "past the pool's end: the free list's first");
+        assertNull(pool.allocateAfter(null));
+        pool.checkInvariants();
+    }
+
+    @Test
     void evictsLeastRecentlyFreedCachedBlockOnlyWhenNothingElseIsFree() {
         BlockPool pool = new BlockPool(4);
         KvBlock a = pool.allocate();

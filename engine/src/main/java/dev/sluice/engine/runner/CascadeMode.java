@@ -1,0 +1,30 @@
+package dev.sluice.engine.runner;
+
+import java.util.Locale;
+
+/**
+ * Whether decode sequences that share a run of full KV blocks attend to it once for all of them
+ * ({@link CascadeAttention}): {@code AUTO} when {@link CascadeGrouping}'s cost model says it
+ * pays, {@code ON} whenever a group shares at least one full block, {@code OFF} never. The
+ * default comes from the system property {@code sluice.cascade} ({@code auto}, {@code on},
+ * {@code off}) and is {@code off}: the engine step is up to 2× faster with it over a 1000-token
+ * prefix, but served on the shared 2-core host it was not yet faster (see
+ * benchmarks/results/2026-11-29-cascade.md), so serving opts in.
+ */
+public enum CascadeMode {
+    AUTO, ON, OFF;
+
+    /** The system property that sets the default. */
+    public static final String PROPERTY = "sluice.cascade";
+
+    /** The mode the system property names, {@code OFF} when it is unset. */
+    public static CascadeMode fromSystemProperty() {
+        String value = System.getProperty(PROPERTY, "off").trim().toUpperCase(Locale.ROOT);
+        try {
+            return valueOf(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + PROPERTY + " must be auto, on or off, not '"
+                    + System.getProperty(PROPERTY) + "'", e);
+        }
+    }
+}
