@@ -109,23 +109,20 @@ public final class ToolSession {
 
     /**
      * For {@code auto}: the grammar that applies from a call's opening on, with what opens it as
-     * its triggers ({@code <tool_call>}; Llama 3's bare {@code {"name"}); empty for Mistral, whose
-     * marker is a control token with no text to wait for, or when a parameters schema has a
-     * keyword the compiler cannot enforce (auto then stays unconstrained, its calls only parsed).
+     * its triggers ({@code <tool_call>}, {@code [TOOL_CALLS]}, Llama 3's bare {@code {"name"}); empty
+     * when a parameters schema has a keyword the compiler cannot enforce (auto then stays
+     * unconstrained, its calls only parsed).
      */
     public Optional<LazyGrammar> autoGrammar() {
         if (request.choice().mode() != ToolChoice.Mode.AUTO || request.tools().isEmpty()) {
             return Optional.empty();
         }
         // Llama 3 writes a custom tool's call as a bare object that opens with {"name": the call's own start.
+        // Mistral's [TOOL_CALLS] is a control token: the engine's lazy grammar triggers on its id.
         List<String> triggers = switch (format) {
-            case HERMES, GENERIC -> format.triggers();
+            case HERMES, GENERIC, MISTRAL -> format.triggers();
             case LLAMA3 -> List.of("{\"name\"");
-            case MISTRAL -> List.of(); // [TOOL_CALLS] is a control token: no text to wait for
         };
-        if (triggers.isEmpty()) {
-            return Optional.empty();
-        }
         try {
             String gbnf = ToolGrammar.build(format, request.tools(), request.tools(), parallel && !request.legacy(),
                     request.legacy());

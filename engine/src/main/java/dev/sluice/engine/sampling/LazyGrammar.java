@@ -12,6 +12,10 @@ import java.util.List;
  * grammar. {@code tool_choice: "auto"} uses it: the model may answer in prose, but once it writes
  * {@code <tool_call>} the call is held to the tools' schemas.
  *
+ * <p>A trigger the vocabulary has as one control token (Mistral's {@code [TOOL_CALLS]}) shows
+ * no text in the output, so that token triggers by its id, and the grammar starts past the
+ * trigger's text.
+ *
  * <p>The token that completes a trigger may carry text past it (or start it mid-token). That text
  * has to be what the grammar allows after the trigger; llama.cpp's lazy grammar sampler replays it
  * into the grammar and aborts the process when it is not. Here a token is checked before it is
@@ -22,6 +26,8 @@ import java.util.List;
 final class LazyGrammar {
 
     private final byte[][] triggers;
+    /** Control tokens that spell a trigger ({@code [TOOL_CALLS]} in Mistral's vocabularies): they show no text, so they trigger by id. */
+    private final java.util.Map<Integer, byte[]> triggerTokens = new java.util.HashMap<>();
     private final String gbnf;
     private final String root;
     private final SamplingWorkspace workspace;
@@ -35,6 +41,12 @@ final class LazyGrammar {
         this.root = root;
         this.workspace = workspace;
         this.keep = Arrays.stream(this.triggers).mapToInt(t -> t.length).max().orElse(1) - 1;
+        for (int i = 0; i < triggers.size(); i++) {
+            int[] ids = workspace.vocab().tokenize(triggers.get(i), false, true);
+            if (ids.length == 1 && workspace.piece(ids[0]).length == 0) {
+                triggerTokens.put(ids[0], this.triggers[i]);
+            }
+        }
     }
 
     /** Whether {@code token} may come next: it completes no trigger, or the grammar allows its text from the trigger on. */
@@ -75,6 +87,10 @@ final class LazyGrammar {
 
     /** The text from a trigger on, if {@code token} completes one (the earliest that ends in it); else null. */
     private byte[] triggered(int token) {
+        byte[] special = triggerTokens.get(token);
+        if (special != null) {
+            return special; // the grammar reads the control token as its text, which the output does not show
+        }
         byte[] text = concat(tail, workspace.piece(token));
         int best = -1;
         for (byte[] trigger : triggers) {

@@ -151,6 +151,41 @@ class LazyGrammarTest {
         }
     }
 
+    /** A trigger the vocabulary has as a control token (no text in the output) triggers by its id. */
+    @Test
+    void aControlTokenTriggerStartsTheGrammarPastItsText() {
+        LlamaModel spm = LlamaModel.loadVocabOnly(TestModels.llamaCppVocab("ggml-vocab-llama-spm.gguf"));
+        try (SamplingWorkspace spmWorkspace = new SamplingWorkspace(spm.vocab());
+             Arena rows = Arena.ofConfined()) {
+            LlamaVocab v = spm.vocab();
+            int bos = v.bos(); // "<s>": a control token, no text in the output
+            int x = v.tokenize("x", false, false)[v.tokenize("x", false, false).length - 1];
+            MemorySegment r = rows.allocate(ValueLayout.JAVA_FLOAT, v.size());
+            SamplingParams params = SamplingParams.GREEDY.toBuilder().grammar("root ::= \"<s>\" [a-z]{2,3}")
+                    .grammarTriggers(List.of("<s>")).build();
+            List<Integer> out = new ArrayList<>();
+            try (Sampler sampler = new Sampler(params, spmWorkspace)) {
+                Random random = new Random(1);
+                int[] script = {bos, x, x, x, x, x};
+                for (int step = 0; step < 10; step++) {
+                    float[] logits = gaussian(random, v.size(), 1);
+                    logits[step < script.length ? script[step] : v.eos()] += 40f;
+                    int token = sampler.sample(write(r, logits)).token();
+                    if (v.isEndOfGeneration(token)) {
+                        break;
+                    }
+                    sampler.accept(token);
+                    out.add(token);
+                }
+            }
+            assertEquals(bos, out.getFirst(), "the trigger is drawn while the output is free");
+            String text = v.detokenize(out.stream().mapToInt(Integer::intValue).toArray(), false, false);
+            assertTrue(text.strip().matches("[a-z]{2,3}"), "then the grammar holds: '" + text + "'");
+        } finally {
+            spm.close();
+        }
+    }
+
     @Test
     void acceptingARefusedTriggerTokenFails() {
         int about = firstToken(t -> t.startsWith("ab") && t.length() > 2 && t.charAt(2) != 'c');
