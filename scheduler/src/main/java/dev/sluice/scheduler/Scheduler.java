@@ -259,6 +259,10 @@ public final class Scheduler {
             if (!lane.admits(seq) || seq.request().stream().isBackedUp()) {
                 continue;
             }
+            if (seq.blocks().size() == 0 && config.prefixCaching() && !seq.request().promptOutputs().needsEveryRow()
+                    && SharedPrefixWait.holds(seq, running, kv.blockSize())) {
+                continue; // another prompt is computing the prefix they share: take it from the cache
+            }
             if (seq.blocks().size() == 0) {
                 // A prompt whose every row returns something (embeddings, prompt logprobs) computes
                 // them all; its blocks still enter the prefix cache for others.

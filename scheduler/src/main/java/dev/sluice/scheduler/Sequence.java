@@ -22,6 +22,8 @@ public final class Sequence {
     int[] swapSlots;
     /** The last scheduler step that ran this sequence. */
     long scheduledStep = -1;
+    /** Steps this sequence waited for another's prefill of a prefix they share ({@link SharedPrefixWait}). */
+    int prefixHoldSteps;
     /** Prompt tokens served from the prefix cache at first admission. */
     int cachedPromptTokens = -1;
     long firstTokenNanos;
