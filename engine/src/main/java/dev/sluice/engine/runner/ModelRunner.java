@@ -142,7 +142,7 @@ public final class ModelRunner implements AutoCloseable {
         return lastHidden;
     }
 
-    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else OFF. */
+    /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else AUTO. */
     public void cascade(CascadeMode mode) {
         this.cascade = java.util.Objects.requireNonNull(mode);
     }
