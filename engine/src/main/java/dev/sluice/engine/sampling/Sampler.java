@@ -78,10 +78,7 @@ public final class Sampler implements AutoCloseable {
     private final int vocabSize;
     private final boolean greedy;
     private final boolean plainGreedy;
-    private final int[] biasTokens;
-    private final float[] biasValues;
-    private TokenCounts promptAndOutput;       // null without a repetition penalty
-    private TokenCounts output;                // null without frequency and presence penalties
+    private final LogitAdjustments adjustments; // bias and penalties
     private GrammarConstraint grammar;         // null without a grammar, or while a lazy one waits for its trigger
     private final LazyGrammar lazy;            // null unless the grammar is lazy (SamplingParams#grammarTriggers)
     private final boolean grammarFirst;
@@ -108,18 +105,11 @@ public final class Sampler implements AutoCloseable {
         this.greedy = params.isGreedy();
 
         Map<Integer, Float> bias = params.logitBias();
-        this.biasTokens = new int[bias.size()];
-        this.biasValues = new float[bias.size()];
-        int b = 0;
-        for (Map.Entry<Integer, Float> entry : bias.entrySet()) {
-            checkToken(entry.getKey(), "logit_bias");
-            biasTokens[b] = entry.getKey();
-            biasValues[b++] = entry.getValue();
+        for (int token : bias.keySet()) {
+            checkToken(token, "logit_bias");
         }
-        this.promptAndOutput = params.repetitionPenalty() != 1f ? new TokenCounts() : null;
-        this.output = params.frequencyPenalty() != 0f || params.presencePenalty() != 0f ? new TokenCounts() : null;
-        this.plainGreedy = greedy && bias.isEmpty() && promptAndOutput == null && output == null
-                && params.grammar().isEmpty();
+        this.adjustments = new LogitAdjustments(params, bias);
+        this.plainGreedy = greedy && adjustments.isEmpty() && params.grammar().isEmpty();
         this.grammarFirst = params.grammar().isPresent() && !greedy && params.truncates();
         boolean nativeTruncation = (params.topK() > 1 && params.topK() < vocabSize) || params.topP() < 1f;
         this.javaDraw = params.grammar().isEmpty();
@@ -199,12 +189,7 @@ public final class Sampler implements AutoCloseable {
         SamplingParams forked = params.seed().isPresent()
                 ? params.toBuilder().seed(params.seed().getAsLong() + index).build() : params;
         Sampler sibling = new Sampler(forked, workspace);
-        if (promptAndOutput != null) {
-            sibling.promptAndOutput = promptAndOutput.copy();
-        }
-        if (output != null) {
-            sibling.output = output.copy();
-        }
+        sibling.adjustments.copyCounts(adjustments);
         return sibling;
     }
 
@@ -218,9 +203,7 @@ public final class Sampler implements AutoCloseable {
         checkOpen();
         for (int token : tokens) {
             checkToken(token, "prompt");
-            if (promptAndOutput != null) {
-                promptAndOutput.add(token);
-            }
+            adjustments.countPrompt(token);
         }
     }
 
@@ -256,21 +239,14 @@ public final class Sampler implements AutoCloseable {
         } else if (lazy != null) {
             grammar = lazy.accept(token); // the grammar, past this token, once it completes a trigger
         }
-        if (promptAndOutput != null) {
-            promptAndOutput.add(token);
-        }
-        if (output != null) {
-            output.add(token);
-        }
+        adjustments.countOutput(token);
     }
 
     /** Bias and penalties on a copy of the row, then the maximum or a softmax draw (see the class comment). */
     private int drawInJava(MemorySegment logits) {
         MemorySegment row = logits;
-        if (biasTokens.length > 0 || promptAndOutput != null || output != null) {
-            row = workspace.scratch();
-            MemorySegment.copy(logits, 0, row, 0, (long) vocabSize * Float.BYTES);
-            adjust(row);
+        if (!adjustments.isEmpty()) {
+            row = adjustedCopy(logits);
         }
         if (greedy) {
             return ops.argmax(row, vocabSize);
@@ -278,28 +254,12 @@ public final class Sampler implements AutoCloseable {
         return draw.draw(row);
     }
 
-    /** Adds the logit bias and applies the penalties to a row, in place. */
-    private void adjust(MemorySegment row) {
-        for (int i = 0; i < biasTokens.length; i++) {
-            long at = (long) biasTokens[i] * Float.BYTES;
-            row.set(ValueLayout.JAVA_FLOAT, at, row.get(ValueLayout.JAVA_FLOAT, at) + biasValues[i]);
-        }
-        if (promptAndOutput != null) {
-            float penalty = params.repetitionPenalty();
-            for (int i = 0; i < promptAndOutput.size(); i++) {
-                long at = (long) promptAndOutput.token(i) * Float.BYTES;
-                float logit = row.get(ValueLayout.JAVA_FLOAT, at);
-                row.set(ValueLayout.JAVA_FLOAT, at, logit > 0f ? logit / penalty : logit * penalty);
-            }
-        }
-        if (output != null) {
-            float frequency = params.frequencyPenalty();
-            float presence = params.presencePenalty();
-            for (int i = 0; i < output.size(); i++) {
-                long at = (long) output.token(i) * Float.BYTES;
-                row.set(ValueLayout.JAVA_FLOAT, at, row.get(ValueLayout.JAVA_FLOAT, at) - output.count(i) * frequency - presence);
-            }
-        }
+    /** The row with bias and penalties applied, in the workspace's scratch row. */
+    private MemorySegment adjustedCopy(MemorySegment logits) {
+        MemorySegment row = workspace.scratch();
+        MemorySegment.copy(logits, 0, row, 0, (long) vocabSize * Float.BYTES);
+        adjustments.apply(row);
+        return row;
     }
 
     private int choose(MemorySegment logits) {
@@ -353,9 +313,7 @@ public final class Sampler implements AutoCloseable {
      * when every draw was refused.
      */
     private int redrawWithout(MemorySegment logits, int refused) {
-        MemorySegment row = workspace.scratch();
-        MemorySegment.copy(logits, 0, row, 0, (long) vocabSize * Float.BYTES);
-        adjust(row);
+        MemorySegment row = adjustedCopy(logits);
         for (int attempt = 0; attempt < GRAMMAR_REDRAWS; attempt++) {
             row.setAtIndex(ValueLayout.JAVA_FLOAT, refused, Float.NEGATIVE_INFINITY);
             int token = greedy ? ops.argmax(row, vocabSize) : draw.draw(row);
@@ -411,26 +369,7 @@ public final class Sampler implements AutoCloseable {
 
     /** Every token as a candidate, in id order, with bias and penalties applied. */
     private void prepare(LlamaTokenDataArray candidates, MemorySegment logits) {
-        candidates.fill(logits);
-        for (int i = 0; i < biasTokens.length; i++) {
-            candidates.setLogit(biasTokens[i], candidates.logit(biasTokens[i]) + biasValues[i]);
-        }
-        if (promptAndOutput != null) {
-            float penalty = params.repetitionPenalty();
-            for (int i = 0; i < promptAndOutput.size(); i++) {
-                int token = promptAndOutput.token(i);
-                float logit = candidates.logit(token);
-                candidates.setLogit(token, logit > 0f ? logit / penalty : logit * penalty);
-            }
-        }
-        if (output != null) {
-            float frequency = params.frequencyPenalty();
-            float presence = params.presencePenalty();
-            for (int i = 0; i < output.size(); i++) {
-                int token = output.token(i);
-                candidates.setLogit(token, candidates.logit(token) - output.count(i) * frequency - presence);
-            }
-        }
+        candidates.fill(adjustments.isEmpty() ? logits : adjustedCopy(logits));
     }
 
     private int pick(LlamaTokenDataArray candidates) {
