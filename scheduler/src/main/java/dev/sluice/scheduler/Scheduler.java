@@ -481,18 +481,7 @@ public final class Scheduler {
         step.preemptions++;
         preemptions++;
         running.remove(victim);
-        int blocks = victim.blocks().size();
-        int[] slots = blocks > 0 ? swap.allocate(blocks) : null;
-        if (slots != null) {
-            int[] pairs = new int[step.swapOut.length + 2 * blocks];
-            System.arraycopy(step.swapOut, 0, pairs, 0, step.swapOut.length);
-            for (int b = 0; b < blocks; b++) {
-                pairs[step.swapOut.length + 2 * b] = victim.blocks().get(b).id();
-                pairs[step.swapOut.length + 2 * b + 1] = slots[b];
-            }
-            step.swapOut = pairs;
-            kv.release(victim.blocks());
-            victim.swapSlots = slots;
+        if (swap.swapOut(victim, step, kv)) {
             victim.status = SequenceStatus.SWAPPED;
             swapped.add(victim);
         } else {
@@ -505,18 +494,7 @@ public final class Scheduler {
     }
 
     private void swapIn(Sequence seq) {
-        int[] slots = seq.swapSlots;
-        List<dev.sluice.scheduler.kv.KvBlock> blocks = pool.allocate(slots.length);
-        int[] pairs = new int[step.swapIn.length + 2 * slots.length];
-        System.arraycopy(step.swapIn, 0, pairs, 0, step.swapIn.length);
-        for (int b = 0; b < slots.length; b++) {
-            pairs[step.swapIn.length + 2 * b] = slots[b];
-            pairs[step.swapIn.length + 2 * b + 1] = blocks.get(b).id();
-        }
-        step.swapIn = pairs;
-        kv.adopt(seq.blocks(), blocks);
-        swap.release(slots); // safe: no step swaps out and in at once (swap-ins need no preemption)
-        seq.swapSlots = null;
+        swap.swapIn(seq, step, kv, pool);
         seq.status = SequenceStatus.RUNNING;
         running.add(seq);
         runningUnsorted = true;
