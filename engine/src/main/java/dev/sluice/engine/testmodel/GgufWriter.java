@@ -6,7 +6,6 @@ import dev.sluice.bindings.gguf.GgufValueType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +30,10 @@ import java.util.UUID;
  * {@link #commit()}, so nobody ever sees a partial file, and two processes writing the same file at
  * once leave one complete copy. Closing without committing deletes the temporary file. Not
  * thread-safe.
+ *
+ * <p>{@link GgufMetadata} checks and encodes the key/value pairs, {@link GgufBytes} is the header's
+ * little-endian encoding; this class declares the tensors, lays out the directory and the data, and
+ * owns the file.
  */
 public final class GgufWriter implements AutoCloseable {
 
@@ -38,12 +41,8 @@ public final class GgufWriter implements AutoCloseable {
 
     private static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian int
     private static final int VERSION = 3;
-    private static final String ALIGNMENT_KEY = "general.alignment";
     private static final int MAX_TENSOR_NAME_BYTES = 63; // GGML_MAX_NAME - 1 (room for the NUL)
     private static final long MAX_WRITE = 1L << 30;      // ByteBuffers index with int
-
-    private record Entry(GgufValueType type, GgufValueType elementType, Object value) {
-    }
 
     private record TensorEntry(String name, GgmlType type, long[] shape, long bytes) {
     }
@@ -51,11 +50,10 @@ public final class GgufWriter implements AutoCloseable {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
-    private final Map<String, Entry> metadata = new LinkedHashMap<>();
+    private final GgufMetadata metadata = new GgufMetadata();
     private final Map<String, TensorEntry> tensors = new LinkedHashMap<>();
     private List<TensorEntry> pending;   // tensors whose data is still to come, once the header is out
     private long writtenOfCurrent;
-    private int alignment = DEFAULT_ALIGNMENT;
     private boolean committed;
     private boolean closed;
 
@@ -86,32 +84,18 @@ public final class GgufWriter implements AutoCloseable {
      * {@code BOOL} a Boolean; {@code STRING} a String.
      */
     public GgufWriter put(String key, GgufValueType type, Object value) {
-        if (type == GgufValueType.ARRAY) {
-            throw new IllegalArgumentException("use putArray for the array value of " + key);
-        }
-        checkValue(key, type, value);
-        if (key.equals(ALIGNMENT_KEY)) {
-            long bytes = ((Number) value).longValue();
-            if (type != GgufValueType.UINT32 || Long.bitCount(bytes) != 1) {
-                throw new IllegalArgumentException(ALIGNMENT_KEY + " must be a UINT32 power of two, not " + type + " " + value);
-            }
-            alignment = (int) bytes;
-        }
-        return add(key, new Entry(type, null, value));
+        GgufMetadata.checkScalar(key, type, value); // a bad value is reported before a late or closed writer
+        checkDeclaring();
+        metadata.putScalar(key, type, value);
+        return this;
     }
 
     /** Adds an array of scalars or strings (GGUF has no arrays of arrays). */
     public GgufWriter putArray(String key, GgufValueType elementType, List<?> values) {
-        if (elementType == GgufValueType.ARRAY) {
-            throw new IllegalArgumentException("GGUF has no nested arrays (" + key + ")");
-        }
-        if (key.equals(ALIGNMENT_KEY)) {
-            throw new IllegalArgumentException(ALIGNMENT_KEY + " must be a UINT32");
-        }
-        for (Object value : values) {
-            checkValue(key, elementType, value);
-        }
-        return add(key, new Entry(GgufValueType.ARRAY, elementType, List.copyOf(values)));
+        GgufMetadata.checkArray(key, elementType, values);
+        checkDeclaring();
+        metadata.putArray(key, elementType, values);
+        return this;
     }
 
     public GgufWriter putString(String key, String value) {
@@ -128,42 +112,6 @@ public final class GgufWriter implements AutoCloseable {
 
     public GgufWriter putBool(String key, boolean value) {
         return put(key, GgufValueType.BOOL, value);
-    }
-
-    private GgufWriter add(String key, Entry entry) {
-        checkDeclaring();
-        if (key.isEmpty() || metadata.containsKey(key)) {
-            throw new IllegalArgumentException(key.isEmpty() ? "empty GGUF key" : "duplicate GGUF key " + key);
-        }
-        metadata.put(key, entry);
-        return this;
-    }
-
-    private static void checkValue(String key, GgufValueType type, Object value) {
-        boolean ok = switch (type) {
-            case UINT8 -> inRange(value, 0, 0xFF);
-            case INT8 -> inRange(value, Byte.MIN_VALUE, Byte.MAX_VALUE);
-            case UINT16 -> inRange(value, 0, 0xFFFF);
-            case INT16 -> inRange(value, Short.MIN_VALUE, Short.MAX_VALUE);
-            case UINT32 -> inRange(value, 0, 0xFFFF_FFFFL);
-            case INT32 -> inRange(value, Integer.MIN_VALUE, Integer.MAX_VALUE);
-            case UINT64, INT64 -> inRange(value, Long.MIN_VALUE, Long.MAX_VALUE);
-            case FLOAT32, FLOAT64 -> value instanceof Number;
-            case BOOL -> value instanceof Boolean;
-            case STRING -> value instanceof String;
-            case ARRAY -> false;
-        };
-        if (!ok) {
-            throw new IllegalArgumentException("GGUF key " + key + ": " + value + " is not a valid " + type);
-        }
-    }
-
-    private static boolean inRange(Object value, long min, long max) {
-        if (!(value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte)) {
-            return false;
-        }
-        long v = ((Number) value).longValue();
-        return v >= min && v <= max;
     }
 
     // ---- tensors ---------------------------------------------------------------------------------
@@ -266,21 +214,9 @@ public final class GgufWriter implements AutoCloseable {
         if (pending != null) {
             return;
         }
-        Bytes header = new Bytes();
+        GgufBytes header = new GgufBytes();
         header.u32(MAGIC).u32(VERSION).u64(tensors.size()).u64(metadata.size());
-        for (Map.Entry<String, Entry> kv : metadata.entrySet()) {
-            Entry entry = kv.getValue();
-            header.string(kv.getKey()).u32(entry.type().ordinal());
-            if (entry.type() == GgufValueType.ARRAY) {
-                List<?> values = (List<?>) entry.value();
-                header.u32(entry.elementType().ordinal()).u64(values.size());
-                for (Object value : values) {
-                    header.value(entry.elementType(), value);
-                }
-            } else {
-                header.value(entry.type(), entry.value());
-            }
-        }
+        metadata.encode(header);
         long offset = 0;
         for (TensorEntry tensor : tensors.values()) {
             header.string(tensor.name()).u32(tensor.shape().length);
@@ -296,6 +232,7 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     private long padded(long bytes) {
+        int alignment = metadata.alignment();
         return (bytes + alignment - 1) / alignment * alignment;
     }
 
@@ -325,64 +262,6 @@ public final class GgufWriter implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("GgufWriter for " + target.getFileName() + " is closed");
-        }
-    }
-
-    /** A growable little-endian buffer for the header. */
-    private static final class Bytes {
-        private ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-
-        int size() {
-            return buffer.position();
-        }
-
-        ByteBuffer flip() {
-            return buffer.flip();
-        }
-
-        private Bytes room(int bytes) {
-            if (buffer.remaining() < bytes) {
-                long capacity = Math.max((long) buffer.capacity() * 2, (long) buffer.position() + bytes);
-                ByteBuffer bigger = ByteBuffer.allocate(Math.toIntExact(capacity)).order(ByteOrder.LITTLE_ENDIAN);
-                buffer = bigger.put(buffer.flip());
-            }
-            return this;
-        }
-
-        Bytes u32(int v) {
-            room(4).buffer.putInt(v);
-            return this;
-        }
-
-        Bytes u64(long v) {
-            room(8).buffer.putLong(v);
-            return this;
-        }
-
-        Bytes string(String s) {
-            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-            u64(utf8.length);
-            room(utf8.length).buffer.put(utf8);
-            return this;
-        }
-
-        Bytes zeros(int n) {
-            room(n).buffer.put(new byte[n]);
-            return this;
-        }
-
-        void value(GgufValueType type, Object value) {
-            switch (type) {
-                case UINT8, INT8 -> room(1).buffer.put(((Number) value).byteValue());
-                case UINT16, INT16 -> room(2).buffer.putShort(((Number) value).shortValue());
-                case UINT32, INT32 -> u32(((Number) value).intValue());
-                case UINT64, INT64 -> u64(((Number) value).longValue());
-                case FLOAT32 -> room(4).buffer.putFloat(((Number) value).floatValue());
-                case FLOAT64 -> room(8).buffer.putDouble(((Number) value).doubleValue());
-                case BOOL -> room(1).buffer.put((byte) ((Boolean) value ? 1 : 0));
-                case STRING -> string((String) value);
-                case ARRAY -> throw new IllegalArgumentException("nested GGUF array");
-            }
         }
     }
 }

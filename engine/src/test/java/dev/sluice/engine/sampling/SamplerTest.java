@@ -394,13 +394,13 @@ class SamplerTest {
 
     @Test
     void seedsFoldToThe32BitsLlamaCppTakes() {
-        assertEquals(LlamaSampler.RANDOM_SEED, Sampler.nativeSeed(OptionalLong.empty()));
-        assertEquals(0, Sampler.nativeSeed(OptionalLong.of(0)));
-        assertEquals(42, Sampler.nativeSeed(OptionalLong.of(42)));
-        assertEquals((int) 0xFFFF_FFFEL, Sampler.nativeSeed(OptionalLong.of(0xFFFF_FFFEL)));
-        assertNotEquals(LlamaSampler.RANDOM_SEED, Sampler.nativeSeed(OptionalLong.of(0xFFFF_FFFFL)));
-        assertNotEquals(LlamaSampler.RANDOM_SEED, Sampler.nativeSeed(OptionalLong.of(-1L)));
-        assertNotEquals(Sampler.nativeSeed(OptionalLong.of(1L << 40)), Sampler.nativeSeed(OptionalLong.of(1L << 41)));
+        assertEquals(LlamaSampler.RANDOM_SEED, Seeds.nativeSeed(OptionalLong.empty()));
+        assertEquals(0, Seeds.nativeSeed(OptionalLong.of(0)));
+        assertEquals(42, Seeds.nativeSeed(OptionalLong.of(42)));
+        assertEquals((int) 0xFFFF_FFFEL, Seeds.nativeSeed(OptionalLong.of(0xFFFF_FFFEL)));
+        assertNotEquals(LlamaSampler.RANDOM_SEED, Seeds.nativeSeed(OptionalLong.of(0xFFFF_FFFFL)));
+        assertNotEquals(LlamaSampler.RANDOM_SEED, Seeds.nativeSeed(OptionalLong.of(-1L)));
+        assertNotEquals(Seeds.nativeSeed(OptionalLong.of(1L << 40)), Seeds.nativeSeed(OptionalLong.of(1L << 41)));
     }
 
     @Test
