@@ -33,7 +33,7 @@ final class BatchInput {
      * The checked input: lines to run, error-file lines ({@code {line, custom_id, result}}) for the
      * rest, and the model the lines name (null when they name none or several).
      */
-    record Checked(List<BatchStore.Line> valid, List<String[]> invalid, String model) {
+    record Checked(List<LineStore.Line> valid, List<String[]> invalid, String model) {
     }
 
     private BatchInput() {
@@ -41,7 +41,7 @@ final class BatchInput {
 
     /** Checks {@code file}'s lines; {@code endpoint} null: each line's url may be either endpoint (offline). */
     static Checked check(Path file, String endpoint) throws IOException {
-        List<BatchStore.Line> valid = new ArrayList<>();
+        List<LineStore.Line> valid = new ArrayList<>();
         List<String[]> invalid = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         Set<String> models = new HashSet<>();
@@ -85,7 +85,7 @@ final class BatchInput {
                 } else if (valid.size() + invalid.size() >= MAX_LINES) {
                     problem = "is past the limit of " + MAX_LINES + " requests per batch";
                 } else {
-                    valid.add(new BatchStore.Line(number, customId, node.get("url").textValue(), node.get("body").toString()));
+                    valid.add(new LineStore.Line(number, customId, node.get("url").textValue(), node.get("body").toString()));
                     JsonNode model = node.get("body").get("model");
                     models.add(model != null && model.isTextual() ? model.textValue() : "");
                     continue;

@@ -141,7 +141,7 @@ final class BatchRunner {
             storage.batches().fail(batch.id(), errors);
             return;
         }
-        storage.batches().start(batch.id(), checked.valid(), checked.invalid(), checked.model());
+        storage.lines().start(batch.id(), checked.valid(), checked.invalid(), checked.model());
         LOG.log(System.Logger.Level.INFO, "batch " + batch.id() + ": " + checked.valid().size() + " requests to run, "
                 + checked.invalid().size() + " invalid lines");
     }
@@ -151,12 +151,12 @@ final class BatchRunner {
      * the runner stops; returns false only when stopping.
      */
     private boolean run(BatchStore.Batch batch) throws SQLException, InterruptedException {
-        BatchStore store = storage.batches();
+        LineStore store = storage.lines();
         try {
             int after = 0;
             boolean started = false;
             while (!stopOrCancel(batch)) {
-                List<BatchStore.Line> page = store.waiting(batch.id(), after, PAGE);
+                List<LineStore.Line> page = store.waiting(batch.id(), after, PAGE);
                 if (page.isEmpty()) {
                     if (running.isEmpty() && store.waiting(batch.id(), 0, 1).isEmpty()) {
                         return true; // every line has its result
@@ -171,7 +171,7 @@ final class BatchRunner {
                     started = false;
                     continue;
                 }
-                for (BatchStore.Line line : page) {
+                for (LineStore.Line line : page) {
                     after = line.line();
                     if (running.containsKey(line.line())) {
                         continue;
@@ -224,7 +224,7 @@ final class BatchRunner {
         return BatchStore.now() >= batch.expiresAt();
     }
 
-    private void runLine(BatchStore.Batch batch, BatchStore.Line line) {
+    private void runLine(BatchStore.Batch batch, LineStore.Line line) {
         try {
             ObjectNode body = (ObjectNode) Json.MAPPER.readTree(line.body());
             String requestId = Responses.newId("req_");
@@ -241,7 +241,7 @@ final class BatchRunner {
             response.put("request_id", requestId);
             response.set("body", outcome.body());
             result.putNull("error");
-            storage.batches().record(batch.id(), line.line(), outcome.ok(), result.toString(), outcome.promptTokens(),
+            storage.lines().record(batch.id(), line.line(), outcome.ok(), result.toString(), outcome.promptTokens(),
                     outcome.cachedTokens(), outcome.completionTokens(), outcome.engineNanos());
         } catch (InterruptedException e) {
             // cancelled or stopping: the line stays waiting
@@ -258,9 +258,9 @@ final class BatchRunner {
 
     /** Cancelled or expired: lines that did not run go to the error file, then the files are written. */
     private void close(BatchStore.Batch batch, String code, String message, String status) throws SQLException, IOException {
-        for (List<BatchStore.Line> page; !(page = storage.batches().waiting(batch.id(), 0, PAGE)).isEmpty(); ) {
-            for (BatchStore.Line line : page) {
-                storage.batches().record(batch.id(), line.line(), false,
+        for (List<LineStore.Line> page; !(page = storage.lines().waiting(batch.id(), 0, PAGE)).isEmpty(); ) {
+            for (LineStore.Line line : page) {
+                storage.lines().record(batch.id(), line.line(), false,
                         BatchInput.errorLine(line.customId(), code, message, null, null).toString(), 0, 0, 0, 0);
             }
         }
@@ -270,8 +270,8 @@ final class BatchRunner {
     /** Writes the output and error files from the recorded lines, then ends the batch with {@code status}. */
     private void finish(String id, String status) throws SQLException, IOException {
         FileStore files = storage.files();
-        FileStore.FileRecord output = resultFile(files, id, BatchStore.ANSWERED, "_output.jsonl");
-        FileStore.FileRecord errors = resultFile(files, id, BatchStore.FAILED, "_error.jsonl");
+        FileStore.FileRecord output = resultFile(files, id, LineStore.ANSWERED, "_output.jsonl");
+        FileStore.FileRecord errors = resultFile(files, id, LineStore.FAILED, "_error.jsonl");
         storage.batches().finish(id, status, output, errors);
         LOG.log(System.Logger.Level.INFO, "batch " + id + " " + status);
     }
@@ -284,7 +284,7 @@ final class BatchRunner {
         int[] count = {0};
         long bytes = AtomicFiles.write(files.tmpDir(), target, out -> {
             try {
-                count[0] = storage.batches().writeResults(batchId, state, out);
+                count[0] = storage.lines().writeResults(batchId, state, out);
             } catch (SQLException e) {
                 throw new IOException(e);
             }

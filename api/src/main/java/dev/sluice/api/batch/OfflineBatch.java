@@ -54,21 +54,21 @@ public final class OfflineBatch {
         Set<String> done = resume(output);
         BatchInput.Checked checked = BatchInput.check(input, null);
         // Every line without a result yet, in input order: invalid lines' results are known already.
-        List<BatchStore.Line> todo = new ArrayList<>();
+        List<LineStore.Line> todo = new ArrayList<>();
         java.util.Map<Integer, String> invalid = new java.util.TreeMap<>();
         for (String[] e : checked.invalid()) {
             int number = Integer.parseInt(e[0]);
             if (!done.contains(key(e[1], number))) {
                 invalid.put(number, e[2]);
-                todo.add(new BatchStore.Line(number, e[1], null, null));
+                todo.add(new LineStore.Line(number, e[1], null, null));
             }
         }
-        for (BatchStore.Line l : checked.valid()) {
+        for (LineStore.Line l : checked.valid()) {
             if (!done.contains(key(l.customId(), l.line()))) {
                 todo.add(l);
             }
         }
-        todo.sort(java.util.Comparator.comparingInt(BatchStore.Line::line));
+        todo.sort(java.util.Comparator.comparingInt(LineStore.Line::line));
         int toRun = todo.size() - invalid.size();
         int skipped = checked.valid().size() + checked.invalid().size() - todo.size();
         AtomicInteger answered = new AtomicInteger();
@@ -83,7 +83,7 @@ public final class OfflineBatch {
             InOrder inOrder = new InOrder(out, todo.size());
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < todo.size(); i++) {
-                BatchStore.Line line = todo.get(i);
+                LineStore.Line line = todo.get(i);
                 int position = i;
                 window.acquire();
                 if (inOrder.failure() != null) {

@@ -5,8 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 
-/** The data dir opened: its database, files and batches. */
-record Storage(Database db, FileStore files, BatchStore batches) implements AutoCloseable {
+/** The data dir opened: its database, files, batches and their lines. */
+record Storage(Database db, FileStore files, BatchStore batches, LineStore lines) implements AutoCloseable {
 
     static final String DATABASE = "sluice.db";
 
@@ -17,7 +17,7 @@ record Storage(Database db, FileStore files, BatchStore batches) implements Auto
         try {
             FileStore files = new FileStore(db, dataDir);
             files.cleanUp();
-            return new Storage(db, files, new BatchStore(db, costPerHour));
+            return new Storage(db, files, new BatchStore(db, costPerHour), new LineStore(db));
         } catch (IOException | SQLException | RuntimeException e) {
             db.close();
             throw e;

@@ -13,6 +13,9 @@ package dev.sluice.api.tools;
  *
  * <p>Whitespace that ends the text is held until more text follows, and dropped before a call and
  * at the end of a reply with calls: OpenAI sends no text around calls but what the model meant.
+ *
+ * <p>This class finds the regions in the text and handles what is around them; a
+ * {@link CallRegion} scans the calls inside one.
  */
 public final class ToolCallParser {
 
@@ -27,38 +30,11 @@ public final class ToolCallParser {
         void arguments(int index, String fragment);
     }
 
-    private enum Phase { START, BEFORE_OBJECT, IN_OBJECT, AFTER_OBJECT, SKIP_TO_CLOSE }
-
-    /** One marked (or bare JSON) region of calls. */
-    private static final class Region {
-        final String heldWhitespace; // dropped before the region; text again if the region is not calls
-        final String trigger;        // "" for a bare JSON reply
-        final String closer;
-        final StringBuilder buf = new StringBuilder();
-        Phase phase = Phase.START;
-        boolean list;
-        int pos;
-        int objectStart;
-        int objects;
-        boolean announced;
-        int callIndex;
-        int argsSent;
-        boolean stringArgsSent;
-        int argsStart;
-        ContainerCursor argsCursor; // the announced call's unfinished object/array arguments
-
-        Region(String heldWhitespace, String trigger, String closer) {
-            this.heldWhitespace = heldWhitespace;
-            this.trigger = trigger;
-            this.closer = closer;
-        }
-    }
-
     private final ToolFormat format;
     private final StringBuilder pending = new StringBuilder();
     private boolean atStart = true;
-    private Region region;
-    private int calls;
+    private CallRegion region;
+    private int calls; // in regions that ended; an open region counts its own
 
     public ToolCallParser(ToolFormat format) {
         this.format = format;
@@ -66,7 +42,7 @@ public final class ToolCallParser {
 
     /** Calls found so far. */
     public int calls() {
-        return calls;
+        return region != null ? region.calls() : calls;
     }
 
     public void feed(String text, Sink sink) {
@@ -85,7 +61,7 @@ public final class ToolCallParser {
         }
         String rest = pending.toString();
         pending.setLength(0);
-        if (calls > 0) {
+        if (calls() > 0) {
             rest = rest.stripTrailing();
         }
         if (!rest.isEmpty()) {
@@ -163,153 +139,20 @@ public final class ToolCallParser {
             atStart = false;
         }
         int markerStart = bodyStart - trigger.length();
-        region = new Region(s.substring(textEnd, markerStart), trigger, closer);
+        region = new CallRegion(format, s.substring(textEnd, markerStart), trigger, closer, calls);
         region.buf.append(s, bodyStart, s.length());
         pending.setLength(0);
     }
 
     /** Advances the region; returns true when it ended (the loop goes on in text). */
     private boolean scanRegion(Sink sink, boolean finishing) {
-        Region r = region;
-        StringBuilder b = r.buf;
-        while (true) {
-            switch (r.phase) {
-                case START -> {
-                    int i = JsonScan.skipWhitespace(b, r.pos);
-                    if (i == b.length()) {
-                        return finishing && fail(sink);
-                    }
-                    if (format == ToolFormat.MISTRAL && b.charAt(i) == '[') {
-                        r.list = true;
-                        i++;
-                    }
-                    r.pos = i;
-                    r.phase = Phase.BEFORE_OBJECT;
-                }
-                case BEFORE_OBJECT -> {
-                    int i = JsonScan.skipWhitespace(b, r.pos);
-                    if (i == b.length()) {
-                        return finishing && (r.objects == 0 ? fail(sink) : end(i));
-                    }
-                    if (b.charAt(i) == '{') {
-                        r.objectStart = i;
-                        r.phase = Phase.IN_OBJECT;
-                    } else if (r.objects == 0 && !(r.list && b.charAt(i) == ']')) {
-                        return fail(sink);
-                    } else {
-                        return end(r.list && b.charAt(i) == ']' ? i + 1 : i);
-                    }
-                }
-                case IN_OBJECT -> {
-                    if (r.argsCursor != null && r.argsCursor.advance(b) == JsonScan.INCOMPLETE && !finishing) {
-                        // Still inside the arguments: all the new text is theirs. (Once they end, or the
-                        // reply does, the whole object is scanned again below, once.)
-                        int from = r.argsStart + r.argsSent;
-                        if (b.length() > from) {
-                            sink.arguments(r.callIndex, b.substring(from));
-                            r.argsSent = b.length() - r.argsStart;
-                        }
-                        return false;
-                    }
-                    CallScan scan = CallScan.scan(b, r.objectStart);
-                    if (scan.invalid()) {
-                        return r.objects == 0 ? fail(sink) : end(r.objectStart);
-                    }
-                    if (!r.announced && scan.committed()) {
-                        r.announced = true;
-                        r.callIndex = calls++;
-                        r.argsSent = 0;
-                        r.stringArgsSent = false;
-                        sink.callStart(r.callIndex, format.newCallId(), scan.name());
-                    }
-                    if (r.announced) {
-                        sendArguments(sink, r, scan);
-                        if (r.argsCursor == null && !scan.complete() && scan.argsStart() >= 0 && scan.argsEnd() < 0
-                                && !scan.argsString() && "{[".indexOf(b.charAt(scan.argsStart())) >= 0) {
-                            r.argsStart = scan.argsStart();
-                            r.argsCursor = new ContainerCursor(scan.argsStart());
-                        }
-                    }
-                    if (!scan.complete()) {
-                        if (!finishing) {
-                            return false;
-                        }
-                        return r.announced ? end(b.length()) : (r.objects == 0 ? fail(sink) : end(r.objectStart));
-                    }
-                    if (!r.announced) {
-                        // A complete object without a name (or with one only after its arguments, not a call).
-                        return r.objects == 0 ? fail(sink) : end(r.objectStart);
-                    }
-                    if (scan.argsStart() < 0) {
-                        sink.arguments(r.callIndex, "{}");
-                    }
-                    r.announced = false;
-                    r.argsCursor = null;
-                    r.objects++;
-                    r.pos = scan.end();
-                    r.phase = Phase.AFTER_OBJECT;
-                }
-                case AFTER_OBJECT -> {
-                    int i = JsonScan.skipWhitespace(b, r.pos);
-                    if (i == b.length()) {
-                        return finishing && end(i);
-                    }
-                    char c = b.charAt(i);
-                    if (r.list) {
-                        if (c == ',') {
-                            r.pos = i + 1;
-                            r.phase = Phase.BEFORE_OBJECT;
-                        } else {
-                            return end(c == ']' ? i + 1 : i);
-                        }
-                    } else if (r.closer == null) {
-                        if (c == ';') {
-                            r.pos = i + 1;
-                            r.phase = Phase.BEFORE_OBJECT;
-                        } else {
-                            return end(i);
-                        }
-                    } else if (c == '{') {
-                        r.pos = i; // several objects in one block
-                        r.phase = Phase.BEFORE_OBJECT;
-                    } else {
-                        r.pos = i;
-                        r.phase = Phase.SKIP_TO_CLOSE;
-                    }
-                }
-                case SKIP_TO_CLOSE -> {
-                    int close = b.indexOf(r.closer, r.pos);
-                    if (close >= 0) {
-                        return end(close + r.closer.length());
-                    }
-                    return finishing && end(b.length());
-                }
-            }
-        }
-    }
-
-    private void sendArguments(Sink sink, Region r, CallScan scan) {
-        if (scan.argsStart() < 0) {
-            return;
-        }
-        if (scan.argsString()) {
-            if (scan.argsEnd() >= 0 && !r.stringArgsSent) {
-                r.stringArgsSent = true;
-                int end = scan.argsEnd();
-                boolean closed = end - scan.argsStart() >= 2 && r.buf.charAt(end - 1) == '"';
-                String text = closed ? JsonScan.decode(r.buf, scan.argsStart(), end) : r.buf.substring(scan.argsStart() + 1, end);
-                if (!text.isEmpty()) {
-                    sink.arguments(r.callIndex, text);
-                }
-            }
-            return;
-        }
-        int upTo = scan.argsEnd() >= 0 ? scan.argsEnd() : r.buf.length();
-        int from = scan.argsStart() + r.argsSent;
-        if (upTo > from) {
-            sink.arguments(r.callIndex, r.buf.substring(from, upTo));
-            r.argsSent = upTo - scan.argsStart();
-        }
+        int at = region.scan(sink, finishing);
+        calls = region.calls();
+        return switch (at) {
+            case CallRegion.MORE -> false;
+            case CallRegion.NOT_CALLS -> fail(sink);
+            default -> end(at);
+        };
     }
 
     /** The region held calls and ends at {@code at}: what follows is text again. */
@@ -324,7 +167,7 @@ public final class ToolCallParser {
 
     /** The region is not a call after all: it is text, its marker and the whitespace before it included. */
     private boolean fail(Sink sink) {
-        Region r = region;
+        CallRegion r = region;
         region = null;
         atStart = false;
         String marker = r.heldWhitespace + r.trigger;
