@@ -63,8 +63,27 @@ public final class IdleCpus implements AutoCloseable {
 
     /** The watched CPUs' idle, iowait and nice time since boot, in nanoseconds; -1 when unavailable. */
     public long freeNanos() {
+        String stat = read();
+        return stat == null ? -1 : ticksToNanos(parse(stat, cpus));
+    }
+
+    /**
+     * The watched CPUs' time running anything (user, nice, system, irq, softirq: not idle, iowait
+     * or steal) since boot, in nanoseconds; -1 when unavailable. Less this process's CPU time, the
+     * difference of two readings is what other processes took of these CPUs in between, niced or not.
+     */
+    public long busyNanos() {
+        String stat = read();
+        return stat == null ? -1 : ticksToNanos(parseBusy(stat, cpus));
+    }
+
+    private static long ticksToNanos(long ticks) {
+        return ticks < 0 ? -1 : ticks * NANOS_PER_TICK;
+    }
+
+    private String read() {
         if (file == null) {
-            return -1;
+            return null;
         }
         try {
             buffer.clear();
@@ -72,9 +91,9 @@ public final class IdleCpus implements AutoCloseable {
             while ((n = file.read(buffer, 0)) == buffer.capacity()) {
                 buffer = ByteBuffer.allocate(buffer.capacity() * 2); // a machine of many CPUs
             }
-            return n <= 0 ? -1 : parse(new String(buffer.array(), 0, n, StandardCharsets.US_ASCII), cpus) * NANOS_PER_TICK;
+            return n <= 0 ? null : new String(buffer.array(), 0, n, StandardCharsets.US_ASCII);
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 
@@ -83,6 +102,15 @@ public final class IdleCpus implements AutoCloseable {
      * {@code cpuN} line when null); -1 when there is no such line.
      */
     static long parse(String stat, BitSet cpus) {
+        return sum(stat, cpus, 2, 4, 5); // cpuN user nice system idle iowait irq softirq steal ...
+    }
+
+    /** User, nice, system, irq and softirq ticks of the chosen {@code cpuN} lines; -1 when there is none. */
+    static long parseBusy(String stat, BitSet cpus) {
+        return sum(stat, cpus, 1, 2, 3, 6, 7);
+    }
+
+    private static long sum(String stat, BitSet cpus, int... fields) {
         long ticks = 0;
         boolean found = false;
         for (String line : stat.split("\n")) {
@@ -90,13 +118,14 @@ public final class IdleCpus implements AutoCloseable {
                 continue; // the aggregate "cpu " line and the rest of the file
             }
             String[] f = line.split("\\s+");
-            if (f.length < 6) {
+            if (f.length < 8) {
                 continue;
             }
             int cpu = Integer.parseInt(f[0].substring(3));
             if (cpus == null || cpus.get(cpu)) {
-                // cpuN user nice system idle iowait ...
-                ticks += Long.parseLong(f[2]) + Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                for (int field : fields) {
+                    ticks += Long.parseLong(f[field]);
+                }
                 found = true;
             }
         }

@@ -32,12 +32,27 @@ class IdleCpusTest {
     }
 
     @Test
+    void sumsTheBusyFieldsButNotIdleIowaitOrSteal() {
+        String stat = """
+                cpu0 400 20 100 4000 10 7 5 3 0 0
+                cpu1 600 30 200 5000 10 1 2 9 0 0
+                """;
+        BitSet zero = new BitSet();
+        zero.set(0);
+        assertEquals(400 + 20 + 100 + 7 + 5, IdleCpus.parseBusy(stat, zero));
+        assertEquals(400 + 20 + 100 + 7 + 5 + 600 + 30 + 200 + 1 + 2, IdleCpus.parseBusy(stat, null));
+    }
+
+    @Test
     void readsThisMachine() {
         assumeTrue(Files.isReadable(Path.of("/proc/stat")), "no /proc/stat");
         try (IdleCpus idle = IdleCpus.open(IdleCpus.allowedCpus())) {
             long first = idle.freeNanos();
             assertTrue(first >= 0);
             assertTrue(idle.freeNanos() >= first);
+            long busy = idle.busyNanos();
+            assertTrue(busy > 0, "this test runs, so some CPU was busy since boot");
+            assertTrue(idle.busyNanos() >= busy);
         }
     }
 }

@@ -21,6 +21,8 @@ final class ComputeThreads implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ModelRunner.class.getName());
     /** Compute time the free-CPU figure averages over: /proc/stat counts in 10 ms ticks. */
     private static final long SPARE_SAMPLE_NANOS = 200_000_000L;
+    /** Wall time between readings of what other processes took: 20 ticks of /proc/stat per CPU. */
+    private static final long OTHERS_SAMPLE_NANOS = 200_000_000L;
 
     private final Backend backend;
     private final ThreadGovernor governor;
@@ -34,6 +36,10 @@ final class ComputeThreads implements AutoCloseable {
     private ThreadTimes waits;
     private long waitBefore;
     private int stepThreads;
+    // Readings of {wall, host busy, this process's CPU} nanos: the latest, taken at least
+    // OTHERS_SAMPLE_NANOS after the one before it, and that one.
+    private long[] lastReading;
+    private long[] previousReading;
 
     private ComputeThreads(Backend backend, ThreadGovernor governor) {
         this.backend = backend;
@@ -86,7 +92,15 @@ final class ComputeThreads implements AutoCloseable {
                 computeSum += computeNanos;
             }
         }
-        ThreadGovernor.Change change = governor.onStep(endNanos, stepThreads, computeNanos, waited, this::spareCpus);
+        if (stepThreads > 1 && (lastReading == null || endNanos - lastReading[0] >= OTHERS_SAMPLE_NANOS)) {
+            long[] reading = reading(endNanos);
+            if (reading != null) {
+                previousReading = lastReading;
+                lastReading = reading;
+            }
+        }
+        ThreadGovernor.Change change = governor.onStep(endNanos, stepThreads, computeNanos, waited, this::spareCpus,
+                () -> otherCpus(endNanos));
         if (change != null) {
             resetSpare(); // figures of the old thread count say nothing about the new one
             log(change);
@@ -114,6 +128,29 @@ final class ComputeThreads implements AutoCloseable {
         double spare = (double) (freeSum + ownSum) / computeSum - governor.threads();
         resetSpare();
         return spare;
+    }
+
+    /**
+     * CPUs other processes kept busy, on average since a reading at least {@link #OTHERS_SAMPLE_NANOS}
+     * ago: the watched CPUs' busy time (niced work included) less this process's CPU time. Our own
+     * HTTP, output and GC threads are not others: fewer compute threads would not make them wait
+     * less. NaN where the kernel does not say or no reading is old enough.
+     */
+    private double otherCpus(long nowNanos) {
+        long[] base = previousReading != null ? previousReading : lastReading;
+        long[] now = reading(nowNanos);
+        if (base == null || now == null || now[0] - base[0] < OTHERS_SAMPLE_NANOS / 4) {
+            return Double.NaN;
+        }
+        long others = (now[1] - base[1]) - (now[2] - base[2]);
+        return Math.max(0, (double) others / (now[0] - base[0]));
+    }
+
+    /** {wall, host busy, own CPU} nanos now; null where either figure is unavailable. */
+    private long[] reading(long nowNanos) {
+        long busy = idle.busyNanos();
+        long own = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+        return busy < 0 || own < 0 ? null : new long[] {nowNanos, busy, own};
     }
 
     private void resetSpare() {

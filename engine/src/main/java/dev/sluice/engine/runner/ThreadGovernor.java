@@ -43,15 +43,24 @@ public final class ThreadGovernor {
      * @param minSpareCpus   free CPU time, in CPUs, the host must have had since the last decision
      *                       for a probe to be worth it (see {@link #onStep(long, int, long, long, DoubleSupplier)})
      * @param recheckNanos   when there was not, how long until the next look
+     * @param minOtherCpus   CPU time, in CPUs, other processes must have taken lately for a starved
+     *                       window to cost threads (0: any starved window does)
      */
     public record Settings(double starvedShare, long windowNanos, int windowSteps, long firstHoldNanos,
-                           long maxHoldNanos, double minSpareCpus, long recheckNanos) {
+                           long maxHoldNanos, double minSpareCpus, long recheckNanos, double minOtherCpus) {
 
         public Settings {
             if (!(starvedShare > 0) || windowNanos <= 0 || windowSteps <= 0 || firstHoldNanos <= 0
-                    || maxHoldNanos < firstHoldNanos || !(minSpareCpus >= 0) || recheckNanos <= 0) {
+                    || maxHoldNanos < firstHoldNanos || !(minSpareCpus >= 0) || recheckNanos <= 0
+                    || !(minOtherCpus >= 0)) {
                 throw new IllegalArgumentException("invalid governor settings: " + this);
             }
+        }
+
+        /** Settings where any starved window costs threads, whoever made it wait. */
+        public Settings(double starvedShare, long windowNanos, int windowSteps, long firstHoldNanos,
+                        long maxHoldNanos, double minSpareCpus, long recheckNanos) {
+            this(starvedShare, windowNanos, windowSteps, firstHoldNanos, maxHoldNanos, minSpareCpus, recheckNanos, 0);
         }
 
         /**
@@ -65,9 +74,17 @@ public final class ThreadGovernor {
          * needs a CPU nobody else wants. Holds of 1 s doubling to 32 s bound what probing costs
          * where that figure misleads (one bad window, about one slow step, every half minute); a
          * quarter second between looks lets the free-CPU figure (in 10 ms ticks) add up.
+         *
+         * <p>Our own threads and a client on the same host can push the share past a half without
+         * any process wanting the CPUs for long: bin/head-to-head's one-request-at-a-time run saw
+         * 51-96% windows with its load generator as the only other process (under a tenth of a
+         * CPU), dropped to one thread six times in 20 s, and lost 5% of its tokens/s to it. A
+         * starved window therefore costs threads only when other processes took at least a
+         * quarter of a CPU lately (niced or not: a niced loop in another autogroup parks our
+         * threads all the same); the busy loops and compiles of bin/contention take one or more.
          */
         public static Settings defaults() {
-            return new Settings(0.5, 50_000_000L, 16, 1_000_000_000L, 32_000_000_000L, 0.5, 250_000_000L);
+            return new Settings(0.5, 50_000_000L, 16, 1_000_000_000L, 32_000_000_000L, 0.5, 250_000_000L, 0.25);
         }
     }
 
@@ -134,16 +151,26 @@ public final class ThreadGovernor {
      * @return the change this step caused, or null when the count stays
      */
     public Change onStep(long nowNanos, int stepThreads, long computeNanos, long waitNanos) {
-        return onStep(nowNanos, stepThreads, computeNanos, waitNanos, () -> Double.NaN);
+        return onStep(nowNanos, stepThreads, computeNanos, waitNanos, () -> Double.NaN, () -> Double.NaN);
+    }
+
+    /** As {@link #onStep(long, int, long, long, DoubleSupplier, DoubleSupplier)} with no figure of other processes' CPU. */
+    public Change onStep(long nowNanos, int stepThreads, long computeNanos, long waitNanos, DoubleSupplier spareCpus) {
+        return onStep(nowNanos, stepThreads, computeNanos, waitNanos, spareCpus, () -> Double.NaN);
     }
 
     /**
      * As {@link #onStep(long, int, long, long)}, and before a probe asks {@code spareCpus} how many
      * CPUs one more thread would have found free lately (as the caller measures it): below
      * {@link Settings#minSpareCpus} the probe waits {@link Settings#recheckNanos} and asks again,
-     * so a host that stays busy costs no probes at all. NaN: unknown, probe anyway.
+     * so a host that stays busy costs no probes at all. NaN: unknown, probe anyway. And before a
+     * starved window at the settled count halves it, asks {@code otherCpus} how many CPUs other
+     * processes took lately: below {@link Settings#minOtherCpus} the wait was our own threads' or a
+     * client's burst, which fewer compute threads would not avoid, and the count stays. NaN:
+     * unknown, halve anyway.
      */
-    public Change onStep(long nowNanos, int stepThreads, long computeNanos, long waitNanos, DoubleSupplier spareCpus) {
+    public Change onStep(long nowNanos, int stepThreads, long computeNanos, long waitNanos, DoubleSupplier spareCpus,
+                         DoubleSupplier otherCpus) {
         if (stepThreads != threads || computeNanos < 0 || waitNanos < 0) {
             return null;
         }
@@ -178,6 +205,9 @@ public final class ThreadGovernor {
         if (starved) {
             if (threads == 1) {
                 return null; // nothing fewer to try, and more would wait longer still
+            }
+            if (settings.minOtherCpus() > 0 && otherCpus.getAsDouble() < settings.minOtherCpus()) { // false for NaN
+                return null; // nobody else wants the CPUs: fewer threads would only be slower
             }
             int before = threads;
             threads = Math.max(1, threads / 2);

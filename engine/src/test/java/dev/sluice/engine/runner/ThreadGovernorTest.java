@@ -83,6 +83,34 @@ class ThreadGovernorTest {
     }
 
     @Test
+    void aWaitNoOtherProcessCausedCostsNoThreads() {
+        Settings gated = new Settings(0.25, 50 * MS, 16, S, 8 * S, 0.75, 250 * MS, 0.25);
+        ThreadGovernor governor = new ThreadGovernor(2, gated);
+        long now = 0;
+        double[] others = {0.1};
+        for (int i = 0; i < 50; i++) { // ten starved windows while others take a tenth of a CPU
+            now += 10 * MS;
+            assertNull(governor.onStep(now, governor.threads(), 10 * MS, 6 * MS, () -> 0, () -> others[0]));
+        }
+        assertEquals(2, governor.threads(), "our own threads' or a client's waits: one thread would only be slower");
+        others[0] = 1.0; // a busy loop arrives
+        Change change = null;
+        for (int i = 0; i < 5 && change == null; i++) {
+            now += 10 * MS;
+            change = governor.onStep(now, governor.threads(), 10 * MS, 6 * MS, () -> 0, () -> others[0]);
+        }
+        assertEquals(Reason.STARVED, change.reason());
+        assertEquals(1, governor.threads());
+
+        ThreadGovernor unknown = new ThreadGovernor(2, gated);
+        Change withoutFigure = null;
+        for (int i = 0; i < 5; i++) {
+            withoutFigure = unknown.onStep((i + 1) * 10 * MS, 2, 10 * MS, 6 * MS, () -> 0, () -> Double.NaN);
+        }
+        assertEquals(Reason.STARVED, withoutFigure.reason(), "where the kernel does not say, a starved window halves as before");
+    }
+
+    @Test
     void oneVerySlowStepIsAWindowOfItsOwn() {
         Driver d = new Driver(2);
         List<Change> changes = d.run(1, 900, 0.9);
