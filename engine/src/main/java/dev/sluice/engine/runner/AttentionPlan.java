@@ -15,8 +15,9 @@ import java.util.List;
  * decode sequences (one token each, contexts padded to the group's longest with masked slots),
  * batched as flash-attention streams. Decode sequences are sorted by context length and split
  * where padding would cost more than another group does, so one long context does not pad every
- * other to its length. A group of one sequence whose blocks are consecutive reads its K/V in
- * place, with no gather.
+ * other to its length. A decode sequence with a context of {@link #IN_PLACE_MIN_POSITIONS} or more
+ * whose blocks are consecutive is a group of its own and reads its K/V in place, with no gather:
+ * copying long contexts into logical order costs more than an attention op per sequence.
  *
  * @param tokens     the batch's tokens: the graph's rows
  * @param outputRows rows that come out of the step: logits rows, then hidden-state rows ({@link OutputRows})
@@ -35,6 +36,14 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * fixed overhead against ~2 µs per position gathered and attended (smollm2-135m, 2 threads).
      */
     static final int GROUP_COST_POSITIONS = 512;
+    /**
+     * Decode contexts at least this long whose blocks are consecutive are attended in place, each
+     * in a group of its own: one attention op more, no gather. Measured with InterleavedDecode
+     * (smollm2-135m-shape Q8_0, 2 threads, speed against llama_decode, gathered vs in place): at 32
+     * sequences 0.90x vs 0.95x over 128-token contexts, 0.63x vs 0.87x over 512, 0.66x vs 0.94x over
+     * 1024; at 64-token contexts the gather still wins (0.99x vs 0.91x).
+     */
+    static final int IN_PLACE_MIN_POSITIONS = Integer.getInteger("sluice.in-place-min", 128);
 
     /**
      * Sequences attended together: S streams of T tokens over L cached positions each, whose
@@ -92,10 +101,10 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
     static AttentionPlan of(Batch batch, int blockSize, boolean inPlaceAllowed, int poolSlots, CascadeMode cascade) {
         int sequences = batch.sequenceCount();
         OutputRows outputs = OutputRows.of(batch);
-        // Decode sequences run together: one gather and one batched attention per group (one
-        // attention op per sequence over in-place views costs more in per-op overhead than the
-        // gather saves, measured at 8 and 32 sequences). A group of one sequence whose blocks are
-        // consecutive reads its rows in place.
+        // Decode sequences with short contexts run together: one gather and one batched attention
+        // per group (over 64-token contexts one attention op per sequence costs more in per-op
+        // overhead than the gather saves). From IN_PLACE_MIN_POSITIONS on, a sequence whose blocks
+        // are consecutive is a group of its own and reads its rows in place.
         List<Group> groups = new ArrayList<>();
         int[] graphRow = new int[sequences];
         int row = 0;
@@ -119,7 +128,7 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                     groups.add(new Group(members, 1, longest, row, slot, c.prefixBlocks() * blockSize));
                     row += members.length;
                 }
-                for (int[] members : splitByLength(batch, split.rest())) {
+                for (int[] members : splitByLength(batch, split.rest(), blockSize, inPlaceAllowed)) {
                     int longest = 0;
                     for (int m : members) {
                         longest = Math.max(longest, batch.contextLength(m));
@@ -150,6 +159,24 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * minimise the positions gathered and attended, padding included, plus
      * {@link #GROUP_COST_POSITIONS} per group (an O(n²) partition over at most a few hundred).
      */
+    private static List<int[]> splitByLength(Batch batch, int[] all, int blockSize, boolean inPlaceAllowed) {
+        // A long context read in place costs one attention op more and saves its whole gather.
+        List<int[]> alone = new ArrayList<>();
+        int[] decode = new int[all.length];
+        int n = 0;
+        for (int seq : all) {
+            if (inPlaceAllowed && batch.contextLength(seq) >= IN_PLACE_MIN_POSITIONS
+                    && contiguousFirstSlot(batch, seq, blockSize) >= 0) {
+                alone.add(new int[] {seq});
+            } else {
+                decode[n++] = seq;
+            }
+        }
+        List<int[]> groups = new ArrayList<>(splitByLength(batch, Arrays.copyOf(decode, n)));
+        groups.addAll(alone);
+        return groups;
+    }
+
     private static List<int[]> splitByLength(Batch batch, int[] decode) {
         int n = decode.length;
         if (n <= 1) {

@@ -41,6 +41,32 @@ class AttentionPlanTest {
     }
 
     @Test
+    void longContextsOnConsecutiveBlocksAreReadInPlaceEachAloneAndScatteredOnesAreGathered() {
+        int context = AttentionPlan.IN_PLACE_MIN_POSITIONS;
+        int blocks = context / BLOCK;
+        Batch batch = new Batch();
+        decode(batch, context, range(0, blocks));                     // consecutive
+        decode(batch, context + 1, range(1000, 1001 + blocks));       // consecutive
+        int[] scattered = range(2000, 2000 + blocks);
+        scattered[blocks - 1] = 3000;
+        decode(batch, context, scattered);                            // the last block elsewhere
+        decode(batch, context - 1, range(4000, 4000 + blocks));       // consecutive, but short
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, 1 << 16);
+        assertEquals(3, plan.groups().size(), "the two short-or-scattered ones gathered together, the others alone");
+        AttentionPlan.Group gathered = plan.groups().get(0);
+        assertArrayEquals(new int[] {3, 2}, gathered.members());
+        assertFalse(gathered.inPlace());
+        assertArrayEquals(new int[] {0}, plan.groups().get(1).members());
+        assertTrue(plan.groups().get(1).inPlace());
+        assertEquals(0, plan.groups().get(1).firstSlot());
+        assertArrayEquals(new int[] {1}, plan.groups().get(2).members());
+        assertEquals(1000 * BLOCK, plan.groups().get(2).firstSlot());
+        assertEquals(2L * context, plan.gatheredRows(), "only the gathered group's rows");
+        assertFalse(AttentionPlan.of(batch, BLOCK, false, 1 << 16).groups().stream().anyMatch(AttentionPlan.Group::inPlace),
+                "not from a quantized cache");
+    }
+
+    @Test
     void aSequenceOnConsecutiveBlocksIsReadInPlaceWithItsLengthPadded() {
         Batch batch = new Batch();
         decode(batch, 37, range(20, 30));

@@ -66,4 +66,38 @@ class DecodeGroupingTest {
             }
         }
     }
+
+    @Test
+    void longContextsOnConsecutiveBlocksAreReadInPlaceEachAloneAndMatchLlamaCpp() {
+        Path model = TestModelGenerator.ensure(Preset.TINY_LLAMA, WeightType.F16, 7);
+        Random random = new Random(6);
+        int min = AttentionPlan.IN_PLACE_MIN_POSITIONS;
+        int[] lengths = {min + 22, 14, min + 150, min + 5, 30};
+        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
+                     .withFlashAttention(LlamaContext.FlashAttention.ON));
+             Backend cpu = TestDevice.backend(2);
+             ModelWeights weights = ModelWeights.load(model, cpu);
+             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
+             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+            List<GreedyDriver.Sequence> sequences = new ArrayList<>();
+            int next = 0;
+            for (int length : lengths) {
+                int[] prompt = random.ints(length, 100, 20_000).toArray();
+                int[] table = new int[(length + 16 + BLOCK - 1) / BLOCK];
+                for (int i = 0; i < table.length; i++) {
+                    table[i] = next++; // each sequence on consecutive blocks
+                }
+                sequences.add(new GreedyDriver.Sequence(prompt, table, length, 0));
+            }
+            GreedyDriver.run(runner, BLOCK, sequences, 16);
+
+            // The last step: the two short contexts gathered together, the three long ones in place, alone.
+            assertEquals(4, runner.lastTimings().attentionGroups());
+            assertEquals(2L * (30 + 15), runner.lastTimings().gatheredRows(), "only the short ones' rows (padded to the longer)");
+            for (int i = 0; i < sequences.size(); i++) {
+                GreedyDriver.Sequence s = sequences.get(i);
+                assertArrayEquals(reference.greedy(s.prompt, 16, false), s.generatedTokens(), "sequence " + i);
+            }
+        }
+    }
 }
