@@ -39,6 +39,8 @@ public final class BlockPool {
     private final KvBlock head = new KvBlock(-1); // sentinel: head.nextFree is the first free block
     private int freeCount;
     private int cachedFreeCount;
+    /** Counts cached blocks becoming free: {@link KvBlock#freedAt} orders the LRU list. */
+    private long freeClock;
 
     public BlockPool(int blockCount) {
         if (blockCount <= 0) {
@@ -98,19 +100,33 @@ public final class BlockPool {
     /**
      * Takes the block right after {@code previous} when it is free and holds no cached content,
      * so a sequence's blocks stay physically consecutive and the engine reads its K/V in place
-     * rather than through a gather; otherwise {@link #allocate()}. Never evicts a cached block
-     * that {@link #allocate()} would have kept.
+     * rather than through a gather; otherwise {@link #allocate()}.
+     *
+     * <p>Once every free block holds cached content (a server that has run a while), {@link
+     * #allocate()} evicts one anyway, and would scatter every new sequence: then the block after
+     * {@code previous} is taken, and its content evicted instead, when it is in the older half of
+     * the free list (freed no later than halfway between the oldest and the newest). Recently
+     * freed prefixes, a conversation's next turn likely among them, stay.
      */
     public KvBlock allocateAfter(KvBlock previous) {
         if (previous != null && previous.id() + 1 < blocks.length) {
             KvBlock next = blocks[previous.id() + 1];
-            if (next.free && !next.cached) {
+            if (next.free && (!next.cached || olderHalf(next))) {
                 unlink(next);
+                if (next.cached) {
+                    evict(next);
+                }
                 next.refCount = 1;
                 return next;
             }
         }
         return allocate();
+    }
+
+    /** Whether {@code block} (free, cached) is in the older half of a free list that holds only cached blocks. */
+    private boolean olderHalf(KvBlock block) {
+        KvBlock oldest = head.nextFree;
+        return oldest != head && oldest.cached && block.freedAt - oldest.freedAt <= (freeClock - oldest.freedAt) / 2;
     }
 
     /** Takes {@code n} blocks, or none at all when fewer are free. */
@@ -140,6 +156,7 @@ public final class BlockPool {
         }
         if (--block.refCount == 0) {
             if (block.cached) {
+                block.freedAt = ++freeClock;
                 linkBefore(head, block); // tail: most recently used
             } else {
                 linkBefore(head.nextFree, block); // head: reuse first

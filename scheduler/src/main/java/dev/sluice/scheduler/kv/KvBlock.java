@@ -23,6 +23,9 @@ public final class KvBlock {
     /** A cached partial block: the computed tail of a finished or preempted sequence. */
     boolean tail;
 
+    /** When it last became free while cached, on the pool's release clock: its place in the LRU order. */
+    long freedAt;
+
     KvBlock prevFree;
     KvBlock nextFree;
     boolean free;

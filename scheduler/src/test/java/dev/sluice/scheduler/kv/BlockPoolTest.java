@@ -50,6 +50,28 @@ class BlockPoolTest {
     }
 
     @Test
+    void onceOnlyCachedBlocksAreFreeTheNextBlockIsTakenIfItIsInTheOlderHalf() {
+        BlockPool pool = new BlockPool(8);
+        List<KvBlock> all = pool.allocate(8);
+        for (int i = 0; i < 8; i++) {
+            pool.cache(all.get(i), 100 + i, new int[] {i}, -1, 0L);
+        }
+        // Freed oldest first: 7, 2, 6, 3, 5 (the sequences in blocks 0, 1 and 4 still run).
+        for (int id : new int[] {7, 2, 6, 3, 5}) {
+            pool.release(all.get(id));
+        }
+        assertSame(all.get(2), pool.allocateAfter(all.get(1)), "2 is the second oldest: taken in place");
+        assertFalse(all.get(2).isCached(), "its content evicted");
+        assertNull(pool.lookup(102, new int[] {2}, 0, -1));
+        KvBlock notAfter4 = pool.allocateAfter(all.get(4));
+        assertSame(all.get(7), notAfter4, "5 was freed last, past the midpoint: the oldest (7) is evicted instead");
+        assertTrue(all.get(5).isCached(), "and 5 keeps its content");
+        assertSame(all.get(3), pool.allocateAfter(all.get(2)), "with 7 gone, 6 is the oldest and 3 within the older half");
+        assertTrue(all.get(6).isCached() && all.get(5).isCached());
+        pool.checkInvariants();
+    }
+
+    @Test
     void evictsLeastRecentlyFreedCachedBlockOnlyWhenNothingElseIsFree() {
         BlockPool pool = new BlockPool(4);
         KvBlock a = pool.allocate();
