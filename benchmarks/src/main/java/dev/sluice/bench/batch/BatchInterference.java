@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>the batch's rate alone again, then it is cancelled, and interactive alone again.</li>
  * </ol>
  *
- * Prints TTFT p50/p99 without and with the batch, and the batch's output tokens/s alone and under
- * interactive load, with their ratios.
+ * Prints TTFT p50/p99 and the mean time per output token (TPOT) without and with the batch, and
+ * the batch's output tokens/s alone and under interactive load, with their ratios.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar dev.sluice.bench.batch.BatchInterference --url http://127.0.0.1:8080</pre>
  */
@@ -78,38 +78,40 @@ public final class BatchInterference {
         System.out.printf(Locale.ROOT, "model %s; interactive: %d clients x %d streaming chats of %d tokens; batch: %d lines of %d tokens%n",
                 model, concurrency, requestsPerClient, interactiveTokens, lines, batchTokens);
         interactive(); // warm-up: graphs, caches
-        List<Double> aloneBefore = interactive();
+        List<double[]> aloneBefore = interactive();
         String batch = createBatch();
         awaitCompleted(batch, 1);
         double rateBefore = batchRate(batch, () -> sleep(windowSeconds), 0);
-        List<Double> withBatch = new ArrayList<>();
+        List<double[]> withBatch = new ArrayList<>();
         double rateDuring = batchRate(batch, () -> withBatch.addAll(interactive()), concurrency * requestsPerClient);
         double rateAfter = batchRate(batch, () -> sleep(windowSeconds), 0);
         int completed = status(batch).path("request_counts").path("completed").asInt();
         boolean stillRunning = status(batch).path("status").asText().equals("in_progress");
         post("/v1/batches/" + batch + "/cancel", "{}");
         awaitEnded(batch);
-        List<Double> aloneAfter = interactive();
-        List<Double> alone = new ArrayList<>(aloneBefore);
+        List<double[]> aloneAfter = interactive();
+        List<double[]> alone = new ArrayList<>(aloneBefore);
         alone.addAll(aloneAfter);
         System.out.printf(Locale.ROOT, "interactive alone, before the batch: p50 %.0f ms, p99 %.0f ms; after it: p50 %.0f ms, p99 %.0f ms%n",
-                pct(aloneBefore, 50), pct(aloneBefore, 99), pct(aloneAfter, 50), pct(aloneAfter, 99));
+                pct(aloneBefore, 0, 50), pct(aloneBefore, 0, 99), pct(aloneAfter, 0, 50), pct(aloneAfter, 0, 99));
         double rateAlone = (rateBefore + rateAfter) / 2;
         System.out.printf(Locale.ROOT, "batch lines completed by the end: %d of %d (still running throughout: %s)%n",
                 completed, lines, stillRunning);
-        System.out.printf(Locale.ROOT, "| | TTFT p50 (ms) | TTFT p99 (ms) | requests |%n|---|---:|---:|---:|%n");
-        System.out.printf(Locale.ROOT, "| interactive alone | %.0f | %.0f | %d |%n", pct(alone, 50), pct(alone, 99), alone.size());
-        System.out.printf(Locale.ROOT, "| interactive with the batch | %.0f | %.0f | %d |%n", pct(withBatch, 50), pct(withBatch, 99),
-                withBatch.size());
-        System.out.printf(Locale.ROOT, "TTFT p99 ratio (with / without batch): %.2f; p50 ratio: %.2f%n",
-                pct(withBatch, 99) / pct(alone, 99), pct(withBatch, 50) / pct(alone, 50));
+        System.out.printf(Locale.ROOT, "| | TTFT p50 (ms) | TTFT p99 (ms) | TPOT p50 (ms) | requests |%n|---|---:|---:|---:|---:|%n");
+        System.out.printf(Locale.ROOT, "| interactive alone | %.0f | %.0f | %.1f | %d |%n", pct(alone, 0, 50), pct(alone, 0, 99),
+                pct(alone, 1, 50), alone.size());
+        System.out.printf(Locale.ROOT, "| interactive with the batch | %.0f | %.0f | %.1f | %d |%n", pct(withBatch, 0, 50),
+                pct(withBatch, 0, 99), pct(withBatch, 1, 50), withBatch.size());
+        System.out.printf(Locale.ROOT, "TTFT p99 ratio (with / without batch): %.2f; p50 ratio: %.2f; TPOT p50 ratio: %.2f%n",
+                pct(withBatch, 0, 99) / pct(alone, 0, 99), pct(withBatch, 0, 50) / pct(alone, 0, 50),
+                pct(withBatch, 1, 50) / pct(alone, 1, 50));
         System.out.printf(Locale.ROOT, "batch output tok/s alone: %.1f (before %.1f, after %.1f); with interactive load: %.1f; ratio %.2f%n",
                 rateAlone, rateBefore, rateAfter, rateDuring, rateDuring / rateAlone);
     }
 
-    /** {@code concurrency} clients, each sending {@code requestsPerClient} streaming chats; their TTFTs in ms. */
-    private List<Double> interactive() {
-        List<Double> ttfts = Collections.synchronizedList(new ArrayList<>());
+    /** {@code concurrency} clients, each sending {@code requestsPerClient} streaming chats; their {TTFT, TPOT} in ms. */
+    private List<double[]> interactive() {
+        List<double[]> ttfts = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger counter = new AtomicInteger();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> clients = new ArrayList<>();
@@ -131,11 +133,12 @@ public final class BatchInterference {
     }
 
     /**
-     * One streaming chat; milliseconds from sending to the first chunk with content. A keep-alive
-     * connection the server closed while idle (--http-idle-timeout) fails at once with no bytes:
-     * that one attempt is retried on a fresh connection.
+     * One streaming chat: {milliseconds from sending to the first chunk with content, mean
+     * milliseconds between content chunks after it}. A keep-alive connection the server closed
+     * while idle (--http-idle-timeout) fails at once with no bytes: that one attempt is retried on
+     * a fresh connection.
      */
-    private double ttft(String prompt) throws IOException, InterruptedException {
+    private double[] ttft(String prompt) throws IOException, InterruptedException {
         try {
             return ttftOnce(prompt);
         } catch (IOException e) {
@@ -146,7 +149,7 @@ public final class BatchInterference {
         }
     }
 
-    private double ttftOnce(String prompt) throws IOException, InterruptedException {
+    private double[] ttftOnce(String prompt) throws IOException, InterruptedException {
         String body = JSON.writeValueAsString(Map.of("model", model, "stream", true, "max_tokens", interactiveTokens,
                 "ignore_eos", true, "temperature", 0, "messages", List.of(Map.of("role", "user", "content", prompt))));
         long start = System.nanoTime();
@@ -154,20 +157,24 @@ public final class BatchInterference {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         double first = -1;
+        double last = -1;
+        int chunks = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             if (response.statusCode() != 200) {
                 throw new IOException("status " + response.statusCode());
             }
             for (String line; (line = in.readLine()) != null; ) {
-                if (first < 0 && line.startsWith("data: {")) {
+                if (line.startsWith("data: {")) {
                     JsonNode chunk = JSON.readTree(line.substring(6));
                     if (!chunk.at("/choices/0/delta/content").asText("").isEmpty()) {
-                        first = (System.nanoTime() - start) / 1e6;
+                        last = (System.nanoTime() - start) / 1e6;
+                        first = first < 0 ? last : first;
+                        chunks++;
                     }
                 }
             }
         }
-        return first;
+        return new double[] {first, chunks > 1 ? (last - first) / (chunks - 1) : Double.NaN};
     }
 
     private String createBatch() throws IOException, InterruptedException {
@@ -238,8 +245,13 @@ public final class BatchInterference {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    private static double pct(List<Double> values, double p) {
-        List<Double> sorted = new ArrayList<>(values);
+    private static double pct(List<double[]> samples, int field, double p) {
+        List<Double> sorted = new ArrayList<>();
+        for (double[] sample : samples) {
+            if (!Double.isNaN(sample[field])) {
+                sorted.add(sample[field]);
+            }
+        }
         Collections.sort(sorted);
         int index = (int) Math.ceil(p / 100 * sorted.size()) - 1;
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));

@@ -21,7 +21,8 @@ import java.nio.file.Path;
  */
 final class EngineStepFixture implements AutoCloseable {
 
-    static final int CONTEXT = 128;
+    /** Tokens each sequence holds before the measured step ({@code -Dcontext=N}, default 128). */
+    static final int CONTEXT = Integer.getInteger("context", 128);
     static final int BLOCK = 16;
 
     private final int batch;
@@ -45,8 +46,8 @@ final class EngineStepFixture implements AutoCloseable {
         cache = new KvCache(weights.config(), backend, BLOCK, sequences * blocksPerSequence, KvCache.CacheType.F16);
         runner = new ModelRunner(weights, cache, backend);
         llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
-        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * 1024,
-                Math.max(512, spareTokens), sequences, threads, LlamaContext.FlashAttention.ON, null));
+        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * Math.max(1024, CONTEXT + 64),
+                Math.max(512, Math.max(spareTokens, CONTEXT)), sequences, threads, LlamaContext.FlashAttention.ON, null));
         llamaDecode = new LlamaBatch(Math.max(batch, 1));
 
         int[][] tables = new int[sequences][blocksPerSequence];
@@ -110,6 +111,11 @@ final class EngineStepFixture implements AutoCloseable {
     void llamaSpareStep(LlamaBatch step) {
         llama.decode(step);
         llama.removeSequencePositions(batch, 0);
+    }
+
+    /** Where Sluice's last step spent its time. */
+    dev.sluice.engine.runner.StepTimings lastTimings() {
+        return runner.lastTimings();
     }
 
     /** The llama.cpp sequence id of the spare sequence. */
