@@ -39,33 +39,12 @@ public final class SseWriter {
     }
 
     public void event(byte[] json) {
-        guard.writing(req);
-        try {
-            out.write(DATA);
-            out.write(json);
-            out.write(END);
-            out.flush();
-        } catch (IOException | UncheckedIOException e) {
-            throw new ClientGoneException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
-        } finally {
-            guard.done(req);
-        }
+        write(DATA, json, END);
     }
 
     /** A named event ({@code event: <name>} before its data), as the Responses API streams them. */
     public void event(String name, byte[] json) {
-        guard.writing(req);
-        try {
-            out.write(("event: " + name + "\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(DATA);
-            out.write(json);
-            out.write(END);
-            out.flush();
-        } catch (IOException | UncheckedIOException e) {
-            throw new ClientGoneException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
-        } finally {
-            guard.done(req);
-        }
+        write(("event: " + name + "\n").getBytes(StandardCharsets.US_ASCII), DATA, json, END);
     }
 
     /** An SSE comment: keeps proxies from timing out and finds out early if the client is gone. */
@@ -77,10 +56,13 @@ public final class SseWriter {
         write(DONE);
     }
 
-    private void write(byte[] bytes) {
+    /** Writes {@code parts} and flushes them as one event, within one watched write. */
+    private void write(byte[]... parts) {
         guard.writing(req);
         try {
-            out.write(bytes);
+            for (byte[] part : parts) {
+                out.write(part);
+            }
             out.flush();
         } catch (IOException e) {
             throw new ClientGoneException(e);

@@ -8,6 +8,7 @@ import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
 import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.Router;
+import dev.sluice.api.models.VersionOutcome;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.model.Pooling;
 import dev.sluice.engine.sampling.SamplingParams;
@@ -59,21 +60,11 @@ final class EmbeddingsEndpoint implements Handler {
         ModelVersion version = route.primary();
         EngineService service = version.ready();
         res.header("X-Sluice-Model-Version", version.version());
-        // The outcome counts for the version's route (its guard), as a generation's does; a
-        // client's bad request or departure is not the version's failure.
-        boolean failed = true;
-        try {
+        // The outcome counts for the version's route (its guard), as a generation's does.
+        VersionOutcome.record(endpoints.router(), version, ttft -> {
             serve(req, res, json, route, service);
-            failed = false;
-        } catch (ApiException e) {
-            failed = e.status().code() >= 500;
-            throw e;
-        } catch (java.io.UncheckedIOException | io.helidon.webserver.ServerConnectionException e) {
-            failed = false;
-            throw e;
-        } finally {
-            endpoints.router().recordResult(version, failed, -1);
-        }
+            return false;
+        });
     }
 
     private void serve(ServerRequest req, ServerResponse res, Json json, Router.Resolution route, EngineService service)

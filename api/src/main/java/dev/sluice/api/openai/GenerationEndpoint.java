@@ -1,16 +1,14 @@
 package dev.sluice.api.openai;
 
-import dev.sluice.api.http.ApiException;
 import dev.sluice.api.http.Bodies;
 import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.Router;
+import dev.sluice.api.models.VersionOutcome;
 import dev.sluice.engine.Engine;
 import dev.sluice.engine.text.Tokenizer;
 import dev.sluice.scheduler.EngineService;
 
-import java.io.UncheckedIOException;
 import io.helidon.http.HeaderNames;
-import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -51,19 +49,7 @@ final class GenerationEndpoint implements Handler {
         ModelVersion version = route.primary();
         EngineService service = version.ready();
         res.header("X-Sluice-Model-Version", version.version());
-        long[] ttft = {-1};
-        boolean failed = true; // a server error counts against the version (a client's bad request or going away does not)
-        try {
-            failed = serve(req, res, json, route, service, ttft);
-        } catch (ApiException e) {
-            failed = e.status().code() >= 500;
-            throw e;
-        } catch (UncheckedIOException | ServerConnectionException e) {
-            failed = false;
-            throw e;
-        } finally {
-            endpoints.router().recordResult(version, failed, ttft[0]);
-        }
+        VersionOutcome.record(endpoints.router(), version, ttft -> serve(req, res, json, route, service, ttft));
     }
 
     /** Prepares, submits and answers; returns whether the engine failed it. */

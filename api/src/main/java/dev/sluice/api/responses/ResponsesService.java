@@ -8,18 +8,17 @@ import dev.sluice.api.http.Bodies;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.models.ModelVersion;
 import dev.sluice.api.models.Router;
+import dev.sluice.api.models.VersionOutcome;
 import dev.sluice.api.openai.ChatRuns;
 import dev.sluice.api.openai.Json;
 import dev.sluice.api.openai.Responses;
 import dev.sluice.scheduler.EngineService;
 import io.helidon.http.HeaderNames;
-import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -76,19 +75,8 @@ public final class ResponsesService implements HttpService {
         ModelVersion version = route.primary();
         EngineService service = version.ready();
         res.header("X-Sluice-Model-Version", version.version());
-        long[] ttft = {-1};
-        boolean failed = true; // as chat: a server error counts against the version, a bad request or a client gone does not
-        try {
-            failed = serve(req, res, request, history, route.model(), service, ttft);
-        } catch (ApiException e) {
-            failed = e.status().code() >= 500;
-            throw e;
-        } catch (UncheckedIOException | ServerConnectionException e) {
-            failed = false;
-            throw e;
-        } finally {
-            runs.router().recordResult(version, failed, ttft[0]);
-        }
+        List<ObjectNode> context = history;
+        VersionOutcome.record(runs.router(), version, ttft -> serve(req, res, request, context, route.model(), service, ttft));
     }
 
     private boolean serve(ServerRequest req, ServerResponse res, ResponseRequest request, List<ObjectNode> history,
