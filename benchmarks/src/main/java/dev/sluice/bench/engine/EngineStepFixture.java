@@ -1,6 +1,7 @@
 package dev.sluice.bench.engine;
 
 import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.ggml.OpTimes;
 import dev.sluice.bindings.llama.LlamaBatch;
 import dev.sluice.bindings.llama.LlamaContext;
 import dev.sluice.bindings.llama.LlamaModel;
@@ -37,6 +38,11 @@ final class EngineStepFixture implements AutoCloseable {
     private final int[] spareTable;
 
     EngineStepFixture(Path model, int threads, int batch, int spareTokens) {
+        this(model, threads, batch, spareTokens, null);
+    }
+
+    /** @param llamaProfile where llama.cpp's decodes are profiled node by node (null: not profiled) */
+    EngineStepFixture(Path model, int threads, int batch, int spareTokens, OpTimes llamaProfile) {
         this.batch = batch;
         int[] prompt = prompt(Math.max(CONTEXT + 1, spareTokens));
         int blocksPerSequence = Math.max(CONTEXT + 1, spareTokens) / BLOCK + 1;
@@ -47,7 +53,8 @@ final class EngineStepFixture implements AutoCloseable {
         runner = new ModelRunner(weights, cache, backend);
         llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
         llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * Math.max(1024, CONTEXT + 64),
-                Math.max(512, Math.max(spareTokens, CONTEXT)), sequences, threads, LlamaContext.FlashAttention.ON, null));
+                Math.max(512, Math.max(spareTokens, CONTEXT)), sequences, threads, LlamaContext.FlashAttention.ON, null),
+                llamaProfile);
         llamaDecode = new LlamaBatch(Math.max(batch, 1));
 
         int[][] tables = new int[sequences][blocksPerSequence];
@@ -111,6 +118,11 @@ final class EngineStepFixture implements AutoCloseable {
     void llamaSpareStep(LlamaBatch step) {
         llama.decode(step);
         llama.removeSequencePositions(batch, 0);
+    }
+
+    /** Profiles Sluice's following steps node by node into {@code times} (null: stop). */
+    void profileSluice(OpTimes times) {
+        runner.profile(times);
     }
 
     /** Where Sluice's last step spent its time. */

@@ -1,6 +1,7 @@
 package dev.sluice.bench.engine;
 
 import dev.sluice.bindings.SystemInfo;
+import dev.sluice.engine.runner.StepTimings;
 import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
@@ -30,19 +31,21 @@ public final class InterleavedDecode {
         int threads = SystemInfo.physicalCores();
         System.out.printf("%s %s, %d threads, context %d, medians of %d alternating steps%n", preset, type, threads,
                 EngineStepFixture.CONTEXT, steps);
-        System.out.println("| batch | Sluice (ms) | llama_decode (ms) | Sluice speed / llama.cpp |");
-        System.out.println("|---:|---:|---:|---:|");
+        System.out.println("| batch | Sluice (ms) | build | allocate | inputs | compute | llama_decode (ms) | Sluice speed / llama.cpp |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int batch : batches) {
             double[] r = run(model, threads, batch, steps);
-            System.out.printf("| %d | %.2f | %.2f | %.2fx |%n", batch, r[0], r[1], r[1] / r[0]);
+            System.out.printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2fx |%n", batch, r[0], r[2], r[3], r[4],
+                    r[5], r[1], r[1] / r[0]);
         }
     }
 
-    /** Median milliseconds per step: {Sluice, llama.cpp}. */
+    /** Median milliseconds per step: {Sluice, llama.cpp, Sluice's build, allocate, inputs, compute}. */
     static double[] run(Path model, int threads, int batch, int steps) {
         try (EngineStepFixture fixture = new EngineStepFixture(model, threads, batch, 0)) {
             long[] sluice = new long[steps];
             long[] reference = new long[steps];
+            long[][] parts = new long[4][steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 fixture.sluiceDecodeStep();
@@ -51,10 +54,20 @@ public final class InterleavedDecode {
                 long t2 = System.nanoTime();
                 sluice[i] = t1 - t0;
                 reference[i] = t2 - t1;
+                StepTimings t = fixture.lastTimings();
+                parts[0][i] = t.buildNanos();
+                parts[1][i] = t.allocateNanos();
+                parts[2][i] = t.inputNanos();
+                parts[3][i] = t.computeNanos();
             }
-            Arrays.sort(sluice);
-            Arrays.sort(reference);
-            return new double[] {sluice[steps / 2] / 1e6, reference[steps / 2] / 1e6};
+            return new double[] {median(sluice), median(reference), median(parts[0]), median(parts[1]),
+                    median(parts[2]), median(parts[3])};
         }
+    }
+
+    private static double median(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2] / 1e6;
     }
 }

@@ -2,6 +2,7 @@ package dev.sluice.bench.engine;
 
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.ggml.OpTimes;
 import dev.sluice.engine.kv.KvCache;
 import dev.sluice.engine.model.ModelWeights;
 import dev.sluice.engine.runner.Batch;
@@ -21,13 +22,15 @@ import java.util.Arrays;
  * own, with shared-prefix (cascade) attention on and off: two runners over two identical caches,
  * their steps alternated one for one so both see the same machine noise. Reports medians and
  * where the time went (graph build + allocation, inputs, compute), and the share of KV rows each
- * gathers.
+ * gathers. With {@code -Dprofile=true}, each batch's step is then also profiled by kind of op
+ * ({@link OpProfile}'s table; compare shares, not totals: each node pays a graph dispatch).
  *
- * <pre>java [-Dthreads=N] -cp benchmarks/target/benchmarks.jar dev.sluice.bench.engine.SharedPrefixDecode [preset] [type] [steps] [prefix] [own] [batch...]</pre>
+ * <pre>java [-Dthreads=N] [-Dprofile=true] -cp benchmarks/target/benchmarks.jar dev.sluice.bench.engine.SharedPrefixDecode [preset] [type] [steps] [prefix] [own] [batch...]</pre>
  */
 public final class SharedPrefixDecode {
 
     private static final int BLOCK = 16;
+    private static final int PROFILED_STEPS = 5;
 
     private SharedPrefixDecode() {
     }
@@ -59,6 +62,13 @@ public final class SharedPrefixDecode {
                     System.out.printf("| %d | %.1f | %.1f | %.2fx | %s | %s | %.0f%% / %.0f%% |%n", batch, on.median(0),
                             off.median(0), off.median(0) / on.median(0), on.profile(), off.profile(),
                             100.0 * on.gathered, 100.0 * off.gathered);
+                    if (Boolean.getBoolean("profile")) {
+                        OpTimes onOps = on.profileSteps(PROFILED_STEPS);
+                        OpTimes offOps = off.profileSteps(PROFILED_STEPS);
+                        System.out.printf("%nbatch %d, by kind of op (ms per step, %d profiled steps each):%n", batch, PROFILED_STEPS);
+                        OpProfile.print("cascade on", onOps, "off", offOps, PROFILED_STEPS);
+                        System.out.println();
+                    }
                 }
             }
         }
@@ -113,6 +123,17 @@ public final class SharedPrefixDecode {
             append(2, t.inputNanos());
             append(3, t.computeNanos());
             gathered = t.contextRows() == 0 ? 0 : (double) t.gatheredRows() / t.contextRows();
+        }
+
+        /** Runs {@code steps} more steps node by node and returns where their compute went. */
+        OpTimes profileSteps(int steps) {
+            OpTimes times = new OpTimes();
+            runner.profile(times);
+            for (int i = 0; i < steps; i++) {
+                runner.forward(decode);
+            }
+            runner.profile(null);
+            return times;
         }
 
         private void append(int k, long value) {

@@ -40,10 +40,11 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * Decode contexts at least this long whose blocks are consecutive are attended in place, each
      * in a group of its own: one attention op more, no gather. Measured with InterleavedDecode
      * (smollm2-135m-shape Q8_0, 2 threads, speed against llama_decode, gathered vs in place): at 32
-     * sequences 0.90x vs 0.95x over 128-token contexts, 0.63x vs 0.87x over 512, 0.66x vs 0.94x over
-     * 1024; at 64-token contexts the gather still wins (0.99x vs 0.91x).
+     * sequences 0.90x vs 0.95x over 96-token contexts, 0.63x vs 0.87x over 512, 0.66x vs 0.94x over
+     * 1024; at 32- and 64-token contexts the two are even (0.99-1.01x), and below that one op per
+     * sequence costs more than its gather saves.
      */
-    static final int IN_PLACE_MIN_POSITIONS = Integer.getInteger("sluice.in-place-min", 128);
+    static final int IN_PLACE_MIN_POSITIONS = Integer.getInteger("sluice.in-place-min", 64);
 
     /**
      * Sequences attended together: S streams of T tokens over L cached positions each, whose
@@ -102,7 +103,7 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
         int sequences = batch.sequenceCount();
         OutputRows outputs = OutputRows.of(batch);
         // Decode sequences with short contexts run together: one gather and one batched attention
-        // per group (over 64-token contexts one attention op per sequence costs more in per-op
+        // per group (over short contexts one attention op per sequence costs more in per-op
         // overhead than the gather saves). From IN_PLACE_MIN_POSITIONS on, a sequence whose blocks
         // are consecutive is a group of its own and reads its rows in place.
         List<Group> groups = new ArrayList<>();

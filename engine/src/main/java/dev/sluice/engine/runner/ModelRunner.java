@@ -2,6 +2,8 @@ package dev.sluice.engine.runner;
 
 import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.bindings.ggml.GgmlContext;
+import dev.sluice.bindings.ggml.NodeProfiler;
+import dev.sluice.bindings.ggml.OpTimes;
 import dev.sluice.bindings.ggml.GraphAllocator;
 import dev.sluice.engine.kv.KvCache;
 import dev.sluice.engine.model.ModelConfig;
@@ -37,6 +39,8 @@ public final class ModelRunner implements AutoCloseable {
     private HiddenStates lastHidden;
     private boolean closed;
     private CascadeMode cascade = CascadeMode.fromSystemProperty();
+    private NodeProfiler nodeProfiler; // only while profiling
+    private OpTimes profile;
 
     public ModelRunner(ModelWeights weights, KvCache cache, Backend backend) {
         this(weights, cache, backend, false);
@@ -114,7 +118,11 @@ public final class ModelRunner implements AutoCloseable {
         computeThreads.beforeCompute();
         int threads = computeThreads.threads();
         long t3 = System.nanoTime();
-        backend.compute(g.graph());
+        if (profile == null) {
+            backend.compute(g.graph());
+        } else {
+            nodeProfiler.compute(backend, g.graph(), profile);
+        }
         long t4 = System.nanoTime();
         computeThreads.afterCompute(t4, t4 - t3);
         lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads,
@@ -145,6 +153,19 @@ public final class ModelRunner implements AutoCloseable {
     /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else AUTO. */
     public void cascade(CascadeMode mode) {
         this.cascade = java.util.Objects.requireNonNull(mode);
+    }
+
+    /**
+     * Computes the following steps node by node, adding each node's time to {@code times} by kind
+     * of op; null computes whole graphs again. For benchmarks: a profiled step is slower than a
+     * real one by a graph dispatch per node.
+     */
+    public void profile(OpTimes times) {
+        checkOpen();
+        if (times != null && nodeProfiler == null) {
+            nodeProfiler = new NodeProfiler();
+        }
+        this.profile = times;
     }
 
     /** Where the last step's time went (null before the first step). */
@@ -189,5 +210,8 @@ public final class ModelRunner implements AutoCloseable {
         allocator.close();
         inputs.close();
         hiddenReadback.close();
+        if (nodeProfiler != null) {
+            nodeProfiler.close();
+        }
     }
 }

@@ -105,7 +105,7 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
                 for (int i = 0; i < groups; i++) {
                     outputs.add(attend(plan.groups().get(i), q, kPool, vPool, gatherRows[i], masks[i]));
                 }
-                Tensor attention = concatInOrder(outputs);
+                Tensor attention = joinInto(q, outputs);
                 Tensor o = addBias(ctx.mulMat(w.wo(), attention), w.attnOutputBias());
                 if (layer == config.layers() - 1) {
                     // Only rows that need logits go through the last MLP and the output head.
@@ -183,20 +183,25 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             return ctx.permute(ctx.reshape(gathered, config.headDim(), config.kvHeads(), kvLength, streams), 0, 2, 1, 3);
         }
 
-        /** Joins the groups' outputs along the token dimension, pairwise, so each row is copied log(n) times. */
-        private Tensor concatInOrder(List<Tensor> parts) {
-            List<Tensor> level = parts;
-            while (level.size() > 1) {
-                List<Tensor> next = new ArrayList<>((level.size() + 1) / 2);
-                for (int i = 0; i + 1 < level.size(); i += 2) {
-                    next.add(ctx.concat(level.get(i), level.get(i + 1), 1));
-                }
-                if (level.size() % 2 == 1) {
-                    next.add(level.getLast());
-                }
-                level = next;
+        /**
+         * The groups' outputs as one [heads * headDim, tokens] tensor, in group order. With several
+         * groups, each group's rows are written over its own query rows in {@code q} (same shape),
+         * which only its own attention reads, and which that attention has read before the write
+         * that depends on its output: one copy per row and no new tensor, where a pairwise concat
+         * copied each row log2(groups) times through ever larger tensors.
+         */
+        private Tensor joinInto(Tensor q, List<Tensor> parts) {
+            if (parts.size() == 1) {
+                return parts.getFirst();
             }
-            return level.getFirst();
+            long rowBytes = q.nb(2);
+            Tensor joined = q;
+            long row = 0;
+            for (Tensor part : parts) {
+                joined = ctx.set2dInPlace(joined, part, rowBytes, row * rowBytes);
+                row += part.ne(1);
+            }
+            return ctx.reshape(joined, q.ne(0) * q.ne(1), q.ne(2));
         }
 
         private Tensor addBias(Tensor x, Tensor bias) {

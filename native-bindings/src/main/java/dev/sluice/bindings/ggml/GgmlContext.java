@@ -224,6 +224,14 @@ public final class GgmlContext implements AutoCloseable {
         return view;
     }
 
+    /**
+     * Writes {@code b}'s rows into {@code a}'s memory in place, row {@code r} at byte
+     * {@code offset + r * nb1}; returns a view of {@code a} that depends on the write.
+     */
+    public Tensor set2dInPlace(Tensor a, Tensor b, long nb1, long offset) {
+        return wrap(llama_cpp.ggml_set_2d_inplace(pointer(), a.pointer(), b.pointer(), nb1, offset));
+    }
+
     public Tensor concat(Tensor a, Tensor b, int dim) {
         return wrap(llama_cpp.ggml_concat(pointer(), a.pointer(), b.pointer(), dim));
     }

@@ -1,8 +1,12 @@
 package dev.sluice.bindings.llama;
 
 import dev.sluice.bindings.NativeException;
+import dev.sluice.bindings.NativeStrings;
 import dev.sluice.bindings.SystemInfo;
 import dev.sluice.bindings.ggml.CpuThreadpool;
+import dev.sluice.bindings.ggml.NodeProfiler;
+import dev.sluice.bindings.ggml.OpTimes;
+import dev.sluice.bindings.raw.ggml_backend_sched_eval_callback;
 import dev.sluice.bindings.raw.llama_context_params;
 import dev.sluice.bindings.raw.llama_cpp;
 
@@ -88,6 +92,7 @@ public final class LlamaContext implements AutoCloseable {
     private final int vocabSize;
     private MemorySegment context;
     private CpuThreadpool threadpool;
+    private Arena callbacks; // the profile's upcall stub, when profiled; lives as long as the context
 
     private LlamaContext(LlamaModel model, Options options, MemorySegment context, CpuThreadpool threadpool) {
         this.model = model;
@@ -98,6 +103,17 @@ public final class LlamaContext implements AutoCloseable {
     }
 
     public static LlamaContext create(LlamaModel model, Options options) {
+        return create(model, options, null);
+    }
+
+    /**
+     * A context whose decodes are profiled node by node into {@code profile} (null: not profiled):
+     * llama.cpp's scheduler asks an eval callback before each node and, told yes, computes the
+     * nodes up to it, waits, and calls back; the time between the two calls is the node's. The
+     * counterpart of {@link dev.sluice.bindings.ggml.NodeProfiler} for Sluice's graphs, with the
+     * same one dispatch per node. The callback runs on the thread that decodes.
+     */
+    public static LlamaContext create(LlamaModel model, Options options, OpTimes profile) {
         if (model.isVocabOnly()) {
             throw new IllegalArgumentException("model " + model.path() + " was loaded vocabulary-only; it cannot decode");
         }
@@ -115,8 +131,15 @@ public final class LlamaContext implements AutoCloseable {
                 llama_context_params.embeddings(params, true);
                 llama_context_params.pooling_type(params, options.embeddings().nativeValue);
             }
+            Arena callbacks = profile == null ? null : Arena.ofShared();
+            if (profile != null) {
+                llama_context_params.cb_eval(params, ggml_backend_sched_eval_callback.allocate(new NodeTimes(profile), callbacks));
+            }
             MemorySegment context = llama_cpp.llama_init_from_model(model.pointer(), params);
             if (context.equals(MemorySegment.NULL)) {
+                if (callbacks != null) {
+                    callbacks.close();
+                }
                 throw new NativeException("llama_init_from_model failed for " + model.path() + " with " + options);
             }
             // A persistent pool of sleeping workers, as Sluice's backend has and llama-server
@@ -127,10 +150,14 @@ public final class LlamaContext implements AutoCloseable {
                 pool = CpuThreadpool.start(options.threads());
             } catch (RuntimeException e) {
                 llama_cpp.llama_free(context);
+                if (callbacks != null) {
+                    callbacks.close();
+                }
                 throw e;
             }
             llama_cpp.llama_attach_threadpool(context, pool.pointer(), pool.pointer());
             LlamaContext created = new LlamaContext(model, options, context, pool);
+            created.callbacks = callbacks;
             model.register(created);
             return created;
         }
@@ -222,6 +249,35 @@ public final class LlamaContext implements AutoCloseable {
         context = null;
         threadpool.close();
         threadpool = null;
+        if (callbacks != null) {
+            callbacks.close(); // after llama_free: nothing can call the stub any more
+            callbacks = null;
+        }
         model.unregister(this);
+    }
+
+    /** The eval callback of a profiled context: yes to every node, then its time by kind of op. */
+    private static final class NodeTimes implements ggml_backend_sched_eval_callback.Function {
+
+        private final OpTimes profile;
+        private long start;
+
+        NodeTimes(OpTimes profile) {
+            this.profile = profile;
+        }
+
+        @Override
+        public boolean apply(MemorySegment tensor, boolean ask, MemorySegment userData) {
+            if (ask) {
+                start = System.nanoTime();
+                return true;
+            }
+            long nanos = System.nanoTime() - start;
+            String op = NativeStrings.read(llama_cpp.ggml_op_desc(tensor));
+            if (!NodeProfiler.computesNothing(op)) {
+                profile.add(op, nanos);
+            }
+            return true; // go on computing
+        }
     }
 }
