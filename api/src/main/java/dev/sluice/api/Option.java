@@ -47,7 +47,7 @@ public enum Option {
     HTTP_READ_TIMEOUT("sluice.http-read-timeout", "http-read-timeout", "10",
             "Seconds a request's headers may take, and a body may wait for its next bytes (plus 1 s per 100 KiB in all), before the connection is closed."),
     HTTP_IDLE_TIMEOUT("sluice.http-idle-timeout", "http-idle-timeout", "10",
-            "Seconds a keep-alive connection may stay idle between requests before it is closed."),
+            "Seconds a keep-alive connection may stay idle between requests before it is closed (every response says so: Keep-Alive: timeout=N)."),
     ENGINE_STALL_TIMEOUT("sluice.engine-stall-timeout", "engine-stall-timeout", "120",
             "Seconds one engine step may run before GET /health/live reports the engine stuck (503)."),
     MAX_REQUEST_BYTES("sluice.max-request-bytes", "max-request-bytes", "16777216", "Largest request body; larger ones get 413."),

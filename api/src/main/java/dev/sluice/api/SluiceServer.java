@@ -156,6 +156,7 @@ public final class SluiceServer implements AutoCloseable {
 
     private void routing(HttpRouting.Builder routing) {
         routing.addFilter(Filters.accessLog());
+        routing.addFilter(Filters.keepAliveTimeout(config.httpIdleTimeoutSeconds()));
         routing.addFilter((chain, req, res) -> {
             activeRequests.incrementAndGet();
             try {

@@ -132,6 +132,37 @@ class ClientBehaviourTest {
     }
 
     @Test
+    void responsesAnnounceHowLongAnIdleConnectionStaysOpen() throws Exception {
+        try (TestServer server = TestServer.start("--http-idle-timeout", "42")) {
+            assertEquals("timeout=42", server.get("/health").headers().firstValue("Keep-Alive").orElse(null));
+            var streamed = server.post("/v1/completions", completion("x", "max_tokens", 2, "stream", true));
+            assertEquals(200, streamed.statusCode());
+            assertEquals("timeout=42", streamed.headers().firstValue("Keep-Alive").orElse(null), "streams too");
+            // A client that closes the connection after this request is told nothing about keeping it.
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                String head = responseHead(socket.getInputStream());
+                assertTrue(head.startsWith("HTTP/1.1 200"), head);
+                assertFalse(head.toLowerCase(java.util.Locale.ROOT).contains("keep-alive:"), head);
+            }
+        }
+    }
+
+    /** The status line and headers of the response on {@code in}, read up to the blank line. */
+    private static String responseHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        for (int b; (b = in.read()) >= 0; ) {
+            head.append((char) b);
+            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
+                return head.substring(0, head.length() - 4);
+            }
+        }
+        return head.toString();
+    }
+
+    @Test
     void connectionsThatStopSendingAreClosed() throws Exception {
         try (TestServer server = TestServer.start("--http-read-timeout", "1", "--http-idle-timeout", "1")) {
             List<Socket> sockets = new ArrayList<>();

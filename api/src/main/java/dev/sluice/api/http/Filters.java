@@ -15,11 +15,12 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.Predicate;
 
-/** Cross-cutting HTTP concerns: request ids and access logging, API keys, CORS. */
+/** Cross-cutting HTTP concerns: request ids and access logging, keep-alive, API keys, CORS. */
 public final class Filters {
 
     private static final System.Logger ACCESS = System.getLogger("sluice.access");
     private static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    private static final HeaderName KEEP_ALIVE = HeaderNames.create("Keep-Alive");
 
     private Filters() {
     }
@@ -41,6 +42,26 @@ public final class Filters {
                             res.status().code(), (System.nanoTime() - start) / 1e6, id));
                 }
             }
+        };
+    }
+
+    /**
+     * Tells HTTP/1.1 clients how long the server keeps an idle connection open
+     * ({@code Keep-Alive: timeout=N}, as Apache httpd and Node send it). A client pool that keeps
+     * connections longer than the server sends its next request on one the server has closed,
+     * and a POST that fails that way is not retried: clients that read the header (Apache
+     * HttpClient, Node's undici, {@code HttpURLConnection}) drop the connection in time instead.
+     * Not sent when the client asked to close the connection.
+     */
+    public static Filter keepAliveTimeout(int seconds) {
+        String value = "timeout=" + seconds;
+        return (FilterChain chain, RoutingRequest req, RoutingResponse res) -> {
+            boolean closing = req.headers().first(HeaderNames.CONNECTION)
+                    .map(v -> v.toLowerCase(java.util.Locale.ROOT).contains("close")).orElse(false);
+            if (!closing) {
+                res.header(KEEP_ALIVE, value);
+            }
+            chain.proceed();
         };
     }
 

@@ -38,6 +38,13 @@ public final class LoadGenerator {
         // such a request, one that no server has read, only for GET unless told to: without
         // this, about one request in twenty to llama-server fails for a reason unrelated to load.
         System.setProperty("jdk.httpclient.enableAllMethodRetry", "true");
+        // A server closes idle keep-alive connections (Sluice after 10 s, --http-idle-timeout, and
+        // says so in Keep-Alive: timeout=10; llama-server after 5 s), and the JDK pools them for 30 s
+        // by default: a request sent on one the server is closing got no bytes back (one in 32
+        // requests of a qwen2.5 shared-prefix run, 2026-11-30). Idle connections are dropped first.
+        if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
+            System.setProperty("jdk.httpclient.keepalive.timeout", "4");
+        }
         boolean terminal = System.console() != null && System.console().isTerminal();
         int status = new LoadGenerator(System.out, System.err, terminal).run(args);
         System.exit(status);
