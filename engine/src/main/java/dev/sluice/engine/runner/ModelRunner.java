@@ -2,9 +2,9 @@ package dev.sluice.engine.runner;
 
 import dev.sluice.bindings.ggml.Backend;
 import dev.sluice.bindings.ggml.GgmlContext;
+import dev.sluice.bindings.ggml.GraphAllocator;
 import dev.sluice.bindings.ggml.NodeProfiler;
 import dev.sluice.bindings.ggml.OpTimes;
-import dev.sluice.bindings.ggml.GraphAllocator;
 import dev.sluice.engine.kv.KvCache;
 import dev.sluice.engine.model.ModelConfig;
 import dev.sluice.engine.model.ModelWeights;
