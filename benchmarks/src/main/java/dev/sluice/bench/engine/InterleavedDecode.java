@@ -60,14 +60,9 @@ public final class InterleavedDecode {
                 parts[2][i] = t.inputNanos();
                 parts[3][i] = t.computeNanos();
             }
-            return new double[] {median(sluice), median(reference), median(parts[0]), median(parts[1]),
-                    median(parts[2]), median(parts[3])};
+            return new double[] {InterleavedPrefill.median(sluice), InterleavedPrefill.median(reference),
+                    InterleavedPrefill.median(parts[0]), InterleavedPrefill.median(parts[1]),
+                    InterleavedPrefill.median(parts[2]), InterleavedPrefill.median(parts[3])};
         }
-    }
-
-    private static double median(long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2] / 1e6;
     }
 }

@@ -73,7 +73,8 @@ public final class InterleavedPrefill {
         }
     }
 
-    private static double median(long[] nanos) {
+    /** The median of {@code nanos}, in milliseconds. */
+    static double median(long[] nanos) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2] / 1e6;
