@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntUnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,24 +47,12 @@ class DecodeGroupingTest {
                 pool.add(b);
             }
             Collections.shuffle(pool, new Random(13));
-            List<GreedyDriver.Sequence> sequences = new ArrayList<>();
-            int next = 0;
-            for (int length : lengths) {
-                int[] prompt = random.ints(length, 100, 20_000).toArray();
-                int[] table = new int[(length + 16 + BLOCK - 1) / BLOCK];
-                for (int i = 0; i < table.length; i++) {
-                    table[i] = pool.get(next++);
-                }
-                sequences.add(new GreedyDriver.Sequence(prompt, table, length, 0));
-            }
+            List<GreedyDriver.Sequence> sequences = sequences(lengths, random, pool::get);
             GreedyDriver.run(runner, BLOCK, sequences, 16);
 
             // The last step decodes all five: the four short contexts together, the long one alone.
             assertEquals(2, runner.lastTimings().attentionGroups());
-            for (int i = 0; i < sequences.size(); i++) {
-                GreedyDriver.Sequence s = sequences.get(i);
-                assertArrayEquals(reference.greedy(s.prompt, 16, false), s.generatedTokens(), "sequence " + i);
-            }
+            assertMatchesLlamaCpp(reference, sequences);
         }
     }
 
@@ -79,25 +68,36 @@ class DecodeGroupingTest {
              ModelWeights weights = ModelWeights.load(model, cpu);
              KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
              ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
-            List<GreedyDriver.Sequence> sequences = new ArrayList<>();
-            int next = 0;
-            for (int length : lengths) {
-                int[] prompt = random.ints(length, 100, 20_000).toArray();
-                int[] table = new int[(length + 16 + BLOCK - 1) / BLOCK];
-                for (int i = 0; i < table.length; i++) {
-                    table[i] = next++; // each sequence on consecutive blocks
-                }
-                sequences.add(new GreedyDriver.Sequence(prompt, table, length, 0));
-            }
+            List<GreedyDriver.Sequence> sequences = sequences(lengths, random, i -> i); // each on consecutive blocks
             GreedyDriver.run(runner, BLOCK, sequences, 16);
 
             // The last step: the two short contexts gathered together, the three long ones in place, alone.
             assertEquals(4, runner.lastTimings().attentionGroups());
             assertEquals(2L * (30 + 15), runner.lastTimings().gatheredRows(), "only the short ones' rows (padded to the longer)");
-            for (int i = 0; i < sequences.size(); i++) {
-                GreedyDriver.Sequence s = sequences.get(i);
-                assertArrayEquals(reference.greedy(s.prompt, 16, false), s.generatedTokens(), "sequence " + i);
+            assertMatchesLlamaCpp(reference, sequences);
+        }
+    }
+
+    /** Sequences of random prompts of {@code lengths}, with room for 16 tokens; block table entry k is {@code block(k)}, numbered across all of them. */
+    private static List<GreedyDriver.Sequence> sequences(int[] lengths, Random random, IntUnaryOperator block) {
+        List<GreedyDriver.Sequence> sequences = new ArrayList<>();
+        int next = 0;
+        for (int length : lengths) {
+            int[] prompt = random.ints(length, 100, 20_000).toArray();
+            int[] table = new int[(length + 16 + BLOCK - 1) / BLOCK];
+            for (int i = 0; i < table.length; i++) {
+                table[i] = block.applyAsInt(next++);
             }
+            sequences.add(new GreedyDriver.Sequence(prompt, table, length, 0));
+        }
+        return sequences;
+    }
+
+    /** Every sequence's 16 generated tokens are llama.cpp's greedy ones for its prompt. */
+    private static void assertMatchesLlamaCpp(LlamaReference reference, List<GreedyDriver.Sequence> sequences) {
+        for (int i = 0; i < sequences.size(); i++) {
+            GreedyDriver.Sequence s = sequences.get(i);
+            assertArrayEquals(reference.greedy(s.prompt, 16, false), s.generatedTokens(), "sequence " + i);
         }
     }
 }
