@@ -98,8 +98,9 @@ class ClientBehaviourTest {
 
     @Test
     void aStreamingClientThatStopsReadingIsCancelledAndItsConnectionClosed() throws Exception {
+        // A long idle timeout: the connection must be closed because its stream was cut short, not because it idled.
         try (TestServer server = TestServer.start("--stalled-client-timeout", "1", "--kv-cache-memory", "32MiB",
-                "--max-response-tokens", "1000000")) {
+                "--max-response-tokens", "1000000", "--http-idle-timeout", "60")) {
             try (Socket socket = new Socket()) {
                 socket.setReceiveBufferSize(4096);
                 socket.connect(new InetSocketAddress("127.0.0.1", server.port()));

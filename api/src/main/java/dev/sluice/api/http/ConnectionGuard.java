@@ -123,9 +123,10 @@ public final class ConnectionGuard implements AutoCloseable {
     }
 
     /**
-     * The request's body will not be read (it is over a limit): once its error response is sent,
-     * close the connection. Helidon keeps a connection open after a response that says
-     * {@code Connection: close}, and would then read the unread body as the next request.
+     * Once this request's response is sent, close the connection: its body will not be read (it
+     * is over a limit; Helidon keeps a connection open after a response that says
+     * {@code Connection: close}, and would then read the unread body as the next request), or the
+     * server ended its stream early (a client that stopped reading is not waited for again).
      */
     public void closeAfterResponse(ServerRequest req) {
         Watch watch = watches.get(req.socketId());

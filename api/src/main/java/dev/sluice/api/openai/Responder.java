@@ -46,12 +46,19 @@ final class Responder {
                     sse.event(bytes(chunk(envelope, format, choice, field, value, logprobs, finish, includeUsage)));
             format.begin(sink);
             List<RequestUsage> usages = new ArrayList<>();
+            boolean[] aborted = {false};
             String error = submission.consume((choice, d) -> {
                 format.delta(sink, choice, d);
                 if (d.isFinished() && d.finishReason() != FinishReason.ERROR) {
                     format.finish(sink, choice, d.finishReason());
                 }
+                aborted[0] |= d.finishReason() == FinishReason.CANCELLED;
             }, usages, sse::keepAlive);
+            if (aborted[0]) {
+                // The server ended it (a client that stopped reading, a shutdown): the stream still
+                // ends well-formed, and then the connection closes rather than wait to be reused.
+                guard.closeAfterResponse(req);
+            }
             if (error != null) {
                 sse.event(bytes(Responses.error(error, "server_error", null, null)));
             } else if (includeUsage) {

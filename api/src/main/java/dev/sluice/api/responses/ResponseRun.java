@@ -68,6 +68,9 @@ final class ResponseRun {
             ObjectNode result = generate(new OutputItems(run.tools(), events), events::keepAlive);
             finished.accept(result);
             String status = result.get("status").textValue();
+            if (status.equals("cancelled")) {
+                guard.closeAfterResponse(req); // ended by the server: close the connection after it (see Responder)
+            }
             events.response(switch (status) {
                 case "completed" -> "response.completed";
                 case "failed" -> "response.failed";
