@@ -15,9 +15,10 @@ import java.util.List;
  * decode sequences (one token each, contexts padded to the group's longest with masked slots),
  * batched as flash-attention streams. Decode sequences are sorted by context length and split
  * where padding would cost more than another group does, so one long context does not pad every
- * other to its length. A decode sequence with a context of {@link #IN_PLACE_MIN_POSITIONS} or more
- * whose blocks are consecutive is a group of its own and reads its K/V in place, with no gather:
- * copying long contexts into logical order costs more than an attention op per sequence.
+ * other to its length. Decode sequences with a context of {@link #IN_PLACE_MIN_POSITIONS} or more
+ * whose blocks are consecutive read their K/V in place, with no gather (copying long contexts
+ * into logical order costs more than an attention op), as streams of one op where their slots
+ * are equally spaced ({@link InPlaceStreams}).
  *
  * @param tokens     the batch's tokens: the graph's rows
  * @param outputRows rows that come out of the step: logits rows, then hidden-state rows ({@link OutputRows})
@@ -49,8 +50,9 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
     /**
      * Sequences attended together: S streams of T tokens over L cached positions each, whose
      * tokens are graph rows [firstToken, firstToken + S*T), stream by stream. {@code firstSlot}
-     * is set (≥ 0) when the group is one sequence whose blocks are physically consecutive: its
-     * K/V rows are then one slice of the pool, read in place without a gather.
+     * is set (≥ 0) when the group's sequences each have physically consecutive blocks, stream i's
+     * starting at slot {@code firstSlot + i * slotStride}: their K/V rows are then one view of the
+     * pool, read in place without a gather.
      *
      * <p>{@code prefixLength > 0} makes it a cascade group ({@link CascadeAttention}): decode
      * sequences whose first {@code prefixLength} positions are the same physical blocks; the
@@ -58,10 +60,15 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
      * [prefixLength, kvLength) separately. Its {@code firstSlot} (≥ 0) is the prefix's, read in
      * place; the members' own rows are always gathered.
      */
-    record Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot, int prefixLength) {
+    record Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot, int prefixLength,
+                 int slotStride) {
 
         Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot) {
-            this(members, tokensPerStream, kvLength, firstToken, firstSlot, 0);
+            this(members, tokensPerStream, kvLength, firstToken, firstSlot, 0, 0);
+        }
+
+        Group(int[] members, int tokensPerStream, int kvLength, int firstToken, int firstSlot, int prefixLength) {
+            this(members, tokensPerStream, kvLength, firstToken, firstSlot, prefixLength, 0);
         }
 
         int streams() {
@@ -129,7 +136,9 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                     groups.add(new Group(members, 1, longest, row, slot, c.prefixBlocks() * blockSize));
                     row += members.length;
                 }
-                for (int[] members : splitByLength(batch, split.rest(), blockSize, inPlaceAllowed)) {
+                int[] rest = split.rest();
+                int[] inPlace = inPlaceAllowed ? readInPlace(batch, rest, blockSize) : new int[0];
+                for (int[] members : splitByLength(batch, without(rest, inPlace))) {
                     int longest = 0;
                     for (int m : members) {
                         longest = Math.max(longest, batch.contextLength(m));
@@ -137,8 +146,17 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                     for (int i = 0; i < members.length; i++) {
                         graphRow[members[i]] = row + i;
                     }
+                    // A short context alone in its group: read in place too, when it can be.
                     int slot = members.length == 1 && inPlaceAllowed ? contiguousFirstSlot(batch, members[0], blockSize) : -1;
                     groups.add(new Group(members, 1, slot >= 0 ? paddedLength(longest, slot, poolSlots) : longest, row, slot));
+                    row += members.length;
+                }
+                for (InPlaceStreams.Run run : InPlaceStreams.of(batch, inPlace, blockSize, poolSlots)) {
+                    int[] members = run.members();
+                    for (int i = 0; i < members.length; i++) {
+                        graphRow[members[i]] = row + i;
+                    }
+                    groups.add(new Group(members, 1, run.kvLength(), row, run.firstSlot(), 0, run.stride()));
                     row += members.length;
                 }
             } else {
@@ -155,29 +173,21 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                 outputs.rowCount(), graphRow, outputs);
     }
 
+    /** The decode sequences of {@code all} read in place: long contexts on consecutive blocks, whose gather would cost more than an op. */
+    private static int[] readInPlace(Batch batch, int[] all, int blockSize) {
+        return Arrays.stream(all).filter(seq -> batch.contextLength(seq) >= IN_PLACE_MIN_POSITIONS
+                && contiguousFirstSlot(batch, seq, blockSize) >= 0).toArray();
+    }
+
+    private static int[] without(int[] all, int[] some) {
+        return Arrays.stream(all).filter(seq -> Arrays.stream(some).noneMatch(x -> x == seq)).toArray();
+    }
+
     /**
      * Decode sequences {@code decode} sorted by context length and split into groups that
      * minimise the positions gathered and attended, padding included, plus
      * {@link #GROUP_COST_POSITIONS} per group (an O(n²) partition over at most a few hundred).
      */
-    private static List<int[]> splitByLength(Batch batch, int[] all, int blockSize, boolean inPlaceAllowed) {
-        // A long context read in place costs one attention op more and saves its whole gather.
-        List<int[]> alone = new ArrayList<>();
-        int[] decode = new int[all.length];
-        int n = 0;
-        for (int seq : all) {
-            if (inPlaceAllowed && batch.contextLength(seq) >= IN_PLACE_MIN_POSITIONS
-                    && contiguousFirstSlot(batch, seq, blockSize) >= 0) {
-                alone.add(new int[] {seq});
-            } else {
-                decode[n++] = seq;
-            }
-        }
-        List<int[]> groups = new ArrayList<>(splitByLength(batch, Arrays.copyOf(decode, n)));
-        groups.addAll(alone);
-        return groups;
-    }
-
     private static List<int[]> splitByLength(Batch batch, int[] decode) {
         int n = decode.length;
         if (n <= 1) {
@@ -213,14 +223,8 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
         return groups;
     }
 
-    /**
-     * Attention length of an in-place group: the context rounded up to {@link #REUSE_PADDING}
-     * positions (masked, and skipped by the kernel) so consecutive decode steps keep one graph
-     * shape, within the pool's end.
-     */
     private static int paddedLength(int context, int firstSlot, int poolSlots) {
-        int padded = (context + REUSE_PADDING - 1) / REUSE_PADDING * REUSE_PADDING;
-        return Math.max(context, Math.min(padded, poolSlots - firstSlot));
+        return InPlaceStreams.length(context, firstSlot, firstSlot, 1, poolSlots);
     }
 
     /** Groups that attend a shared prefix once. */
@@ -244,20 +248,21 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
 
     /** Group shapes and input sizes: two steps with equal signatures can share one graph. */
     int[] signature() {
-        int[] sig = new int[4 + groups.size() * 6];
+        int[] sig = new int[4 + groups.size() * 7];
         sig[0] = tokens;
         sig[1] = outputRows;
         sig[2] = groups.size();
         sig[3] = outputs.logitRows();
         for (int i = 0; i < groups.size(); i++) {
             Group g = groups.get(i);
-            int at = 4 + i * 6;
+            int at = 4 + i * 7;
             sig[at] = g.streams();
             sig[at + 1] = g.tokensPerStream();
             sig[at + 2] = g.kvLength();
             sig[at + 3] = g.firstToken();
             sig[at + 4] = g.firstSlot();
             sig[at + 5] = g.prefixLength();
+            sig[at + 6] = g.slotStride();
         }
         return sig;
     }

@@ -151,21 +151,30 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
             Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
                     q.nb(1), q.nb(2), q.nb(2) * t, q.nb(2) * group.firstToken()), 0, 2, 1, 3);
-            Tensor kg = group.inPlace() ? sliceKv(kPool, group.firstSlot(), l) : gatherKv(kPool, gatherRows, l, s);
-            Tensor vg = group.inPlace() ? sliceKv(vPool, group.firstSlot(), l) : gatherKv(vPool, gatherRows, l, s);
+            Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
+            Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
             Tensor out = ctx.flashAttention(qg, kg, vg, mask, attentionScale); // [hd, heads, T, S]
             return ctx.reshape(out, (long) hd * config.heads(), (long) t * s);
         }
 
         /**
-         * One sequence's rows read in place from an F16 pool: slots [first, first + L) as
-         * [hd, L, kvHeads, 1]. No copy at all, and exactly the layout llama.cpp's attention reads.
+         * An in-place group's rows read from an F16 pool: stream i's slots
+         * [first + i * stride, first + i * stride + L) as [hd, L, kvHeads, S]. No copy at all, and
+         * exactly the layout llama.cpp's attention reads from its per-slot streams.
          */
-        private Tensor sliceKv(Tensor pool, int firstSlot, int kvLength) {
+        private Tensor sliceKv(Tensor pool, AttentionPlan.Group group) {
             long rowBytes = pool.nb(1);
             long headBytes = pool.nb(0) * config.headDim();
-            return ctx.view4d(pool, config.headDim(), kvLength, config.kvHeads(), 1,
-                    rowBytes, headBytes, rowBytes * kvLength, rowBytes * firstSlot);
+            int l = group.kvLength();
+            int stride = group.streams() > 1 ? group.slotStride() : l;
+            int lastSlot = group.firstSlot() + (group.streams() - 1) * stride;
+            if (!InPlaceStreams.fits(group.firstSlot(), lastSlot, group.streams(), l, (int) pool.ne(1))) {
+                // ggml would abort the process on this view: a planning bug must fail the step, not the server.
+                throw new IllegalStateException("in-place view outside the KV pool: " + group);
+            }
+            long streamBytes = rowBytes * stride;
+            return ctx.view4d(pool, config.headDim(), l, config.kvHeads(), group.streams(),
+                    rowBytes, headBytes, streamBytes, rowBytes * group.firstSlot());
         }
 
         /** Gathers [kvDim, L*S] rows in logical order and lays them out as [hd, L, kvHeads, S] in F16. */

@@ -41,7 +41,7 @@ class AttentionPlanTest {
     }
 
     @Test
-    void longContextsOnConsecutiveBlocksAreReadInPlaceEachAloneAndScatteredOnesAreGathered() {
+    void longContextsOnConsecutiveBlocksAreReadInPlaceAndScatteredOnesAreGathered() {
         int context = AttentionPlan.IN_PLACE_MIN_POSITIONS;
         int blocks = context / BLOCK;
         Batch batch = new Batch();
@@ -52,18 +52,73 @@ class AttentionPlanTest {
         decode(batch, context, scattered);                            // the last block elsewhere
         decode(batch, context - 1, range(4000, 4000 + blocks));       // consecutive, but short
         AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, 1 << 16);
-        assertEquals(3, plan.groups().size(), "the two short-or-scattered ones gathered together, the others alone");
+        assertEquals(2, plan.groups().size(), "the two short-or-scattered ones gathered together, the others in place");
         AttentionPlan.Group gathered = plan.groups().get(0);
         assertArrayEquals(new int[] {3, 2}, gathered.members());
         assertFalse(gathered.inPlace());
-        assertArrayEquals(new int[] {0}, plan.groups().get(1).members());
-        assertTrue(plan.groups().get(1).inPlace());
-        assertEquals(0, plan.groups().get(1).firstSlot());
-        assertArrayEquals(new int[] {1}, plan.groups().get(2).members());
-        assertEquals(1000 * BLOCK, plan.groups().get(2).firstSlot());
+        AttentionPlan.Group inPlace = plan.groups().get(1);
+        assertArrayEquals(new int[] {0, 1}, inPlace.members(), "two streams of one op: any two are equally spaced");
+        assertTrue(inPlace.inPlace());
+        assertEquals(0, inPlace.firstSlot());
+        assertEquals(1000 * BLOCK, inPlace.slotStride());
+        assertEquals(context + AttentionPlan.REUSE_PADDING, inPlace.kvLength(), "the longer one's context, padded");
         assertEquals(2L * context, plan.gatheredRows(), "only the gathered group's rows");
         assertFalse(AttentionPlan.of(batch, BLOCK, false, 1 << 16).groups().stream().anyMatch(AttentionPlan.Group::inPlace),
                 "not from a quantized cache");
+    }
+
+    @Test
+    void equallySpacedSequencesAreStreamsOfOneInPlaceGroupInSlotOrder() {
+        int min = AttentionPlan.IN_PLACE_MIN_POSITIONS;
+        int region = 100; // blocks
+        Batch batch = new Batch();
+        // Batch order differs from slot order; contexts differ.
+        decode(batch, min + 40, range(2 * region, 2 * region + 30));
+        decode(batch, min, range(0, 20));
+        decode(batch, min + 100, range(region, region + 50));
+        decode(batch, min + 7, range(3 * region, 3 * region + 20));
+        AttentionPlan plan = AttentionPlan.of(batch, BLOCK, true, POOL_SLOTS);
+        assertEquals(1, plan.groups().size());
+        AttentionPlan.Group group = plan.groups().getFirst();
+        assertArrayEquals(new int[] {1, 2, 0, 3}, group.members(), "in slot order");
+        assertEquals(0, group.firstSlot());
+        assertEquals(region * BLOCK, group.slotStride());
+        assertEquals(min + 100 + AttentionPlan.REUSE_PADDING - (min + 100) % AttentionPlan.REUSE_PADDING, group.kvLength(),
+                "every stream attends the longest context, padded");
+        assertArrayEquals(new int[] {2, 0, 1, 3}, plan.graphRow(), "graph rows follow the streams");
+        assertEquals(0, plan.gatheredRows());
+
+        // The spacing breaks after the second: two runs.
+        Batch uneven = new Batch();
+        decode(uneven, min, range(0, 20));
+        decode(uneven, min, range(region, region + 20));
+        decode(uneven, min, range(3 * region, 3 * region + 20));
+        decode(uneven, min, range(4 * region, 4 * region + 20));
+        List<AttentionPlan.Group> runs = AttentionPlan.of(uneven, BLOCK, true, POOL_SLOTS).groups();
+        assertEquals(List.of(2, 2), runs.stream().map(AttentionPlan.Group::streams).toList());
+        assertEquals(3 * region * BLOCK, runs.get(1).firstSlot());
+    }
+
+    @Test
+    void inPlaceStreamsJoinOnlyWhilePaddingCostsLessThanAnOpAndTheViewFitsThePool() {
+        int min = AttentionPlan.IN_PLACE_MIN_POSITIONS;
+        Batch batch = new Batch();
+        decode(batch, min, range(0, min / BLOCK));
+        decode(batch, 2000, range(1000, 1000 + 2000 / BLOCK)); // pads the first by ~1950 positions: not worth an op
+        assertEquals(2, AttentionPlan.of(batch, BLOCK, true, 1 << 16).groups().size());
+
+        // Overlapping streams (the last one's context is longer than the spacing): ggml checks a
+        // view's contiguous size, streams x length rows from the first slot, against the pool.
+        Batch overlapping = new Batch();
+        decode(overlapping, 100, range(0, 25));
+        decode(overlapping, 400, range(25, 125));
+        assertEquals(1, AttentionPlan.of(overlapping, BLOCK, true, 1024).groups().size(), "2 x 416 rows fit in 1024");
+        List<AttentionPlan.Group> apart = AttentionPlan.of(overlapping, BLOCK, true, 780).groups();
+        assertEquals(2, apart.size(), "2 x 400 rows from slot 0 would not fit in 780");
+        for (AttentionPlan.Group g : apart) {
+            int last = g.firstSlot() + (g.streams() - 1) * g.slotStride();
+            assertTrue(InPlaceStreams.fits(g.firstSlot(), last, g.streams(), g.kvLength(), 780));
+        }
     }
 
     @Test

@@ -57,7 +57,7 @@ class DecodeGroupingTest {
     }
 
     @Test
-    void longContextsOnConsecutiveBlocksAreReadInPlaceEachAloneAndMatchLlamaCpp() {
+    void longContextsOnConsecutiveBlocksAreReadInPlaceAndMatchLlamaCpp() {
         Path model = TestModelGenerator.ensure(Preset.TINY_LLAMA, WeightType.F16, 7);
         Random random = new Random(6);
         int min = AttentionPlan.IN_PLACE_MIN_POSITIONS;
@@ -71,9 +71,42 @@ class DecodeGroupingTest {
             List<GreedyDriver.Sequence> sequences = sequences(lengths, random, i -> i); // each on consecutive blocks
             GreedyDriver.run(runner, BLOCK, sequences, 16);
 
-            // The last step: the two short contexts gathered together, the three long ones in place, alone.
-            assertEquals(4, runner.lastTimings().attentionGroups());
+            // The last step: the two short contexts gathered together; the three long ones in place,
+            // the first two as two streams of one op (the first one's view runs over the second
+            // one's blocks and the short one's between them, masked), the third alone (not equally spaced).
+            assertEquals(3, runner.lastTimings().attentionGroups());
             assertEquals(2L * (30 + 15), runner.lastTimings().gatheredRows(), "only the short ones' rows (padded to the longer)");
+            assertMatchesLlamaCpp(reference, sequences);
+        }
+    }
+
+    @Test
+    void sequencesInEqualRegionsOfThePoolAreStreamsOfOneInPlaceOpAndMatchLlamaCpp() {
+        Path model = TestModelGenerator.ensure(Preset.TINY_LLAMA, WeightType.F16, 7);
+        Random random = new Random(7);
+        // Regions of 32 blocks, as llama.cpp lays out its per-slot streams; the last sequence is
+        // longer than a region, so every other stream's view overlaps the next ones' rows.
+        int[] lengths = {70, 130, 90, 200, 300};
+        int region = 32;
+        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
+                     .withFlashAttention(LlamaContext.FlashAttention.ON));
+             Backend cpu = TestDevice.backend(2);
+             ModelWeights weights = ModelWeights.load(model, cpu);
+             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 256, KvCache.CacheType.F16);
+             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+            List<GreedyDriver.Sequence> sequences = new ArrayList<>();
+            for (int s = 0; s < lengths.length; s++) {
+                int[] prompt = random.ints(lengths[s], 100, 20_000).toArray();
+                int[] table = new int[(lengths[s] + 16 + BLOCK - 1) / BLOCK];
+                for (int i = 0; i < table.length; i++) {
+                    table[i] = s * region + i;
+                }
+                sequences.add(new GreedyDriver.Sequence(prompt, table, lengths[s], 0));
+            }
+            GreedyDriver.run(runner, BLOCK, sequences, 16);
+
+            assertEquals(1, runner.lastTimings().attentionGroups(), "the last step: all five as streams of one op");
+            assertEquals(0, runner.lastTimings().gatheredRows());
             assertMatchesLlamaCpp(reference, sequences);
         }
     }
