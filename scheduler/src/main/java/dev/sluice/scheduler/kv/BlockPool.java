@@ -100,7 +100,8 @@ public final class BlockPool {
     /**
      * Takes the block right after {@code previous} when it is free and holds no cached content,
      * so a sequence's blocks stay physically consecutive and the engine reads its K/V in place
-     * rather than through a gather; otherwise {@link #allocate()}.
+     * rather than through a gather; otherwise {@link #allocate()}. With no {@code previous} (a
+     * sequence's first block): {@link #allocateFirst}.
      *
      * <p>Once every free block holds cached content (a server that has run a while), {@link
      * #allocate()} evicts one anyway, and would scatter every new sequence: then the block after
@@ -109,18 +110,62 @@ public final class BlockPool {
      * freed prefixes, a conversation's next turn likely among them, stay.
      */
     public KvBlock allocateAfter(KvBlock previous) {
-        if (previous != null && previous.id() + 1 < blocks.length) {
-            KvBlock next = blocks[previous.id() + 1];
-            if (next.free && (!next.cached || olderHalf(next))) {
-                unlink(next);
-                if (next.cached) {
-                    evict(next);
-                }
-                next.refCount = 1;
-                return next;
-            }
+        if (previous == null) {
+            return allocateFirst(1);
+        }
+        if (previous.id() + 1 < blocks.length && takesInPlace(blocks[previous.id() + 1])) {
+            return take(blocks[previous.id() + 1]);
         }
         return allocate();
+    }
+
+    /**
+     * Takes a sequence's first block where the sequence has room to grow in place: in the longest
+     * run of blocks {@link #allocateAfter} would take, at its start when no sequence can grow
+     * into it from the left (it starts the pool, or follows a free block), else in its middle, so
+     * that sequence keeps half the run to grow into. Sequences admitted together spread out over
+     * the pool as llama.cpp's slots do, and their blocks stay consecutive far longer than when
+     * each takes the free list's first block, right where another one ends. Taken early enough in
+     * the run that the {@code wanted} blocks the sequence needs now (its prompt's) fit in it,
+     * when they can. Falls back to {@link #allocate()} when no run is two blocks long.
+     * O(blocks): once per sequence.
+     */
+    public KvBlock allocateFirst(int wanted) {
+        int bestStart = -1;
+        int bestLength = 0;
+        int start = -1;
+        for (int i = 0; i <= blocks.length; i++) {
+            boolean takes = i < blocks.length && takesInPlace(blocks[i]);
+            if (takes && start < 0) {
+                start = i;
+            } else if (!takes && start >= 0) {
+                if (i - start > bestLength) {
+                    bestStart = start;
+                    bestLength = i - start;
+                }
+                start = -1;
+            }
+        }
+        if (bestLength < 2) {
+            return allocate();
+        }
+        boolean growsIntoIt = bestStart > 0 && !blocks[bestStart - 1].free;
+        int offset = growsIntoIt ? Math.min(bestLength / 2, Math.max(0, bestLength - wanted)) : 0;
+        return take(blocks[bestStart + offset]);
+    }
+
+    /** Whether a block taken out of LRU order is fair to take: free, and holding no cached content or only old content. */
+    private boolean takesInPlace(KvBlock block) {
+        return block.free && (!block.cached || olderHalf(block));
+    }
+
+    private KvBlock take(KvBlock block) {
+        unlink(block);
+        if (block.cached) {
+            evict(block);
+        }
+        block.refCount = 1;
+        return block;
     }
 
     /** Whether {@code block} (free, cached) is in the older half of a free list that holds only cached blocks. */
@@ -129,14 +174,14 @@ public final class BlockPool {
         return oldest != head && oldest.cached && block.freedAt - oldest.freedAt <= (freeClock - oldest.freedAt) / 2;
     }
 
-    /** Takes {@code n} blocks, or none at all when fewer are free. */
+    /** Takes {@code n} blocks for one sequence, consecutive where they can be, or none at all when fewer are free. */
     public List<KvBlock> allocate(int n) {
         if (n > freeCount) {
             return null;
         }
         List<KvBlock> taken = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            taken.add(allocate());
+            taken.add(i == 0 ? allocateFirst(n) : allocateAfter(taken.get(i - 1)));
         }
         return taken;
     }

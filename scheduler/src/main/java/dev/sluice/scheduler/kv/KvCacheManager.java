@@ -125,9 +125,10 @@ public final class KvCacheManager {
             table.set(index, own);
             pool.release(shared);
         }
-        while (table.size() < blocksFor(computed + newTokens)) {
+        int blocks = blocksFor(computed + newTokens);
+        while (table.size() < blocks) {
             // next to the sequence's last block when that one is free: consecutive blocks are read in place
-            table.add(pool.allocateAfter(table.size() > 0 ? table.last() : null));
+            table.add(table.size() > 0 ? pool.allocateAfter(table.last()) : pool.allocateFirst(blocks));
         }
         return true;
     }

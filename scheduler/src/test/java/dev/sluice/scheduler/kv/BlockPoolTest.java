@@ -50,6 +50,60 @@ class BlockPoolTest {
     }
 
     @Test
+    void aSequencesFirstBlockLeavesRoomToGrowForItAndForTheSequenceBeforeIt() {
+        BlockPool pool = new BlockPool(16);
+        KvBlock a0 = pool.allocateFirst(1);
+        assertEquals(0, a0.id(), "an empty pool: its start");
+        KvBlock a1 = pool.allocateAfter(a0);
+        assertEquals(1, a1.id());
+        // The longest run is [2, 16), after a sequence that grows into it: its middle.
+        KvBlock b0 = pool.allocateFirst(1);
+        assertEquals(9, b0.id());
+        // Now [2, 9) is the longest (7 blocks against 6): its middle again.
+        assertEquals(5, pool.allocateAfter(null).id(), "a first block through allocateAfter too");
+        // Freed, 0 and 1 join [2, 5); the longest is [10, 16), after b's block: its middle.
+        pool.release(a1);
+        pool.release(a0);
+        assertEquals(13, pool.allocateFirst(1).id());
+        // A prompt of 12 blocks in a run of 14 after a growing sequence: early enough that it fits.
+        BlockPool prompt = new BlockPool(16);
+        prompt.allocateAfter(prompt.allocateFirst(2));
+        assertEquals(4, prompt.allocateFirst(12).id());
+        // A run that follows a free block (nothing grows into it) is taken at its start.
+        BlockPool other = new BlockPool(8);
+        List<KvBlock> all = other.allocate(8);
+        other.cache(all.get(2), 2, new int[] {2}, -1, 0L);
+        other.release(all.get(3)); // uncached: 3..7 free, after 2
+        other.release(all.get(4));
+        other.release(all.get(5));
+        other.release(all.get(6));
+        other.release(all.get(7));
+        other.release(all.get(2)); // cached, free: not taken out of order while uncached blocks are free
+        assertEquals(3, other.allocateFirst(1).id(), "block 2 is free: nobody grows from it");
+        // With fewer than two blocks in a row, the free list's first.
+        BlockPool tight = new BlockPool(3);
+        List<KvBlock> three = tight.allocate(3);
+        tight.release(three.get(0));
+        tight.release(three.get(2));
+        assertEquals(2, tight.allocateFirst(1).id(), "the most recently freed uncached block first");
+        pool.checkInvariants();
+        other.checkInvariants();
+        tight.checkInvariants();
+    }
+
+    @Test
+    void aSwappedInSequenceGetsConsecutiveBlocksWhereThereIsRoom() {
+        BlockPool pool = new BlockPool(16);
+        KvBlock running = pool.allocateFirst(1);
+        List<KvBlock> swapped = pool.allocate(4);
+        for (int i = 1; i < swapped.size(); i++) {
+            assertEquals(swapped.get(i - 1).id() + 1, swapped.get(i).id());
+        }
+        assertTrue(swapped.getFirst().id() > running.id() + 1, "and leaves the running sequence room");
+        pool.checkInvariants();
+    }
+
+    @Test
     void onceOnlyCachedBlocksAreFreeTheNextBlockIsTakenIfItIsInTheOlderHalf() {
         BlockPool pool = new BlockPool(8);
         List<KvBlock> all = pool.allocate(8);
