@@ -36,23 +36,18 @@ class DecodeGroupingTest {
         Random random = new Random(5);
         // The long one sits in the middle of the batch, so the reordering is visible.
         int[] lengths = {12, 17, 700, 9, 21};
-        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
-                     .withFlashAttention(LlamaContext.FlashAttention.ON));
-             Backend cpu = TestDevice.backend(2);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+        try (Rig rig = Rig.open(model, 160)) {
             List<Integer> pool = new ArrayList<>();
-            for (int b = 0; b < cache.blocks(); b++) {
+            for (int b = 0; b < rig.cache().blocks(); b++) {
                 pool.add(b);
             }
             Collections.shuffle(pool, new Random(13));
             List<GreedyDriver.Sequence> sequences = sequences(lengths, random, pool::get);
-            GreedyDriver.run(runner, BLOCK, sequences, 16);
+            GreedyDriver.run(rig.runner(), BLOCK, sequences, 16);
 
             // The last step decodes all five: the four short contexts together, the long one alone.
-            assertEquals(2, runner.lastTimings().attentionGroups());
-            assertMatchesLlamaCpp(reference, sequences);
+            assertEquals(2, rig.runner().lastTimings().attentionGroups());
+            assertMatchesLlamaCpp(rig.reference(), sequences);
         }
     }
 
@@ -62,21 +57,16 @@ class DecodeGroupingTest {
         Random random = new Random(6);
         int min = AttentionPlan.IN_PLACE_MIN_POSITIONS;
         int[] lengths = {min + 22, 14, min + 150, min + 5, 30};
-        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
-                     .withFlashAttention(LlamaContext.FlashAttention.ON));
-             Backend cpu = TestDevice.backend(2);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 160, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+        try (Rig rig = Rig.open(model, 160)) {
             List<GreedyDriver.Sequence> sequences = sequences(lengths, random, i -> i); // each on consecutive blocks
-            GreedyDriver.run(runner, BLOCK, sequences, 16);
+            GreedyDriver.run(rig.runner(), BLOCK, sequences, 16);
 
             // The last step: the two short contexts gathered together; the three long ones in place,
             // the first two as two streams of one op (the first one's view runs over the second
             // one's blocks and the short one's between them, masked), the third alone (not equally spaced).
-            assertEquals(3, runner.lastTimings().attentionGroups());
-            assertEquals(2L * (30 + 15), runner.lastTimings().gatheredRows(), "only the short ones' rows (padded to the longer)");
-            assertMatchesLlamaCpp(reference, sequences);
+            assertEquals(3, rig.runner().lastTimings().attentionGroups());
+            assertEquals(2L * (30 + 15), rig.runner().lastTimings().gatheredRows(), "only the short ones' rows (padded to the longer)");
+            assertMatchesLlamaCpp(rig.reference(), sequences);
         }
     }
 
@@ -88,12 +78,7 @@ class DecodeGroupingTest {
         // longer than a region, so every other stream's view overlaps the next ones' rows.
         int[] lengths = {70, 130, 90, 200, 300};
         int region = 32;
-        try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), LlamaContext.Options.defaults(1024).withThreads(2)
-                     .withFlashAttention(LlamaContext.FlashAttention.ON));
-             Backend cpu = TestDevice.backend(2);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 256, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+        try (Rig rig = Rig.open(model, 256)) {
             List<GreedyDriver.Sequence> sequences = new ArrayList<>();
             for (int s = 0; s < lengths.length; s++) {
                 int[] prompt = random.ints(lengths[s], 100, 20_000).toArray();
@@ -103,11 +88,34 @@ class DecodeGroupingTest {
                 }
                 sequences.add(new GreedyDriver.Sequence(prompt, table, lengths[s], 0));
             }
-            GreedyDriver.run(runner, BLOCK, sequences, 16);
+            GreedyDriver.run(rig.runner(), BLOCK, sequences, 16);
 
-            assertEquals(1, runner.lastTimings().attentionGroups(), "the last step: all five as streams of one op");
-            assertEquals(0, runner.lastTimings().gatheredRows());
-            assertMatchesLlamaCpp(reference, sequences);
+            assertEquals(1, rig.runner().lastTimings().attentionGroups(), "the last step: all five as streams of one op");
+            assertEquals(0, rig.runner().lastTimings().gatheredRows());
+            assertMatchesLlamaCpp(rig.reference(), sequences);
+        }
+    }
+
+    /** llama.cpp's reference over {@code model} and a Sluice runner with a pool of {@code blocks} F16 blocks, closed together. */
+    private record Rig(LlamaReference reference, Backend cpu, ModelWeights weights, KvCache cache, ModelRunner runner)
+            implements AutoCloseable {
+
+        static Rig open(Path model, int blocks) {
+            LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(),
+                    LlamaContext.Options.defaults(1024).withThreads(2).withFlashAttention(LlamaContext.FlashAttention.ON));
+            Backend cpu = TestDevice.backend(2);
+            ModelWeights weights = ModelWeights.load(model, cpu);
+            KvCache cache = new KvCache(weights.config(), cpu, BLOCK, blocks, KvCache.CacheType.F16);
+            return new Rig(reference, cpu, weights, cache, new ModelRunner(weights, cache, cpu));
+        }
+
+        @Override
+        public void close() {
+            runner.close();
+            cache.close();
+            weights.close();
+            cpu.close();
+            reference.close();
         }
     }
 
