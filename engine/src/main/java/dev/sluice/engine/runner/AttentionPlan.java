@@ -136,9 +136,9 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                     groups.add(new Group(members, 1, longest, row, slot, c.prefixBlocks() * blockSize));
                     row += members.length;
                 }
-                int[] rest = split.rest();
-                int[] inPlace = inPlaceAllowed ? readInPlace(batch, rest, blockSize) : new int[0];
-                for (int[] members : splitByLength(batch, without(rest, inPlace))) {
+                int[][] inPlaceAndGathered = splitInPlace(batch, split.rest(), blockSize, inPlaceAllowed);
+                int[] inPlace = inPlaceAndGathered[0];
+                for (int[] members : splitByLength(batch, inPlaceAndGathered[1])) {
                     int longest = 0;
                     for (int m : members) {
                         longest = Math.max(longest, batch.contextLength(m));
@@ -173,14 +173,24 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
                 outputs.rowCount(), graphRow, outputs);
     }
 
-    /** The decode sequences of {@code all} read in place: long contexts on consecutive blocks, whose gather would cost more than an op. */
-    private static int[] readInPlace(Batch batch, int[] all, int blockSize) {
-        return Arrays.stream(all).filter(seq -> batch.contextLength(seq) >= IN_PLACE_MIN_POSITIONS
-                && contiguousFirstSlot(batch, seq, blockSize) >= 0).toArray();
-    }
-
-    private static int[] without(int[] all, int[] some) {
-        return Arrays.stream(all).filter(seq -> Arrays.stream(some).noneMatch(x -> x == seq)).toArray();
+    /**
+     * The decode sequences of {@code all} read in place (long contexts on consecutive blocks,
+     * whose gather would cost more than an op) and the rest, each in {@code all}'s order; one pass.
+     */
+    private static int[][] splitInPlace(Batch batch, int[] all, int blockSize, boolean inPlaceAllowed) {
+        int[] inPlace = new int[all.length];
+        int[] gathered = new int[all.length];
+        int i = 0;
+        int g = 0;
+        for (int seq : all) {
+            if (inPlaceAllowed && batch.contextLength(seq) >= IN_PLACE_MIN_POSITIONS
+                    && contiguousFirstSlot(batch, seq, blockSize) >= 0) {
+                inPlace[i++] = seq;
+            } else {
+                gathered[g++] = seq;
+            }
+        }
+        return new int[][] {Arrays.copyOf(inPlace, i), Arrays.copyOf(gathered, g)};
     }
 
     /**

@@ -107,6 +107,7 @@ final class InPlaceStreams {
     static boolean fits(int firstSlot, int lastSlot, int streams, int length, int poolSlots) {
         return (long) lastSlot + length <= poolSlots && (long) firstSlot + (long) streams * length <= poolSlots;
     }
+
     private static int firstSlot(Batch batch, int seq, int blockSize) {
         return batch.blockTable(seq)[0] * blockSize;
     }
