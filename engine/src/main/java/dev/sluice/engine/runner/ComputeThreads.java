@@ -3,6 +3,8 @@ package dev.sluice.engine.runner;
 import dev.sluice.bindings.IdleCpus;
 import dev.sluice.bindings.ThreadTimes;
 import dev.sluice.bindings.ggml.Backend;
+import dev.sluice.bindings.ggml.Graph;
+import dev.sluice.bindings.ggml.GraphSegments;
 
 import java.util.Locale;
 
@@ -11,6 +13,13 @@ import java.util.Locale;
  * count, measures how long those threads waited in the kernel's run queue while it computed, and
  * feeds that back; logs the changes. Fixed (no governor) on other backends, with one thread, or
  * where the kernel keeps no per-thread scheduling figures.
+ *
+ * <p>A long step (a prefill of many tokens: seconds on a small CPU) is computed in segments of
+ * its graph of about {@link #SEGMENT_NANOS} each ({@link #segments}), each judged by the governor
+ * as a step of its own. A count chosen
+ * before the step can be wrong for most of it: a burst of another process (a client starting up)
+ * halved the threads just before 31 prompts were prefilled in one 10.7 s step, where two threads
+ * take about 6 s once the burst is over; now the governor probes again within the step.
  *
  * <p>The threads watched are the engine thread (ggml's thread 0: the caller computes too) and the
  * pool's first {@code threads - 1} workers, the ones a step at that count uses. Engine-thread only:
@@ -23,6 +32,18 @@ final class ComputeThreads implements AutoCloseable {
     private static final long SPARE_SAMPLE_NANOS = 200_000_000L;
     /** Wall time between readings of what other processes took: 20 ticks of /proc/stat per CPU. */
     private static final long OTHERS_SAMPLE_NANOS = 200_000_000L;
+    /**
+     * Compute time a segment of a long step aims at: a quarter of the governor's first hold, so a
+     * count halved just before the step is tried again about a second into it. Steps shorter than
+     * two segments are not cut: the governor may change the count at the next step anyway. Cutting
+     * costs nothing measurable: a 1400-token prefill of a 135M model took 3.34 s whole and
+     * 3.28–3.38 s in 2, 5 or 11 segments (medians of 9, alternated in one process).
+     */
+    static final long SEGMENT_NANOS = 250_000_000L;
+    /** The most segments a step is cut into. */
+    static final int MAX_SEGMENTS = 16;
+    /** Steps of fewer tokens say little about the compute time of a long one (decodes read weights, not compute). */
+    private static final int MIN_ESTIMATE_TOKENS = 128;
 
     private final Backend backend;
     private final ThreadGovernor governor;
@@ -40,6 +61,10 @@ final class ComputeThreads implements AutoCloseable {
     // OTHERS_SAMPLE_NANOS after the one before it, and that one.
     private long[] lastReading;
     private long[] previousReading;
+    private final GraphSegments graphSegments = new GraphSegments();
+    private int forcedSegments; // tests: cut every step into this many segments, governor or not
+    private int lastSegments;
+    private double nanosPerToken;   // compute time per token of the last step of MIN_ESTIMATE_TOKENS or more; 0: none yet
 
     private ComputeThreads(Backend backend, ThreadGovernor governor) {
         this.backend = backend;
@@ -57,6 +82,66 @@ final class ComputeThreads implements AutoCloseable {
                     + " cannot be noticed");
         }
         return new ComputeThreads(backend, applies ? new ThreadGovernor(backend.maxThreads(), ThreadGovernor.Settings.defaults()) : null);
+    }
+
+    /**
+     * Computes {@code graph}, a step of {@code tokens} tokens, in {@link #segments} segments,
+     * each between {@link #beforeCompute()} and {@link #afterCompute}. Returns the threads its
+     * first segment used.
+     */
+    int compute(Graph graph, int tokens) {
+        int nodes = graph.nodeCount();
+        int segments = Math.min(nodes, forcedSegments > 0 ? forcedSegments : segments(tokens));
+        int first = 0;
+        lastSegments = Math.max(1, segments);
+        long total = 0;
+        for (int s = 0; s < lastSegments; s++) {
+            beforeCompute();
+            if (s == 0) {
+                first = threads();
+            }
+            long start = System.nanoTime();
+            if (lastSegments == 1) {
+                backend.compute(graph);
+            } else {
+                graphSegments.compute(backend, graph, (int) ((long) nodes * s / lastSegments),
+                        (int) ((long) nodes * (s + 1) / lastSegments));
+            }
+            long end = System.nanoTime();
+            total += end - start;
+            afterCompute(end, end - start);
+        }
+        if (tokens >= MIN_ESTIMATE_TOKENS) {
+            nanosPerToken = (double) total / tokens;
+        }
+        return first;
+    }
+
+    /**
+     * Segments a step of {@code tokens} tokens is computed in: its compute time as the last long
+     * step's time per token predicts it, over {@link #SEGMENT_NANOS}. 1 unless the governor adapts
+     * the threads, and until a long step was seen.
+     */
+    int segments(int tokens) {
+        return governor == null ? 1 : segments(tokens, nanosPerToken);
+    }
+
+    /** Segments of a step of {@code tokens} tokens at {@code nanosPerToken} (0: unknown). */
+    static int segments(int tokens, double nanosPerToken) {
+        if (tokens < MIN_ESTIMATE_TOKENS || !(nanosPerToken > 0)) {
+            return 1;
+        }
+        return (int) Math.clamp((long) (tokens * nanosPerToken / SEGMENT_NANOS), 1, MAX_SEGMENTS);
+    }
+
+    /** The segments the last step was computed in. */
+    int lastSegments() {
+        return lastSegments;
+    }
+
+    /** Tests: every step from now on is computed in {@code segments} segments (0: as {@link #segments} says). */
+    void forceSegments(int segments) {
+        this.forcedSegments = segments;
     }
 
     /** The thread count the governor would use next (the backend's when fixed). */
@@ -200,6 +285,7 @@ final class ComputeThreads implements AutoCloseable {
 
     @Override
     public void close() {
+        graphSegments.close();
         if (idle != null) {
             idle.close();
         }

@@ -115,18 +115,20 @@ public final class ModelRunner implements AutoCloseable {
             lastSignature = signature;
         }
         inputs.write(batch, plan, g, cache.blockSize());
-        computeThreads.beforeCompute();
-        int threads = computeThreads.threads();
         long t3 = System.nanoTime();
+        int threads;
         if (profile == null) {
-            backend.compute(g.graph());
+            threads = computeThreads.compute(g.graph(), batch.tokenCount());
         } else {
+            computeThreads.beforeCompute();
+            threads = computeThreads.threads();
             nodeProfiler.compute(backend, g.graph(), profile);
+            computeThreads.afterCompute(System.nanoTime(), System.nanoTime() - t3);
         }
         long t4 = System.nanoTime();
-        computeThreads.afterCompute(t4, t4 - t3);
         lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads,
-                plan.cascadeGroups(), plan.gatheredRows(), AttentionPlan.contextRows(batch));
+                plan.cascadeGroups(), plan.gatheredRows(), AttentionPlan.contextRows(batch),
+                profile == null ? computeThreads.lastSegments() : 1);
 
         MemorySegment data = MemorySegment.NULL;
         if (g.logits() == null) {
@@ -153,6 +155,11 @@ public final class ModelRunner implements AutoCloseable {
     /** Forces shared-prefix attention on or off (tests, benchmarks); the default is {@code -Dsluice.cascade}, else AUTO. */
     public void cascade(CascadeMode mode) {
         this.cascade = java.util.Objects.requireNonNull(mode);
+    }
+
+    /** Tests: computes every step in {@code segments} segments of its graph (0: only long steps, as in service). */
+    void forceSegments(int segments) {
+        computeThreads.forceSegments(segments);
     }
 
     /**
