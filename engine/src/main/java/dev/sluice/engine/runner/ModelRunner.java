@@ -123,7 +123,8 @@ public final class ModelRunner implements AutoCloseable {
             computeThreads.beforeCompute();
             threads = computeThreads.threads();
             nodeProfiler.compute(backend, g.graph(), profile);
-            computeThreads.afterCompute(System.nanoTime(), System.nanoTime() - t3);
+            long end = System.nanoTime();
+            computeThreads.afterCompute(end, end - t3);
         }
         long t4 = System.nanoTime();
         lastTimings = new StepTimings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, g.graph().nodeCount(), plan.groups().size(), threads,
