@@ -19,33 +19,23 @@ class GraphSegmentsTest {
              GraphAllocator allocator = GraphAllocator.forBackend(cpu);
              GraphSegments segments = new GraphSegments();
              Arena arena = Arena.ofConfined()) {
-            Tensor w = ctx.newTensor(GgmlType.F32, 64, 48).asInput();
-            Tensor x = ctx.newTensor(GgmlType.F32, 64, 5).asInput();
+            MatMulInputs in = MatMulInputs.in(ctx);
+            Tensor w = in.w();
+            Tensor x = in.x();
             Tensor y = ctx.mulMat(w, x);                                      // [48, 5]
             Tensor z = ctx.add(ctx.rmsNorm(y, 1e-5f), ctx.reshape(y, 48, 5));
             Tensor u = ctx.mulMat(ctx.reshape(w, 48, 64), z);                 // depends on a node two ranges back
             Tensor out = ctx.add(ctx.mul(u, u), u).asOutput();
             Graph graph = ctx.newGraph(64).expand(out);
             allocator.allocate(graph);
-            float[] wData = new float[64 * 48];
-            float[] xData = new float[64 * 5];
-            for (int i = 0; i < wData.length; i++) {
-                wData[i] = (float) Math.sin(i * 0.37);
-            }
-            for (int i = 0; i < xData.length; i++) {
-                xData[i] = (float) Math.cos(i * 0.11);
-            }
-            w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
-            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+            in.write(arena);
             cpu.compute(graph);
             float[] whole = out.hostData().toArray(ValueLayout.JAVA_FLOAT);
 
             int nodes = graph.nodeCount();
             for (int parts : new int[] {1, 2, 3, nodes}) {
                 out.hostData().fill((byte) 0);
-                // Inputs are written before every compute: the allocator may reuse their memory once read.
-                w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
-                x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+                    in.write(arena);
                 for (int p = 0; p < parts; p++) {
                     cpu.activeThreads(1 + p % 2);
                     segments.compute(cpu, graph, nodes * p / parts, nodes * (p + 1) / parts);

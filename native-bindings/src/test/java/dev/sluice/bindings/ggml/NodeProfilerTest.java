@@ -21,30 +21,20 @@ class NodeProfilerTest {
              GraphAllocator allocator = GraphAllocator.forBackend(cpu);
              NodeProfiler profiler = new NodeProfiler();
              Arena arena = Arena.ofConfined()) {
-            Tensor w = ctx.newTensor(GgmlType.F32, 64, 48).asInput();
-            Tensor x = ctx.newTensor(GgmlType.F32, 64, 5).asInput();
+            MatMulInputs in = MatMulInputs.in(ctx);
+            Tensor w = in.w();
+            Tensor x = in.x();
             Tensor y = ctx.mulMat(w, x);                                    // [48, 5]
             Tensor z = ctx.add(ctx.rmsNorm(y, 1e-5f), ctx.reshape(y, 48, 5)); // a reshape: a node that computes nothing
             Tensor out = ctx.mul(z, z).asOutput();
             Graph graph = ctx.newGraph(64).expand(out);
             allocator.allocate(graph);
-            float[] wData = new float[64 * 48];
-            float[] xData = new float[64 * 5];
-            for (int i = 0; i < wData.length; i++) {
-                wData[i] = (float) Math.sin(i * 0.37);
-            }
-            for (int i = 0; i < xData.length; i++) {
-                xData[i] = (float) Math.cos(i * 0.11);
-            }
-            // Inputs are written before every compute: the allocator may reuse their memory once read.
-            w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
-            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+            in.write(arena);
             cpu.compute(graph);
             float[] whole = out.hostData().toArray(ValueLayout.JAVA_FLOAT);
             out.hostData().fill((byte) 0);
 
-            w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
-            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+            in.write(arena);
             OpTimes times = new OpTimes();
             profiler.compute(cpu, graph, times);
             assertArrayEquals(whole, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
@@ -56,8 +46,7 @@ class NodeProfilerTest {
             assertTrue(entries.values().stream().allMatch(e -> e.nanos() > 0));
             assertEquals(entries.values().stream().mapToLong(OpTimes.Entry::nanos).sum(), times.totalNanos());
 
-            w.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, wData), 0);
-            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, xData), 0);
+            in.write(arena);
             profiler.compute(cpu, graph, times);
             assertArrayEquals(whole, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
             assertEquals(2, times.entries().get("MUL_MAT").nodes(), "a second profile adds to the first");
