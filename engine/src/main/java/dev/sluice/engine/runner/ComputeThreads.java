@@ -16,10 +16,10 @@ import java.util.Locale;
  *
  * <p>A long step (a prefill of many tokens: seconds on a small CPU) is computed in segments of
  * its graph of about {@link #SEGMENT_NANOS} each ({@link #segments}), each judged by the governor
- * as a step of its own. A count chosen
- * before the step can be wrong for most of it: a burst of another process (a client starting up)
- * halved the threads just before 31 prompts were prefilled in one 10.7 s step, where two threads
- * take about 6 s once the burst is over; now the governor probes again within the step.
+ * as a step of its own. A count chosen before the step can be wrong for most of it: a burst of
+ * another process (a client starting up) halved the threads just before 31 prompts were
+ * prefilled in one 10.7 s step, where two threads take about 6 s once the burst is over; now the
+ * governor probes again within the step.
  *
  * <p>The threads watched are the engine thread (ggml's thread 0: the caller computes too) and the
  * pool's first {@code threads - 1} workers, the ones a step at that count uses. Engine-thread only:
