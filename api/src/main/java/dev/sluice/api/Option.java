@@ -33,7 +33,7 @@ public enum Option {
     MAX_SEQS("sluice.max-seqs", "max-seqs", "256", "Most sequences in one engine step."),
     ENABLE_PREFIX_CACHING("sluice.enable-prefix-caching", "enable-prefix-caching", "true", "Reuse KV of identical prompt prefixes across requests."),
     MAX_REQUEST_SHARE("sluice.max-request-share", "max-request-share", "0.25",
-            "Share (0 to 1] of --max-seqs one request's choices get, and of --max-batched-tokens one prompt chunk gets, while other requests wait."),
+            "Share (0 to 1] of --max-seqs one request's choices get, and of --max-batched-tokens a long prompt's chunk gets (prompts up to twice that are taken whole), while other requests wait."),
     MAX_QUEUED_REQUESTS("sluice.max-queued-requests", "max-queued-requests", "1024",
             "Requests admitted (running or queued) before new ones get 429 Too Many Requests."),
     MAX_RESPONSE_TOKENS("sluice.max-response-tokens", "max-response-tokens", "262144",

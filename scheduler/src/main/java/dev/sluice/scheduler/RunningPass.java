@@ -10,8 +10,8 @@ import java.util.List;
  * prompt being prefilled, in priority then arrival order. Pass 1 gives each request up to its
  * share of the step's sequences ({@link SchedulerConfig#requestSequenceCap()}) before any request
  * gets more, so one request's many choices cannot starve the others (or what waits behind them);
- * while requests wait, a prompt chunk takes at most its share of the tokens
- * ({@link SchedulerConfig#requestTokenCap()}). Pass 2 gives what is left of the step to the
+ * while requests wait, a long prompt's chunk takes at most its share of the tokens
+ * ({@link SchedulerConfig#promptChunkCap}). Pass 2 gives what is left of the step to the
  * sequences pass 1 held back. A sequence whose client is not reading is skipped. When the pool
  * cannot hold a sequence's next tokens, {@link Preemption} makes room. Engine-thread only.
  */
@@ -60,7 +60,7 @@ final class RunningPass {
                 continue;
             }
             int count = seq.pending() > 1 && !queues.waiting.isEmpty()
-                    ? Math.min(seq.pending(), config.requestTokenCap()) : seq.pending();
+                    ? config.promptChunkCap(seq.pending()) : seq.pending();
             run(seq, count);
         }
         return deferred;

@@ -43,9 +43,20 @@ public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxMod
         return Math.max(1, (int) Math.ceil(requestShare * maxSequences));
     }
 
-    /** The largest prompt chunk one request gets while others wait (at least 1). */
+    /** The largest prompt chunk one long prompt gets while others wait (at least 1). */
     public int requestTokenCap() {
         return Math.max(1, (int) Math.ceil(requestShare * maxBatchedTokens));
+    }
+
+    /**
+     * The most tokens a prompt with {@code pending} tokens left computes in one step while other
+     * requests wait: {@link #requestTokenCap()} when it is long (more than twice that), else all
+     * of them. Cutting a prompt of a few hundred tokens in two delays its first token a step and
+     * saves the others little; a 4000-token prompt taken whole would hold everything behind it.
+     */
+    public int promptChunkCap(int pending) {
+        int cap = requestTokenCap();
+        return pending > 2 * cap ? cap : pending;
     }
 
     public SchedulerConfig withSwapBlocks(int blocks) {

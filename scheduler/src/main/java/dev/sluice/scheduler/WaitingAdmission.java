@@ -57,8 +57,8 @@ final class WaitingAdmission {
                     seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
                 }
             }
-            // While others wait behind it, one prompt takes at most its share of the step's tokens.
-            int limit = queues.waiting.size() > 1 ? Math.min(budget.tokens, config.requestTokenCap()) : budget.tokens;
+            // While others wait behind it, one long prompt takes at most its share of the step's tokens.
+            int limit = queues.waiting.size() > 1 ? Math.min(budget.tokens, config.promptChunkCap(seq.pending())) : budget.tokens;
             int count = plan.logitRowsCap(seq, Math.min(seq.pending(), limit));
             if (count <= 0) {
                 continue;

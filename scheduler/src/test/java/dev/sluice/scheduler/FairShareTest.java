@@ -84,6 +84,31 @@ class FairShareTest {
     }
 
     @Test
+    void whileOthersWaitOnlyALongPromptIsCutToItsShare() {
+        // 64 tokens per step, a share of 16: prompts of up to 32 tokens are taken whole, longer ones 16 at a time.
+        SchedulerConfig config = new SchedulerConfig(64, 8, 4096, true, 0, 0.25);
+        assertEquals(16, config.requestTokenCap());
+        assertEquals(32, config.promptChunkCap(32));
+        assertEquals(16, config.promptChunkCap(33));
+        try (Harness h = new Harness(512, 4, config)) {
+            Request shortOne = h.submit(prompt(11, 30), GREEDY, 4, 1);
+            Request longOne = h.submit(prompt(12, 40), GREEDY, 4, 1);
+            Request last = h.submit(prompt(13, 30), GREEDY, 4, 1);
+            h.step();
+            SchedulerStep step = h.scheduler.lastStep();
+            assertEquals(3, step.sequences().size());
+            assertEquals(30, step.newTokens(step.sequences().indexOf(shortOne.sequences().getFirst())), "whole: it is short");
+            assertEquals(16, step.newTokens(step.sequences().indexOf(longOne.sequences().getFirst())), "its share: others wait");
+            assertEquals(18, step.newTokens(step.sequences().indexOf(last.sequences().getFirst())), "what the step has left");
+            h.runUntilIdle(1000);
+            assertNotNull(h.result(shortOne));
+            assertNotNull(h.result(longOne));
+            assertNotNull(h.result(last));
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
     void aStreamNobodyReadsIsPreemptedBeforeOthers() {
         // 12 blocks of 4 tokens; three requests; the oldest one's client stops reading.
         SchedulerConfig config = new SchedulerConfig(2048, 8, 4096, true, 0, 1.0);
