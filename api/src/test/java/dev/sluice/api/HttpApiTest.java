@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -444,6 +445,48 @@ class HttpApiTest {
         assertError(server.post("/tokenize", TestServer.json(Map.of("prompt", "y".repeat(MAX_REQUEST_BYTES)))), 413);
         // The server still serves afterwards.
         assertEquals(200, server.get("/health").statusCode());
+    }
+
+    /**
+     * A client still sending an over-limit body when the 413 comes reads the 413, not a reset:
+     * the server reads the rest of the body before it closes (a socket closed with unread bytes
+     * answers with a reset, which throws away the response the client has not read yet).
+     */
+    @Test
+    void aClientStillSendingAnOverLimitBodyReadsThe413() throws Exception {
+        byte[] body = new byte[4 * MAX_REQUEST_BYTES];
+        Arrays.fill(body, (byte) 'x');
+        for (boolean chunked : List.of(false, true)) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(10_000);
+                var out = socket.getOutputStream();
+                String framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length;
+                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + framing + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                int half = body.length / 2;
+                for (int[] part : new int[][] {{0, half}, {half, body.length}}) {
+                    if (chunked) {
+                        out.write((Integer.toHexString(part[1] - part[0]) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                    out.write(body, part[0], part[1] - part[0]);
+                    if (chunked) {
+                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    out.flush();
+                    // The server has answered by now (the first half is over the limit) and would
+                    // close while the rest is still coming.
+                    Thread.sleep(500);
+                }
+                if (chunked) {
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(response.startsWith("HTTP/1.1 413 "), response);
+                JsonNode error = TestServer.parse(response.substring(response.indexOf("\r\n\r\n") + 4));
+                assertEquals("request_too_large", error.get("error").get("code").textValue(), response);
+            }
+        }
     }
 
     /** What Helidon rejects before routing (a malformed request) still gets an OpenAI error body. */

@@ -64,7 +64,7 @@ final class FilesService implements HttpService {
         }
         long declared = req.headers().first(HeaderNames.CONTENT_LENGTH).map(Long::parseLong).orElse(-1L);
         if (declared > maxFileBytes + MULTIPART_OVERHEAD) {
-            guard.closeAfterResponse(req); // the body stays unread
+            guard.closeAfterResponse(req, null); // the body stays unread
             throw tooLarge().closingConnection();
         }
         Storage storage = api.storage();
@@ -74,7 +74,7 @@ final class FilesService implements HttpService {
         try {
             upload = Multipart.read(in, boundary, storage.files().tmpDir(), maxFileBytes, () -> guard.reading(req, declared));
         } catch (ApiException e) {
-            guard.closeAfterResponse(req); // the rest of the body stays unread
+            guard.closeAfterResponse(req, in); // the rest of the body stays unread
             throw e.closingConnection();
         } finally {
             guard.done(req);

@@ -30,7 +30,7 @@ public final class Bodies {
         if (declared > maxBytes) {
             // The body is not read, so nothing else can be read from this connection. (Helidon's
             // own payload limit, which would close it, is the larger upload limit, --max-file-bytes.)
-            guard.closeAfterResponse(req);
+            guard.closeAfterResponse(req, null);
             throw tooLarge(maxBytes).closingConnection();
         }
         // Not try-with-resources: closing a half-read stream reads the rest of the body, which a
@@ -49,6 +49,7 @@ public final class Bodies {
                 }
                 length += n;
                 if (length > maxBytes) {
+                    guard.closeAfterResponse(req, in);
                     throw tooLarge(maxBytes).closingConnection();
                 }
                 if (length == buffer.length) {

@@ -1,12 +1,15 @@
 package dev.sluice.api.http;
 
 import io.helidon.common.socket.HelidonSocket;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -39,6 +42,12 @@ public final class ConnectionGuard implements AutoCloseable {
     private static final long DISCONNECT_POLL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long CLOSE_AFTER_RESPONSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final String CLOSING = "its error response to be sent";
+    /** After an error response, the unread rest of a body is read and thrown away for at most this long in all, */
+    private static final long DISCARD_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** waiting at most this long for each next bytes, */
+    private static final long DISCARD_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** up to this many bytes. */
+    private static final long DISCARD_MAX_BYTES = 64L << 20;
 
     /** A body may take the read timeout plus this long per byte in all: 100 KiB/s, a slow link's pace. */
     private static final long BODY_NANOS_PER_BYTE = TimeUnit.SECONDS.toNanos(1) / (100 * 1024);
@@ -62,6 +71,10 @@ public final class ConnectionGuard implements AutoCloseable {
         private volatile String waitingFor;
         private volatile Runnable onClientGone;
         private volatile boolean closeAfterResponse;
+        /** Read the rest of the body before the close (see {@link #closeAfterResponse(ServerRequest, InputStream)}). */
+        private boolean discardBody;
+        /** The body's stream when the handler had opened it; null to open it then. */
+        private InputStream body;
         private boolean seenEstablished;
 
         private Watch(ConnectionContext ctx) {
@@ -115,23 +128,70 @@ public final class ConnectionGuard implements AutoCloseable {
         Watch watch = watches.get(req.socketId());
         if (watch != null && watch.closeAfterResponse) {
             // The routing's error handler has written the response by now (it runs inside the
-            // filter chain): close in a moment, once the client has had time to read it.
-            watch.arm(CLOSE_AFTER_RESPONSE_NANOS, CLOSING);
+            // filter chain).
+            if (watch.discardBody) {
+                discardRest(watch, req);
+                watches.remove(req.socketId());
+                close(watch);
+            } else {
+                // Close in a moment, once the client has had time to read it.
+                watch.arm(CLOSE_AFTER_RESPONSE_NANOS, CLOSING);
+            }
             return;
         }
         watches.remove(req.socketId());
     }
 
     /**
-     * Once this request's response is sent, close the connection: its body will not be read (it
-     * is over a limit; Helidon keeps a connection open after a response that says
-     * {@code Connection: close}, and would then read the unread body as the next request), or the
-     * server ended its stream early (a client that stopped reading is not waited for again).
+     * Once this request's response is sent, close the connection: the server ended its stream
+     * early (a client that stopped reading is not waited for again). Helidon keeps a connection
+     * open after a response that says {@code Connection: close}, so the guard closes it.
      */
     public void closeAfterResponse(ServerRequest req) {
         Watch watch = watches.get(req.socketId());
         if (watch != null) {
             watch.closeAfterResponse = true;
+        }
+    }
+
+    /**
+     * Once this request's error response is sent (its body is over a limit and will not be
+     * used: Helidon would read the rest of it as the next request), reads what is left of its body (from
+     * {@code body}, the body's stream if the handler opened it, else null), throws it away and
+     * closes the connection: a lingering close, as web servers do after an error. Closing a
+     * socket with unread bytes makes the kernel answer with a reset, and a client that is still
+     * sending its body then loses the response it has not read yet: "connection reset" instead
+     * of the 413. At most 64 MiB for 10 s, and 1 s for each next bytes; a client that waits for
+     * {@code 100 Continue} before it sends its body has sent nothing, so nothing is read.
+     */
+    public void closeAfterResponse(ServerRequest req, InputStream body) {
+        Watch watch = watches.get(req.socketId());
+        if (watch != null) {
+            watch.body = body;
+            watch.discardBody = body != null || !req.headers().first(HeaderNames.EXPECT)
+                    .map(v -> v.equalsIgnoreCase("100-continue")).orElse(false);
+            watch.closeAfterResponse = true;
+        }
+    }
+
+    /** Runs on the request's thread after its response; the guard's thread closes the socket on a stall. */
+    private void discardRest(Watch watch, ServerRequest req) {
+        long end = System.nanoTime() + DISCARD_NANOS;
+        try {
+            InputStream in = watch.body != null ? watch.body : req.content().inputStream();
+            byte[] scratch = new byte[64 * 1024];
+            for (long total = 0; total <= DISCARD_MAX_BYTES && end - System.nanoTime() > 0; ) {
+                watch.arm(Math.min(DISCARD_IDLE_NANOS, Math.max(0, end - System.nanoTime())), CLOSING);
+                int n = in.read(scratch);
+                if (n < 0) {
+                    return;
+                }
+                total += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the client left, or the guard closed the socket: nothing more to read
+        } finally {
+            watch.disarm();
         }
     }
 
