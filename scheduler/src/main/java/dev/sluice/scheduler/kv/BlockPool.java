@@ -1,13 +1,11 @@
 package dev.sluice.scheduler.kv;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Every physical KV block, with reference counts, one free list, and the prefix cache index.
+ * Every physical KV block, with reference counts, one free list, and the prefix cache (found
+ * through its {@link PrefixIndex}).
  *
  * <p>The free list doubles as the prefix cache's LRU: a freed block that still holds cached
  * content goes to the tail and keeps its cache entry, so a later request with the same prefix can
@@ -30,12 +28,7 @@ import java.util.Map;
 public final class BlockPool {
 
     private final KvBlock[] blocks;
-    /** Most children remembered per parent: bounds the scan of a partial lookup. */
-    static final int MAX_CHILDREN = 16;
-
-    private final Map<Long, KvBlock> cache = new HashMap<>();
-    private final Map<Long, ArrayDeque<KvBlock>> children = new HashMap<>();
-    private int tailCount;
+    private final PrefixIndex index = new PrefixIndex();
     private final KvBlock head = new KvBlock(-1); // sentinel: head.nextFree is the first free block
     private int freeCount;
     private int cachedFreeCount;
@@ -76,7 +69,7 @@ public final class BlockPool {
 
     /** Blocks in the prefix cache (full ones and tails), in use or free. */
     public int cachedCount() {
-        return cache.size() + tailCount;
+        return index.fullBlocks() + index.tails();
     }
 
     public KvBlock block(int id) {
@@ -215,15 +208,14 @@ public final class BlockPool {
      * the same hash is not cached: the first one serves the prefix.
      */
     public void cache(KvBlock block, long hash, int[] tokens, int parentId, long parentKey) {
-        if (block.cached || block.free || cache.containsKey(hash)) {
+        if (block.cached || block.free || index.holdsHash(hash)) {
             return;
         }
         block.cached = true;
         block.hash = hash;
         block.tokens = tokens;
         block.parentId = parentId;
-        cache.put(hash, block);
-        index(block, parentKey);
+        evictIfPushedOut(index.addFull(block, parentKey));
     }
 
     /**
@@ -238,8 +230,7 @@ public final class BlockPool {
         block.tail = true;
         block.tokens = tokens;
         block.parentId = parentId;
-        tailCount++;
-        index(block, parentKey);
+        evictIfPushedOut(index.addTail(block, parentKey));
     }
 
     /**
@@ -248,47 +239,12 @@ public final class BlockPool {
      * shared length is left in {@code matched[0]}.
      */
     public KvBlock longestPartialMatch(long parentKey, int parentId, int[] tokens, int from, int max, int[] matched) {
-        ArrayDeque<KvBlock> list = children.get(parentKey);
-        matched[0] = 0;
-        if (list == null || max <= 0) {
-            return null;
-        }
-        KvBlock best = null;
-        for (KvBlock b : list) {
-            if (b.parentId != parentId) {
-                continue;
-            }
-            int[] held = b.tokens;
-            int n = Math.min(held.length, max);
-            int common = 0;
-            while (common < n && held[common] == tokens[from + common]) {
-                common++;
-            }
-            if (common > matched[0]) {
-                matched[0] = common;
-                best = b;
-            }
-        }
-        return best;
+        return index.longestPartialMatch(parentKey, parentId, tokens, from, max, matched);
     }
 
     /** The key a block's children are indexed under: its content hash, or the root's per salt. */
     public static long childrenKey(long parentHash, long salt) {
         return PrefixHasher.hash(parentHash, null, 0, 0, salt);
-    }
-
-    private void index(KvBlock block, long parentKey) {
-        block.parentKey = parentKey;
-        ArrayDeque<KvBlock> list = children.computeIfAbsent(parentKey, k -> new ArrayDeque<>());
-        if (list.size() == MAX_CHILDREN) {
-            KvBlock oldest = list.peekFirst();
-            if (oldest.tail) {
-                evict(oldest); // a tail is reachable only through this index
-            } else {
-                list.pollFirst(); // a full block stays reachable by its hash
-            }
-        }
-        list.addLast(block);
     }
 
     /**
@@ -297,17 +253,7 @@ public final class BlockPool {
      * never hand one prompt's KV to another.
      */
     public KvBlock lookup(long hash, int[] tokens, int from, int parentId) {
-        KvBlock block = cache.get(hash);
-        if (block == null || block.parentId != parentId) {
-            return null;
-        }
-        int[] held = block.tokens;
-        for (int i = 0; i < held.length; i++) {
-            if (held[i] != tokens[from + i]) {
-                return null;
-            }
-        }
-        return block;
+        return index.lookup(hash, tokens, from, parentId);
     }
 
     /** Throws if the bookkeeping is inconsistent; cheap enough for tests, not for every step. */
@@ -337,28 +283,27 @@ public final class BlockPool {
             }
             if (b.cached && !b.tail) {
                 cached++;
-                if (cache.get(b.hash) != b) {
+                if (!index.indexes(b)) {
                     throw new IllegalStateException("cached " + b + " is not in the index");
                 }
             }
         }
-        if (free != freeCount || cachedFree != cachedFreeCount || cached != cache.size() || tails != tailCount) {
+        if (free != freeCount || cachedFree != cachedFreeCount || cached != index.fullBlocks() || tails != index.tails()) {
             throw new IllegalStateException("counts: free " + free + "/" + freeCount + ", cached free " + cachedFree
-                    + "/" + cachedFreeCount + ", cached " + cached + "/" + cache.size() + ", tails " + tails + "/" + tailCount);
+                    + "/" + cachedFreeCount + ", cached " + cached + "/" + index.fullBlocks() + ", tails " + tails
+                    + "/" + index.tails());
+        }
+    }
+
+    private void evictIfPushedOut(KvBlock tail) {
+        if (tail != null) {
+            evict(tail);
         }
     }
 
     private void evict(KvBlock block) {
-        if (block.tail) {
-            tailCount--;
-            block.tail = false;
-        } else {
-            cache.remove(block.hash);
-        }
-        ArrayDeque<KvBlock> list = children.get(block.parentKey);
-        if (list != null && list.remove(block) && list.isEmpty()) {
-            children.remove(block.parentKey);
-        }
+        index.remove(block);
+        block.tail = false;
         block.cached = false;
         block.tokens = null;
         if (block.free) {
