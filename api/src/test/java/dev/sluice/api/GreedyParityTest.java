@@ -169,6 +169,42 @@ class GreedyParityTest {
     }
 
     /**
+     * A prompt alone on the server that shares a cached prefix, whose blocks are followed by
+     * another prompt's: the prefix is copied next to free room, then read in place (no KV row
+     * gathered), and the tokens are still llama.cpp's.
+     */
+    @Test
+    void aCachedPrefixCopiedIntoPlaceStillMatchesLlamaCpp() {
+        int[] longPrompt = prompts.get(2);
+        server.postOk("/v1/completions", completion(List.of(Arrays.stream(longPrompt).boxed().toList()),
+                "max_tokens", 4, "temperature", 0, "ignore_eos", true));
+        int[] branched = Arrays.copyOf(longPrompt, 78);
+        int[] other = prompts.get(1);
+        System.arraycopy(other, 0, branched, 70, 8);
+        double gatheredBefore = gatheredRows();
+
+        JsonNode response = server.postOk("/v1/completions", completion(List.of(Arrays.stream(branched).boxed().toList()),
+                "max_tokens", MAX_TOKENS, "temperature", 0, "ignore_eos", true, "logprobs", 0, "return_tokens_as_token_ids", true));
+        assertEquals(70, response.get("usage").get("prompt_tokens_details").get("cached_tokens").intValue(),
+                "four full blocks and 6 tokens of the fifth from the cache");
+        assertEquals(0, gatheredRows() - gatheredBefore, "its context is read in place");
+        JsonNode logprobs = response.get("choices").get(0).get("logprobs");
+        int[] ids = new int[MAX_TOKENS];
+        double[] values = new double[MAX_TOKENS];
+        for (int i = 0; i < MAX_TOKENS; i++) {
+            ids[i] = tokenId(logprobs.get("tokens").get(i).textValue());
+            values[i] = logprobs.get("token_logprobs").get(i).doubleValue();
+        }
+        assertTrue(compare("branched: " + TEXTS[2], branched, ids, values) >= MAX_TOKENS / 2);
+    }
+
+    private static double gatheredRows() {
+        String metrics = server.get("/metrics").body();
+        return metrics.lines().filter(l -> l.startsWith("sluice:kv_rows_gathered_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
      * llama.cpp's logits for each generated position the way its own greedy loop computes them:
      * the prompt in one batch, then one token per decode, fed the server's tokens.
      */

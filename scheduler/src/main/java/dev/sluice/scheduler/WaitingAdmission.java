@@ -47,12 +47,14 @@ final class WaitingAdmission {
                     && SharedPrefixWait.holds(seq, queues.running, kv.blockSize())) {
                 continue; // another prompt is computing the prefix they share: take it from the cache
             }
+            boolean acquired = false;
             if (seq.blocks().size() == 0) {
                 // A prompt whose every row returns something (embeddings, prompt logprobs) computes
                 // them all; its blocks still enter the prefix cache for others.
                 int cached = seq.request().promptOutputs().needsEveryRow() ? 0
                         : kv.acquireCachedPrefix(seq.blocks(), seq.tokenArray(), seq.length(), seq.request().cacheSalt());
                 seq.resetComputed(cached);
+                acquired = cached > 0;
                 if (seq.cachedPromptTokens < 0) {
                     seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
                 }
@@ -64,6 +66,10 @@ final class WaitingAdmission {
                 continue;
             }
             boolean room = hasRoom(seq, count) || lane == PassLane.FOREGROUND && makeRoom(seq, count);
+            if (room && acquired && queues.running.isEmpty() && queues.waiting.size() == 1) {
+                // Alone on the engine: its cached prefix is read in place from then on, not gathered per step.
+                kv.relocateCachedPrefix(seq.blocks(), seq.length(), plan.step.copies);
+            }
             if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, plan.step.copies)) {
                 kv.release(seq.blocks()); // do not hold cached blocks while waiting
                 seq.resetComputed(0);

@@ -150,16 +150,27 @@ public final class KvCache implements AutoCloseable {
 
     /** Copies every layer's K and V rows of block {@code source} into block {@code target} (copy-on-write). */
     public void copyBlock(int source, int target) {
+        copyBlocks(source, target, 1);
+    }
+
+    /**
+     * Copies every layer's K and V rows of the {@code count} consecutive blocks from
+     * {@code source} into those from {@code target}: one copy per layer and pool, however many
+     * blocks (a prefix moved into place is tens of them).
+     */
+    public void copyBlocks(int source, int target, int count) {
         checkBlock(source);
         checkBlock(target);
+        checkBlock(source + count - 1);
+        checkBlock(target + count - 1);
         if (source == target) {
             return;
         }
-        long span = rowBytes * blockSize;
+        long span = rowBytes * blockSize * count;
         if (host != null) {
             for (int layer = 0; layer < model.layers(); layer++) {
                 for (long base : new long[] {keyOffset(layer), valueOffset(layer)}) {
-                    MemorySegment.copy(host, base + source * span, host, base + target * span, span);
+                    MemorySegment.copy(host, base + source * rowBytes * blockSize, host, base + target * rowBytes * blockSize, span);
                 }
             }
         } else {
@@ -167,8 +178,8 @@ public final class KvCache implements AutoCloseable {
                 MemorySegment tmp = staging.allocate(span);
                 for (int layer = 0; layer < model.layers(); layer++) {
                     for (Tensor pool : List.of(keys.get(layer), values.get(layer))) {
-                        pool.read(tmp, source * span);
-                        pool.write(tmp, target * span);
+                        pool.read(tmp, source * rowBytes * blockSize);
+                        pool.write(tmp, target * rowBytes * blockSize);
                     }
                 }
             }

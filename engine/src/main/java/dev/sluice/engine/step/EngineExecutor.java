@@ -65,8 +65,17 @@ public final class EngineExecutor implements ModelExecutor {
         for (int i = 0; i < plan.swapIns().size(); i++) {
             swap.swapIn(plan.swapIns().first(i), plan.swapIns().second(i));
         }
-        for (int i = 0; i < plan.copies().size(); i++) {
-            cache.copyBlock(plan.copies().first(i), plan.copies().second(i));
+        for (int i = 0, n = plan.copies().size(); i < n; ) {
+            // Runs of consecutive blocks into consecutive blocks (a prefix moved into place) copy as one.
+            int source = plan.copies().first(i);
+            int target = plan.copies().second(i);
+            int count = 1;
+            while (i + count < n && plan.copies().first(i + count) == source + count
+                    && plan.copies().second(i + count) == target + count) {
+                count++;
+            }
+            cache.copyBlocks(source, target, count);
+            i += count;
         }
         prefill.prepare(plan);
         Logits logits = runner.forward(plan.batch());

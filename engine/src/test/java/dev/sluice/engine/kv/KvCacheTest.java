@@ -99,6 +99,25 @@ class KvCacheTest {
     }
 
     @Test
+    void copyBlocksCopiesAConsecutiveRunOfBlocksAndNothingAroundIt() {
+        fillRandom(new Random(5));
+        byte[][][] before = {snapshotBlock(1), snapshotBlock(2), snapshotBlock(3)};
+        byte[][] beyond = snapshotBlock(9);
+        cache.copyBlocks(1, 6, 3);
+        for (int b = 0; b < 3; b++) {
+            byte[][] after = snapshotBlock(6 + b);
+            for (int i = 0; i < after.length; i++) {
+                assertArrayEquals(before[b][i], after[i], "block " + (6 + b) + ", pool " + i);
+            }
+        }
+        byte[][] still = snapshotBlock(9);
+        for (int i = 0; i < still.length; i++) {
+            assertArrayEquals(beyond[i], still[i], "the block after the run is untouched");
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> cache.copyBlocks(0, 8, 3));
+    }
+
+    @Test
     void swapOutAndInRoundTripsBitExactly() {
         fillRandom(new Random(3));
         byte[][] original = snapshotBlock(5);

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every physical KV block, with reference counts, one free list, and the prefix cache (found
- * through its {@link PrefixIndex}).
+ * Every physical KV block, with reference counts, the {@link FreeList} (which is also the
+ * prefix cache's LRU), and the prefix cache's entries (found through its {@link PrefixIndex});
+ * where a sequence's blocks go, so that the engine reads them in place.
  *
  * <p>The free list doubles as the prefix cache's LRU: a freed block that still holds cached
  * content goes to the tail and keeps its cache entry, so a later request with the same prefix can
@@ -29,22 +30,16 @@ public final class BlockPool {
 
     private final KvBlock[] blocks;
     private final PrefixIndex index = new PrefixIndex();
-    private final KvBlock head = new KvBlock(-1); // sentinel: head.nextFree is the first free block
-    private int freeCount;
-    private int cachedFreeCount;
-    /** Counts cached blocks becoming free: {@link KvBlock#freedAt} orders the LRU list. */
-    private long freeClock;
+    private final FreeList free = new FreeList();
 
     public BlockPool(int blockCount) {
         if (blockCount <= 0) {
             throw new IllegalArgumentException("block count must be positive: " + blockCount);
         }
         blocks = new KvBlock[blockCount];
-        head.prevFree = head;
-        head.nextFree = head;
         for (int i = 0; i < blockCount; i++) {
             blocks[i] = new KvBlock(i);
-            linkBefore(head, blocks[i]);
+            free.addNew(blocks[i]);
         }
     }
 
@@ -54,17 +49,17 @@ public final class BlockPool {
 
     /** Blocks that can be allocated now (including cached ones that would be evicted). */
     public int freeCount() {
-        return freeCount;
+        return free.count();
     }
 
     /** Free blocks still holding cached content. */
     public int cachedFreeCount() {
-        return cachedFreeCount;
+        return free.cachedCount();
     }
 
     /** Blocks referenced by at least one sequence. */
     public int usedCount() {
-        return blocks.length - freeCount;
+        return blocks.length - free.count();
     }
 
     /** Blocks in the prefix cache (full ones and tails), in use or free. */
@@ -78,16 +73,8 @@ public final class BlockPool {
 
     /** Takes the least valuable free block (reference count 1), or null when none is free. */
     public KvBlock allocate() {
-        KvBlock block = head.nextFree;
-        if (block == head) {
-            return null;
-        }
-        unlink(block);
-        if (block.cached) {
-            evict(block);
-        }
-        block.refCount = 1;
-        return block;
+        KvBlock block = free.first();
+        return block == null ? null : take(block);
     }
 
     /**
@@ -124,6 +111,41 @@ public final class BlockPool {
      * O(blocks): once per sequence.
      */
     public KvBlock allocateFirst(int wanted) {
+        int[] run = longestRun();
+        if (run[1] < 2) {
+            return allocate();
+        }
+        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
+        int offset = growsIntoIt ? Math.min(run[1] / 2, Math.max(0, run[1] - wanted)) : 0;
+        return take(blocks[run[0] + offset]);
+    }
+
+    /**
+     * {@code n} consecutive blocks, taken as {@link #allocateFirst} places a sequence in the
+     * longest run of blocks {@link #allocateAfter} would take, or null (nothing taken) when no
+     * such run is {@code n} blocks long.
+     */
+    public List<KvBlock> allocateRun(int n) {
+        int[] run = longestRun();
+        if (run[1] < n || n <= 0) {
+            return null;
+        }
+        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
+        int first = run[0] + (growsIntoIt ? Math.min(run[1] / 2, run[1] - n) : 0);
+        List<KvBlock> taken = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            taken.add(take(blocks[first + i]));
+        }
+        return taken;
+    }
+
+    /** Whether the block after {@code last} is one {@link #allocateAfter} would take. */
+    public boolean extendsInPlace(KvBlock last) {
+        return last.id() + 1 < blocks.length && takesInPlace(blocks[last.id() + 1]);
+    }
+
+    /** {start, length} of the longest run of blocks {@link #takesInPlace} would take. O(blocks). */
+    private int[] longestRun() {
         int bestStart = -1;
         int bestLength = 0;
         int start = -1;
@@ -139,21 +161,40 @@ public final class BlockPool {
                 start = -1;
             }
         }
-        if (bestLength < 2) {
-            return allocate();
+        return new int[] {bestStart, bestLength};
+    }
+
+    /**
+     * Hands the cache entries of {@code from}'s full cached blocks to {@code to}'s blocks, which
+     * hold (or are about to hold, by a copy the engine makes first) the same content: the n-th
+     * takes the n-th's hash and tokens, and every cached block whose parent was one of
+     * {@code from} gets the matching block of {@code to} as its parent, so chains of lookups run
+     * through the new blocks as through the old. Both lists' blocks are in use; {@code to}'s
+     * hold no cache entry yet. O(blocks).
+     */
+    public void moveCacheEntries(List<KvBlock> from, List<KvBlock> to) {
+        java.util.Map<Integer, Integer> parents = new java.util.HashMap<>();
+        for (int i = 0; i < from.size(); i++) {
+            if (from.get(i).free || to.get(i).free) {
+                throw new IllegalStateException("cannot move the cache entry of " + from.get(i) + " to " + to.get(i));
+            }
+            evictIfPushedOut(index.move(from.get(i), to.get(i)));
+            parents.put(from.get(i).id(), to.get(i).id());
         }
-        boolean growsIntoIt = bestStart > 0 && !blocks[bestStart - 1].free;
-        int offset = growsIntoIt ? Math.min(bestLength / 2, Math.max(0, bestLength - wanted)) : 0;
-        return take(blocks[bestStart + offset]);
+        for (KvBlock b : blocks) {
+            if (b.cached) {
+                b.parentId = parents.getOrDefault(b.parentId, b.parentId);
+            }
+        }
     }
 
     /** Whether a block taken out of LRU order is fair to take: free, and holding no cached content or only old content. */
     private boolean takesInPlace(KvBlock block) {
-        return block.free && (!block.cached || olderHalf(block));
+        return block.free && (!block.cached || free.olderHalf(block));
     }
 
     private KvBlock take(KvBlock block) {
-        unlink(block);
+        free.remove(block);
         if (block.cached) {
             evict(block);
         }
@@ -161,15 +202,9 @@ public final class BlockPool {
         return block;
     }
 
-    /** Whether {@code block} (free, cached) is in the older half of a free list that holds only cached blocks. */
-    private boolean olderHalf(KvBlock block) {
-        KvBlock oldest = head.nextFree;
-        return oldest != head && oldest.cached && block.freedAt - oldest.freedAt <= (freeClock - oldest.freedAt) / 2;
-    }
-
     /** Takes {@code n} blocks for one sequence, consecutive where they can be, or none at all when fewer are free. */
     public List<KvBlock> allocate(int n) {
-        if (n > freeCount) {
+        if (n > free.count()) {
             return null;
         }
         List<KvBlock> taken = new ArrayList<>(n);
@@ -182,7 +217,7 @@ public final class BlockPool {
     /** Adds a reference (a prefix-cache hit, or a forked sequence sharing the block). */
     public void retain(KvBlock block) {
         if (block.free) {
-            unlink(block);
+            free.remove(block);
         }
         block.refCount++;
     }
@@ -193,12 +228,7 @@ public final class BlockPool {
             throw new IllegalStateException("releasing " + block + " with no references");
         }
         if (--block.refCount == 0) {
-            if (block.cached) {
-                block.freedAt = ++freeClock;
-                linkBefore(head, block); // tail: most recently used
-            } else {
-                linkBefore(head.nextFree, block); // head: reuse first
-            }
+            free.add(block); // keeping cached content: the LRU's tail; else reused first
         }
     }
 
@@ -258,17 +288,7 @@ public final class BlockPool {
 
     /** Throws if the bookkeeping is inconsistent; cheap enough for tests, not for every step. */
     public void checkInvariants() {
-        int free = 0;
-        int cachedFree = 0;
-        for (KvBlock b = head.nextFree; b != head; b = b.nextFree) {
-            if (!b.free || b.refCount != 0) {
-                throw new IllegalStateException("free list holds " + b);
-            }
-            free++;
-            if (b.cached) {
-                cachedFree++;
-            }
-        }
+        free.check();
         int cached = 0;
         int tails = 0;
         for (KvBlock b : blocks) {
@@ -288,9 +308,8 @@ public final class BlockPool {
                 }
             }
         }
-        if (free != freeCount || cachedFree != cachedFreeCount || cached != index.fullBlocks() || tails != index.tails()) {
-            throw new IllegalStateException("counts: free " + free + "/" + freeCount + ", cached free " + cachedFree
-                    + "/" + cachedFreeCount + ", cached " + cached + "/" + index.fullBlocks() + ", tails " + tails
+        if (cached != index.fullBlocks() || tails != index.tails()) {
+            throw new IllegalStateException("counts: cached " + cached + "/" + index.fullBlocks() + ", tails " + tails
                     + "/" + index.tails());
         }
     }
@@ -306,33 +325,6 @@ public final class BlockPool {
         block.tail = false;
         block.cached = false;
         block.tokens = null;
-        if (block.free) {
-            cachedFreeCount--;
-        }
-    }
-
-    private void linkBefore(KvBlock next, KvBlock block) {
-        KvBlock prev = next.prevFree;
-        block.prevFree = prev;
-        block.nextFree = next;
-        prev.nextFree = block;
-        next.prevFree = block;
-        block.free = true;
-        freeCount++;
-        if (block.cached) {
-            cachedFreeCount++;
-        }
-    }
-
-    private void unlink(KvBlock block) {
-        block.prevFree.nextFree = block.nextFree;
-        block.nextFree.prevFree = block.prevFree;
-        block.prevFree = null;
-        block.nextFree = null;
-        block.free = false;
-        freeCount--;
-        if (block.cached) {
-            cachedFreeCount--;
-        }
+        free.uncached(block);
     }
 }

@@ -21,6 +21,9 @@ package dev.sluice.scheduler.kv;
  */
 public final class KvCacheManager {
 
+    /** Fewer cached blocks than this are gathered rather than copied into place (a copy has a fixed cost per block). */
+    static final int MIN_RELOCATED_BLOCKS = 4;
+
     private final BlockPool pool;
     private final int blockSize;
     private final boolean prefixCaching;
@@ -93,6 +96,57 @@ public final class KvCacheManager {
         prefixQueryTokens += length;
         prefixHitTokens += reused;
         return reused;
+    }
+
+    /**
+     * For a sequence that has just taken cached blocks ({@link #acquireCachedPrefix}) and holds
+     * them alone: when they are scattered, or no free block follows them, moves them into a run
+     * of consecutive blocks with room for {@code wantedTokens}, so the engine reads the sequence's
+     * context in place instead of gathering it on every step. The engine copies the blocks first
+     * (recorded in {@code copies}): the prefix is copied once instead of gathered once per step.
+     * The cache entries move with the content, so later prompts find the prefix in the run, and
+     * the blocks after it; the old blocks go back to the pool uncached. Changes nothing and
+     * returns false when the blocks are already in place, are shared, or no run is long enough.
+     *
+     * <p>Only for a sequence alone on the engine (the caller's rule): sequences that share a
+     * prefix's blocks attend to it once for all of them (cascade attention), which copies would
+     * undo.
+     */
+    public boolean relocateCachedPrefix(BlockTable table, int wantedTokens, BlockCopies copies) {
+        int held = table.size();
+        if (!prefixCaching || held < MIN_RELOCATED_BLOCKS) {
+            return false;
+        }
+        boolean consecutive = true;
+        for (int i = 0; i < held; i++) {
+            if (table.get(i).refCount() != 1) {
+                return false;
+            }
+            consecutive &= i == 0 || table.get(i).id() == table.get(i - 1).id() + 1;
+        }
+        int wanted = Math.max(held + 1, blocksFor(wantedTokens));
+        if (consecutive && pool.extendsInPlace(table.last())) {
+            return false;
+        }
+        java.util.List<KvBlock> run = pool.allocateRun(wanted);
+        if (run == null) {
+            return false;
+        }
+        java.util.List<KvBlock> old = new java.util.ArrayList<>(held);
+        for (int i = 0; i < held; i++) {
+            old.add(table.get(i));
+            copies.add(table.get(i).id(), run.get(i).id());
+        }
+        // Full blocks matched by hash hand over their entries; a partly shared last block keeps its own (the sequence writes into its copy).
+        pool.moveCacheEntries(old.subList(0, table.hashedBlocks), run.subList(0, table.hashedBlocks));
+        for (int i = 0; i < held; i++) {
+            table.set(i, run.get(i));
+            pool.release(old.get(i));
+        }
+        for (int i = held; i < wanted; i++) {
+            table.add(run.get(i));
+        }
+        return true;
     }
 
     /**

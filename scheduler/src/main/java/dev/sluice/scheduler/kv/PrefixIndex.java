@@ -55,6 +55,25 @@ final class PrefixIndex {
         return addChild(block, parentKey);
     }
 
+    /**
+     * Gives {@code to} (in use, holding no entry) the entry of the full cached block {@code from},
+     * whose content it holds: hash, tokens, parent. Returns a tail to evict, as {@link #addFull}.
+     */
+    KvBlock move(KvBlock from, KvBlock to) {
+        if (!from.cached || from.tail || to.cached) {
+            throw new IllegalStateException("cannot move the cache entry of " + from + " to " + to);
+        }
+        long parentKey = from.parentKey;
+        remove(from);
+        to.cached = true;
+        to.hash = from.hash;
+        to.tokens = from.tokens;
+        to.parentId = from.parentId;
+        from.cached = false;
+        from.tokens = null;
+        return addFull(to, parentKey);
+    }
+
     /** Forgets {@code block} (a full block or a tail). */
     void remove(KvBlock block) {
         if (block.tail) {

@@ -164,6 +164,110 @@ class KvCacheManagerTest {
         assertEquals(2, pool.freeCount());
     }
 
+    /** Runs a whole prompt through a table: prefix lookup, relocation (when asked), blocks, cache entries. */
+    private static BlockTable run(KvCacheManager kv, int[] prompt, boolean relocate, BlockCopies copies) {
+        BlockTable table = new BlockTable();
+        int cached = kv.acquireCachedPrefix(table, prompt, prompt.length, 0);
+        if (relocate) {
+            kv.relocateCachedPrefix(table, prompt.length, copies);
+        }
+        assertTrue(kv.reserve(table, cached, prompt.length - cached, copies));
+        kv.cacheFullBlocks(table, prompt, prompt.length, 0);
+        return table;
+    }
+
+    private static boolean consecutive(BlockTable table, int blocks) {
+        for (int i = 1; i < blocks; i++) {
+            if (table.get(i).id() != table.get(i - 1).id() + 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void aCachedPrefixHeldAloneMovesNextToFreeRoomAndTheCacheFollowsIt() {
+        BlockPool pool = new BlockPool(64);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] prefix = tokens(100, 6 * B);
+        int[] first = concat(prefix, tokens(1, 2 * B));
+        int[] second = concat(prefix, tokens(50, 2 * B + 1));
+
+        BlockTable a = run(kv, first, false, new BlockCopies());
+        int firstOwnBlock = a.get(6).id();
+        kv.release(a); // cached; the block after the prefix holds the first prompt's own tokens
+
+        BlockCopies copies = new BlockCopies();
+        BlockTable b = new BlockTable();
+        assertEquals(6 * B, kv.acquireCachedPrefix(b, second, second.length, 0));
+        int[] old = java.util.Arrays.copyOf(b.ids(), 6);
+        assertFalse(pool.extendsInPlace(b.last()), "the block after the prefix is the first prompt's");
+        assertTrue(kv.relocateCachedPrefix(b, second.length, copies));
+        assertTrue(kv.reserve(b, 6 * B, second.length - 6 * B, copies));
+        assertTrue(consecutive(b, b.size()), "the whole context is consecutive: " + b);
+        assertEquals(6, copies.size(), "each prefix block copied once");
+        for (int i = 0; i < 6; i++) {
+            assertEquals(old[i], copies.source(i));
+            assertEquals(b.get(i).id(), copies.target(i));
+            assertFalse(pool.block(old[i]).isCached(), "the old block gave up its entry");
+        }
+        kv.cacheFullBlocks(b, second, second.length, 0);
+        pool.checkInvariants();
+        int[] moved = java.util.Arrays.copyOf(b.ids(), b.size());
+        kv.release(b);
+
+        // Later prompts find the prefix in its new place, and the blocks after it: the second
+        // prompt's own (cached after the move) and the first's (whose parent moved).
+        BlockTable again = new BlockTable();
+        assertEquals(second.length - 1, kv.acquireCachedPrefix(again, second, second.length, 0));
+        assertEquals(moved[0], again.get(0).id());
+        assertEquals(moved[7], again.get(7).id());
+        kv.release(again);
+        BlockTable firstAgain = new BlockTable();
+        assertEquals(first.length - 1, kv.acquireCachedPrefix(firstAgain, first, first.length, 0),
+                "the first prompt's own blocks still follow the moved prefix");
+        assertEquals(moved[5], firstAgain.get(5).id());
+        assertEquals(firstOwnBlock, firstAgain.get(6).id());
+        kv.release(firstAgain);
+        pool.checkInvariants();
+    }
+
+    @Test
+    void sharedOrAlreadyPlacedBlocksStay() {
+        BlockPool pool = new BlockPool(64);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] prefix = tokens(100, 6 * B);
+        BlockTable a = run(kv, concat(prefix, tokens(1, 2 * B)), false, new BlockCopies());
+
+        // Held by a running sequence too: cascade attention reads it once for both, so it stays.
+        BlockCopies copies = new BlockCopies();
+        BlockTable shared = new BlockTable();
+        kv.acquireCachedPrefix(shared, concat(prefix, tokens(9, 3)), 6 * B + 3, 0);
+        assertFalse(kv.relocateCachedPrefix(shared, 6 * B + 3, copies));
+        kv.release(shared);
+        kv.release(a);
+
+        // Consecutive, and a free uncached block follows (the earlier prompt's partly filled
+        // last block, not cached): read in place already.
+        BlockPool pool2 = new BlockPool(64);
+        KvCacheManager kv2 = new KvCacheManager(pool2, B, true);
+        kv2.release(run(kv2, concat(prefix, tokens(1, 2)), false, new BlockCopies()));
+        BlockTable placed = new BlockTable();
+        assertEquals(6 * B, kv2.acquireCachedPrefix(placed, concat(prefix, tokens(9, 3)), 6 * B + 3, 0));
+        assertTrue(consecutive(placed, placed.size()) && pool2.extendsInPlace(placed.last()));
+        assertFalse(kv2.relocateCachedPrefix(placed, 6 * B + 3, copies), "already in place");
+        assertEquals(0, copies.size());
+
+        // Too short a prefix is gathered rather than copied.
+        BlockPool small = new BlockPool(64);
+        KvCacheManager kvSmall = new KvCacheManager(small, B, true);
+        int[] shortPrefix = tokens(100, (KvCacheManager.MIN_RELOCATED_BLOCKS - 1) * B);
+        kvSmall.release(run(kvSmall, concat(shortPrefix, tokens(1, 2 * B)), false, new BlockCopies()));
+        BlockTable s = new BlockTable();
+        kvSmall.acquireCachedPrefix(s, concat(shortPrefix, tokens(7, 5)), shortPrefix.length + 5, 0);
+        assertFalse(kvSmall.relocateCachedPrefix(s, shortPrefix.length + 5, copies));
+    }
+
     private static int[] concat(int[] a, int[] b) {
         int[] out = new int[a.length + b.length];
         System.arraycopy(a, 0, out, 0, a.length);
