@@ -66,8 +66,10 @@ final class WaitingAdmission {
                 continue;
             }
             boolean room = hasRoom(seq, count) || lane == PassLane.FOREGROUND && makeRoom(seq, count);
-            if (room && acquired && queues.running.isEmpty() && queues.waiting.size() == 1) {
-                // Alone on the engine: its cached prefix is read in place from then on, not gathered per step.
+            if (room && acquired && queues.running.isEmpty() && queues.waiting.size() == 1 && queues.swapped.isEmpty()) {
+                // Alone on the engine: its cached prefix is read in place from then on, not gathered
+                // per step. (Nothing swapped either: a swap-in this step could take a block the copy
+                // still has to read, and the engine runs swap-ins before copies.)
                 kv.relocateCachedPrefix(seq.blocks(), seq.length(), plan.step.copies);
             }
             if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, plan.step.copies)) {
