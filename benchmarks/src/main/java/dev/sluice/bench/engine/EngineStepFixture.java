@@ -68,7 +68,7 @@ final class EngineStepFixture implements AutoCloseable {
         try (LlamaBatch llamaSetup = new LlamaBatch(CONTEXT)) {
             for (int s = 0; s < batch; s++) {
                 setup.clear();
-                setup.add(prompt, 0, CONTEXT, 0, tables[s], CONTEXT / BLOCK, Batch.Logits.LAST);
+                setup.add(prompt, 0, CONTEXT, 0, tables[s], (CONTEXT + BLOCK - 1) / BLOCK, Batch.Logits.LAST);
                 runner.forward(setup);
                 llamaSetup.clear();
                 for (int i = 0; i < CONTEXT; i++) {
