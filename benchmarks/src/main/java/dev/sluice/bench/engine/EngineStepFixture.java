@@ -52,7 +52,7 @@ final class EngineStepFixture implements AutoCloseable {
         cache = new KvCache(weights.config(), backend, BLOCK, sequences * blocksPerSequence, KvCache.CacheType.F16);
         runner = new ModelRunner(weights, cache, backend);
         llamaModel = LlamaModel.load(model, LlamaModel.Options.CPU);
-        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * Math.max(1024, CONTEXT + 64),
+        llama = LlamaContext.create(llamaModel, new LlamaContext.Options(Math.max(batch, 1) * Math.max(1024, CONTEXT + 64) + spareTokens,
                 Math.max(512, Math.max(spareTokens, CONTEXT)), sequences, threads, LlamaContext.FlashAttention.ON, null),
                 llamaProfile);
         llamaDecode = new LlamaBatch(Math.max(batch, 1));
