@@ -115,9 +115,7 @@ public final class BlockPool {
         if (run[1] < 2) {
             return allocate();
         }
-        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
-        int offset = growsIntoIt ? Math.min(run[1] / 2, Math.max(0, run[1] - wanted)) : 0;
-        return take(blocks[run[0] + offset]);
+        return take(blocks[startIn(run, wanted)]);
     }
 
     /**
@@ -130,8 +128,7 @@ public final class BlockPool {
         if (run[1] < n || n <= 0) {
             return null;
         }
-        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
-        int first = run[0] + (growsIntoIt ? Math.min(run[1] / 2, run[1] - n) : 0);
+        int first = startIn(run, n);
         List<KvBlock> taken = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             taken.add(take(blocks[first + i]));
@@ -142,6 +139,16 @@ public final class BlockPool {
     /** Whether the block after {@code last} is one {@link #allocateAfter} would take. */
     public boolean extendsInPlace(KvBlock last) {
         return last.id() + 1 < blocks.length && takesInPlace(blocks[last.id() + 1]);
+    }
+
+    /**
+     * Where in {@code run} ({start, length}) a sequence needing {@code wanted} blocks starts: at
+     * the run's start when no sequence can grow into it from the left, else in its middle, early
+     * enough that the wanted blocks fit when they can.
+     */
+    private int startIn(int[] run, int wanted) {
+        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
+        return run[0] + (growsIntoIt ? Math.min(run[1] / 2, Math.max(0, run[1] - wanted)) : 0);
     }
 
     /** {start, length} of the longest run of blocks {@link #takesInPlace} would take. O(blocks). */
