@@ -106,7 +106,7 @@ final class EngineStepFixture implements AutoCloseable {
     /** A batch prefilling {@code tokens} of {@code prompt} into the spare sequence. */
     Batch sparePrefill(int[] prompt, int tokens) {
         Batch prefill = new Batch();
-        prefill.add(prompt, 0, tokens, 0, spareTable, tokens / BLOCK, Batch.Logits.LAST);
+        prefill.add(prompt, 0, tokens, 0, spareTable, (tokens + BLOCK - 1) / BLOCK, Batch.Logits.LAST);
         return prefill;
     }
 
