@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** What a command line asks for: help, a benchmark run, or a comparison of two results files. */
+/** What a command line asks for: help, a benchmark run, a comparison of two results files, or a merge of several. */
 sealed interface Command {
 
     record Help(String text) implements Command {
@@ -43,5 +43,9 @@ sealed interface Command {
 
     /** Two results files side by side; labels null to take each run's own; markdown and chart optional. */
     record Compare(Path a, Path b, String labelA, String labelB, Path markdown, Path chart) implements Command {
+    }
+
+    /** Results files of one server's rounds pooled into {@code out} (see {@link RunMerge}); markdown optional. */
+    record Merge(List<Path> inputs, Path out, Path markdown) implements Command {
     }
 }

@@ -15,6 +15,7 @@ final class CommandLine {
     static final int DEFAULT_NUM_REQUESTS = 100;
 
     private static final Set<String> COMPARE_OPTIONS = Set.of("--compare", "--labels", "--markdown", "--chart");
+    private static final Set<String> MERGE_OPTIONS = Set.of("--merge", "--out", "--markdown");
 
     private CommandLine() {
     }
@@ -68,6 +69,8 @@ final class CommandLine {
                 .add(new ArgumentParser.Option("--compare", "A.json B.json", 2, null,
                         "compare two --out files instead of running: every figure side by side with the ratio A/B"))
                 .add("--labels", "A,B", null, "with --compare: the two runs' names (default: their --label)")
+                .add("--merge", "A.json,B.json,...", null, "pool --out files of one server's rounds into one (--out), as if run back to back:\n"
+                        + "per level every request, over the sum of the rounds' wall times")
                 .add("--help", null, null, "print this help");
     }
 
@@ -75,6 +78,7 @@ final class CommandLine {
         return """
                 Usage: bin/bench [OPTIONS]
                        bin/bench --compare A.json B.json [--labels A,B] [--markdown FILE] [--chart FILE]
+                       bin/bench --merge A.json,B.json,... --out POOLED.json [--markdown FILE]
 
                 Drives an OpenAI-compatible server (Sluice, llama-server, vLLM, ...) with streamed
                 generations and reports throughput, TTFT, TPOT, ITL and end-to-end latency per load level.
@@ -90,6 +94,9 @@ final class CommandLine {
         }
         if (a.has("--compare")) {
             return compare(a);
+        }
+        if (a.has("--merge")) {
+            return merge(a);
         }
         if (a.has("--labels")) {
             throw new UsageException("--labels goes with --compare");
@@ -116,6 +123,25 @@ final class CommandLine {
         }
         return new Command.Compare(Path.of(files.get(0)), Path.of(files.get(1)), labelA, labelB, path(a, "--markdown"),
                 path(a, "--chart"));
+    }
+
+    private static Command.Merge merge(ArgumentParser.Arguments a) throws UsageException {
+        for (String name : a.given()) {
+            if (!MERGE_OPTIONS.contains(name)) {
+                throw new UsageException(name + " does not go with --merge (only --out and --markdown do)");
+            }
+        }
+        if (!a.has("--out")) {
+            throw new UsageException("--merge needs --out, the pooled results file");
+        }
+        List<Path> inputs = new ArrayList<>();
+        for (String file : a.string("--merge").split(",", -1)) {
+            if (file.isBlank()) {
+                throw new UsageException("--merge takes results files separated by commas, e.g. r1.json,r2.json");
+            }
+            inputs.add(Path.of(file.strip()));
+        }
+        return new Command.Merge(List.copyOf(inputs), path(a, "--out"), path(a, "--markdown"));
     }
 
     private static Command.Benchmark benchmark(ArgumentParser.Arguments a) throws UsageException {

@@ -66,6 +66,7 @@ public final class LoadGenerator {
                     yield 0;
                 }
                 case Command.Compare compare -> compare(compare);
+                case Command.Merge merge -> merge(merge);
                 case Command.Benchmark benchmark -> benchmark(benchmark);
             };
         } catch (IOException e) {
@@ -93,6 +94,27 @@ public final class LoadGenerator {
             ThroughputChart.writeComparison(a.config().workload() + ": " + labelA + " vs " + labelB,
                     labelA, a.summaries(), labelB, b.summaries(), c.chart());
             out.println("wrote " + c.chart());
+        }
+        return 0;
+    }
+
+    private int merge(Command.Merge m) throws IOException {
+        List<RunResult> runs = new ArrayList<>();
+        for (Path input : m.inputs()) {
+            runs.add(ResultsFile.read(input));
+        }
+        RunResult pooled;
+        try {
+            pooled = RunMerge.of(runs);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
+        ResultsFile.write(pooled, m.out());
+        out.println("wrote " + m.out() + " (" + runs.size() + " runs pooled)");
+        if (m.markdown() != null) {
+            writeText(m.markdown(), RunReport.markdown(pooled));
+            out.println("wrote " + m.markdown());
         }
         return 0;
     }
