@@ -42,8 +42,9 @@ final class Responder {
         res.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
         try (OutputStream out = res.outputStream()) {
             SseWriter sse = new SseWriter(out, guard, req);
+            ChunkBytes chunks = new ChunkBytes(envelope.object(format.chunkObject()), includeUsage);
             ChoiceFormat.ChunkSink sink = (choice, field, value, logprobs, finish) ->
-                    sse.event(bytes(chunk(envelope, format, choice, field, value, logprobs, finish, includeUsage)));
+                    sse.event(chunks.chunk(choice, field, value, logprobs, finish));
             format.begin(sink);
             List<RequestUsage> usages = new ArrayList<>();
             boolean[] aborted = {false};
@@ -119,26 +120,7 @@ final class Responder {
         return body;
     }
 
-    /** One stream chunk with one choice: its {@code delta} (chat) or {@code text} (completions). */
-    private static ObjectNode chunk(Envelope envelope, ChoiceFormat format, int choice, String field, JsonNode value,
-                                    ObjectNode logprobs, FinishReason finish, boolean includeUsage) {
-        ObjectNode chunk = envelope.object(format.chunkObject());
-        ObjectNode c = chunk.putArray("choices").addObject();
-        c.put("index", choice);
-        c.set(field, value);
-        if (logprobs == null) {
-            c.putNull("logprobs");
-        } else {
-            c.set("logprobs", logprobs);
-        }
-        c.put("finish_reason", Responses.finishReason(finish));
-        if (includeUsage) {
-            chunk.putNull("usage");
-        }
-        return chunk;
-    }
-
-    static byte[] bytes(ObjectNode node) {
+    static byte[] bytes(JsonNode node) {
         try {
             return Json.MAPPER.writeValueAsBytes(node);
         } catch (IOException e) {
