@@ -34,6 +34,8 @@ public enum Option {
     ENABLE_PREFIX_CACHING("sluice.enable-prefix-caching", "enable-prefix-caching", "true", "Reuse KV of identical prompt prefixes across requests."),
     MAX_REQUEST_SHARE("sluice.max-request-share", "max-request-share", "0.25",
             "Share (0 to 1] of --max-seqs one request's choices get, and of --max-batched-tokens a long prompt's chunk gets (prompts up to twice that are taken whole), while other requests wait."),
+    MAX_PROMPT_CHUNK("sluice.max-prompt-chunk", "max-prompt-chunk", "512",
+            "Most tokens of one prompt an engine step computes: longer prompts are prefilled in chunks of this size (as llama.cpp's 512-token micro-batches)."),
     MAX_QUEUED_REQUESTS("sluice.max-queued-requests", "max-queued-requests", "1024",
             "Requests admitted (running or queued) before new ones get 429 Too Many Requests."),
     MAX_RESPONSE_TOKENS("sluice.max-response-tokens", "max-response-tokens", "262144",

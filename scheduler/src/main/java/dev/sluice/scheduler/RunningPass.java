@@ -11,7 +11,8 @@ import java.util.List;
  * share of the step's sequences ({@link SchedulerConfig#requestSequenceCap()}) before any request
  * gets more, so one request's many choices cannot starve the others (or what waits behind them);
  * while requests wait, a long prompt's chunk takes at most its share of the tokens
- * ({@link SchedulerConfig#promptChunkCap}). Pass 2 gives what is left of the step to the
+ * ({@link SchedulerConfig#promptChunkCap}), and never more than one chunk
+ * ({@link SchedulerConfig#maxPromptChunk}). Pass 2 gives what is left of the step to the
  * sequences pass 1 held back. A sequence whose client is not reading is skipped. When the pool
  * cannot hold a sequence's next tokens, {@link Preemption} makes room. Engine-thread only.
  */
@@ -83,7 +84,7 @@ final class RunningPass {
      * cannot hold them; if nothing else can give way, the sequence itself is preempted.
      */
     private void run(Sequence seq, int count) {
-        count = plan.logitRowsCap(seq, Math.min(count, plan.budget.tokens));
+        count = plan.logitRowsCap(seq, Math.min(Math.min(count, config.maxPromptChunk()), plan.budget.tokens));
         if (count <= 0) {
             return;
         }

@@ -59,8 +59,10 @@ final class WaitingAdmission {
                     seq.cachedPromptTokens = Math.min(cached, seq.request().promptLength());
                 }
             }
-            // While others wait behind it, one long prompt takes at most its share of the step's tokens.
-            int limit = queues.waiting.size() > 1 ? Math.min(budget.tokens, config.promptChunkCap(seq.pending())) : budget.tokens;
+            // While others wait behind it, one long prompt takes at most its share of the step's
+            // tokens; and never more than one chunk.
+            int limit = queues.waiting.size() > 1 ? Math.min(budget.tokens, config.promptChunkCap(seq.pending()))
+                    : Math.min(budget.tokens, config.maxPromptChunk());
             int count = plan.logitRowsCap(seq, Math.min(seq.pending(), limit));
             if (count <= 0) {
                 continue;

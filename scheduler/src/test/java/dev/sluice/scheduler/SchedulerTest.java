@@ -114,6 +114,40 @@ class SchedulerTest {
     }
 
     @Test
+    void aPromptIsPrefilledInChunksOfAtMostMaxPromptChunkWhateverElseTheStepHolds() {
+        try (Harness h = new Harness(256, 4, config(2048, 0).withMaxPromptChunk(64))) {
+            int[] alone = prompt(20, 200);
+            Request a = h.submit(alone, GREEDY, 3, 1);
+            List<Integer> steps = new ArrayList<>();
+            while (h.result(a) == null) {
+                h.step();
+                steps.add(h.executor.lastStepTokens);
+            }
+            assertEquals(List.of(64, 64, 64, 8, 1, 1), steps, "alone, with the whole budget free: still chunks of 64");
+            assertArrayEquals(FakeExecutor.greedy(alone, 3), h.output(a, 0));
+
+            Request decoding = h.submit(prompt(21, 5), GREEDY, 40, 1);
+            h.step();
+            Request first = h.submit(prompt(22, 100), GREEDY, 2, 1);
+            Request second = h.submit(prompt(23, 100), GREEDY, 2, 1);
+            h.step();
+            assertEquals(1 + 64 + 64, h.executor.lastStepTokens, "a decode and one chunk of each prompt");
+            h.step();
+            assertEquals(1 + 36 + 36, h.executor.lastStepTokens, "the rest of each prompt");
+            h.runUntilIdle(200);
+            assertArrayEquals(FakeExecutor.greedy(prompt(22, 100), 2), h.output(first, 0));
+            assertArrayEquals(FakeExecutor.greedy(prompt(23, 100), 2), h.output(second, 0));
+            assertArrayEquals(FakeExecutor.greedy(prompt(21, 5), 40), h.output(decoding, 0));
+            h.assertNoLeaks();
+        }
+        try (Harness h = new Harness(256, 4, config(2048, 0))) {
+            h.submit(prompt(20, 200), GREEDY, 3, 1);
+            h.step();
+            assertEquals(200, h.executor.lastStepTokens, "no chunk limit of its own: the budget decides");
+        }
+    }
+
+    @Test
     void nEqualsTwoSharesThePromptAndCopiesOnWrite() {
         try (Harness h = new Harness(64, 4, config(2048, 0))) {
             int[] p = prompt(10, 6); // one full block and a shared partial one
