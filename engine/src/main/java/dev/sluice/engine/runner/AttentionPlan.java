@@ -239,12 +239,20 @@ record AttentionPlan(int tokens, List<AttentionPlan.Group> groups, int outputRow
 
     /** Groups that attend a shared prefix once. */
     int cascadeGroups() {
-        return (int) groups.stream().filter(Group::cascade).count();
+        int cascades = 0;
+        for (Group group : groups) { // a loop, not a stream: every step asks
+            cascades += group.cascade() ? 1 : 0;
+        }
+        return cascades;
     }
 
     /** KV rows per layer the step's attention gathers (for K; as many again for V). */
     long gatheredRows() {
-        return groups.stream().mapToLong(Group::gatheredRows).sum();
+        long rows = 0;
+        for (Group group : groups) {
+            rows += group.gatheredRows();
+        }
+        return rows;
     }
 
     /** Context rows the step's sequences attend to, each sequence its own. */
