@@ -14,21 +14,16 @@ package dev.sluice.scheduler;
  *                          wait; what others leave unused still goes to it
  * @param maxPromptChunk    the most tokens of one prompt a step computes, whatever else it holds:
  *                          long prompts are prefilled in chunks of this size, as llama.cpp computes
- *                          every batch in micro-batches ({@code n_ubatch}, 512)
+ *                          every batch in micro-batches ({@code n_ubatch}, 512). The server's 512
+ *                          (--max-prompt-chunk): on 2 cores a 4000-token prompt alone reached its
+ *                          first token in 0.97x and 0.91x llama-server's time in chunks of 512,
+ *                          1.02x and 1.11x in chunks of 2048 (two runs, requests alternated)
  */
 public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxModelLength, boolean prefixCaching,
                               int swapBlocks, double requestShare, int maxPromptChunk) {
 
     /** The default {@link #requestShare}: a request with many choices leaves three quarters to others. */
     public static final double DEFAULT_REQUEST_SHARE = 0.25;
-
-    /**
-     * The server's {@link #maxPromptChunk}. Measured on 2 cores (smollm2-135m-shape Q8_0, one
-     * 4000-token prompt at a time, requests alternated between servers): 16.4 s to the first token
-     * in chunks of 512 against 18.8 s in chunks of 2048 (llama-server 18.7 s); a 2048-token prompt
-     * in one graph is 0.95x llama_decode's four micro-batches, a 500-token one 1.02x.
-     */
-    public static final int DEFAULT_MAX_PROMPT_CHUNK = 512;
 
     public SchedulerConfig {
         if (maxBatchedTokens < 1 || maxSequences < 1 || maxModelLength < 1 || swapBlocks < 0
