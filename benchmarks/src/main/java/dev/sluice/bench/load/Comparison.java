@@ -60,9 +60,14 @@ record Comparison(String labelA, String labelB, List<Level> levels, List<String>
         settings.put("temperature", RunConfig::temperature);
         settings.put("TTFT SLO (ms)", RunConfig::sloTtftMs);
         settings.put("TPOT SLO (ms)", RunConfig::sloTpotMs);
+        return differing(a, b, settings);
+    }
+
+    /** "name a vs b" for each of {@code settings} on which the two runs differ, in order. */
+    static List<String> differing(RunConfig a, RunConfig b, Map<String, Function<RunConfig, Object>> settings) {
         List<String> differences = new ArrayList<>();
         settings.forEach((name, value) -> {
-            if (!value.apply(a).equals(value.apply(b))) {
+            if (!java.util.Objects.equals(value.apply(a), value.apply(b))) {
                 differences.add(name + " " + value.apply(a) + " vs " + value.apply(b));
             }
         });

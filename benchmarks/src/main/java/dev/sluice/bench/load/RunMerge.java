@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -71,12 +70,6 @@ final class RunMerge {
         settings.put("temperature", RunConfig::temperature);
         settings.put("TTFT SLO (ms)", RunConfig::sloTtftMs);
         settings.put("TPOT SLO (ms)", RunConfig::sloTpotMs);
-        List<String> differences = new ArrayList<>();
-        settings.forEach((name, value) -> {
-            if (!Objects.equals(value.apply(a), value.apply(b))) {
-                differences.add(name + " " + value.apply(a) + " vs " + value.apply(b));
-            }
-        });
-        return differences;
+        return Comparison.differing(a, b, settings);
     }
 }
