@@ -46,8 +46,10 @@ record Comparison(String labelA, String labelB, List<Level> levels, List<String>
                 differences(a.config(), b.config()));
     }
 
-    /** The settings that shape the load and differ between the runs (server, model and label may). */
-    private static List<String> differences(RunConfig a, RunConfig b) {
+    /** The settings that shape a run's load, in report order; server, model and label are not among them. */
+    static final Map<String, Function<RunConfig, Object>> LOAD_SETTINGS = loadSettings();
+
+    private static Map<String, Function<RunConfig, Object>> loadSettings() {
         Map<String, Function<RunConfig, Object>> settings = new LinkedHashMap<>();
         settings.put("endpoint", RunConfig::endpoint);
         settings.put("workload", RunConfig::workload);
@@ -60,7 +62,12 @@ record Comparison(String labelA, String labelB, List<Level> levels, List<String>
         settings.put("temperature", RunConfig::temperature);
         settings.put("TTFT SLO (ms)", RunConfig::sloTtftMs);
         settings.put("TPOT SLO (ms)", RunConfig::sloTpotMs);
-        return differing(a, b, settings);
+        return java.util.Collections.unmodifiableMap(settings);
+    }
+
+    /** The load settings on which the runs differ. */
+    private static List<String> differences(RunConfig a, RunConfig b) {
+        return differing(a, b, LOAD_SETTINGS);
     }
 
     /** "name a vs b" for each of {@code settings} on which the two runs differ, in order. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -59,17 +60,18 @@ final class RunMerge {
         return new RunResult(pooled, List.copyOf(levels));
     }
 
-    /** The settings two runs must share to be pooled. */
+    /** Load settings that may differ from round to round: what a round runs, not the load it measures. */
+    private static final Set<String> PER_ROUND = Set.of("seed", "requests per level", "duration (s)", "warmup requests");
+
+    /** The settings two runs must share to be pooled: the server's label and the load's shape. */
     private static List<String> differences(RunConfig a, RunConfig b) {
         Map<String, Function<RunConfig, Object>> settings = new LinkedHashMap<>();
         settings.put("label", RunConfig::label);
-        settings.put("endpoint", RunConfig::endpoint);
-        settings.put("workload", RunConfig::workload);
-        settings.put("prompt format", RunConfig::promptFormat);
-        settings.put("vocabulary range", c -> c.vocabMin() + "-" + c.vocabMax());
-        settings.put("temperature", RunConfig::temperature);
-        settings.put("TTFT SLO (ms)", RunConfig::sloTtftMs);
-        settings.put("TPOT SLO (ms)", RunConfig::sloTpotMs);
+        Comparison.LOAD_SETTINGS.forEach((name, value) -> {
+            if (!PER_ROUND.contains(name)) {
+                settings.put(name, value);
+            }
+        });
         return Comparison.differing(a, b, settings);
     }
 }
