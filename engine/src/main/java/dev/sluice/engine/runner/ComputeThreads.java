@@ -12,7 +12,8 @@ import java.util.Locale;
  * Applies a {@link ThreadGovernor} to a CPU backend around every step: sets the step's thread
  * count, measures how long those threads waited in the kernel's run queue while it computed, and
  * feeds that back; logs the changes. Fixed (no governor) on other backends, with one thread, or
- * where the kernel keeps no per-thread scheduling figures.
+ * where the kernel keeps no per-thread scheduling figures. Short steps run on the backend's pool
+ * whose workers spin between graphs ({@link #SPIN_MAX_TOKENS}).
  *
  * <p>A long step (a prefill of many tokens: seconds on a small CPU) is computed in segments of
  * its graph of about {@link #SEGMENT_NANOS} each ({@link #segments}), each judged by the governor
@@ -44,6 +45,21 @@ final class ComputeThreads implements AutoCloseable {
     static final int MAX_SEGMENTS = 16;
     /** Steps of fewer tokens say little about the compute time of a long one (decodes read weights, not compute). */
     private static final int MIN_ESTIMATE_TOKENS = 128;
+    /**
+     * Steps of at most this many tokens (a few sequences decoding, no prompt) run on the pool whose
+     * workers spin between graphs ({@link Backend#spinBetweenGraphs}); 0 never. Such steps follow
+     * each other within a fraction of a millisecond, and a worker woken for each one arrives late
+     * whenever an HTTP thread has taken its core. Measured one request at a time, requests
+     * alternated one by one between llama-server (whose workers spin too) and Sluice variants up
+     * at once, as Sluice's total time over llama-server's: with every step on a long-spinning pool
+     * 1.014, 0.995, 1.016, 1.075 against 1.051, 1.014, 1.048, 1.097 sleeping (four runs of 14 to 20
+     * requests: 1000-token shared prefix, chat-like shapes, 64 in 300 out, shared prefix); with this
+     * rule 1.012, 1.056, 0.981, 1.039 against 1.078, 1.031, 0.978, 1.055 (the last 24 chat-like
+     * requests). Longer steps keep the sleeping pool: at 32 concurrent requests the gaps between
+     * steps carry 32 streams' writes, and spinning through every gap gave 0.98 and 0.84 of the
+     * throughput in two alternated pairs of runs.
+     */
+    static final int SPIN_MAX_TOKENS = Integer.getInteger("sluice.spin-max-tokens", 4);
 
     private final Backend backend;
     private final ThreadGovernor governor;
@@ -54,7 +70,10 @@ final class ComputeThreads implements AutoCloseable {
     private long ownSum;           // our threads' CPU time over them
     private long computeSum;       // their compute time
     private Thread owner;
-    private ThreadTimes waits;
+    private ThreadTimes waits;          // the engine thread and the sleeping pool's workers
+    private ThreadTimes spinningWaits;  // the engine thread and the spinning pool's workers; null: never spin
+    private ThreadTimes stepWaits;      // whichever of the two the step computes on
+    private boolean spinNext;           // whether the step computes on the spinning pool
     private long waitBefore;
     private int stepThreads;
     // Readings of {wall, host busy, this process's CPU} nanos: the latest, taken at least
@@ -90,6 +109,7 @@ final class ComputeThreads implements AutoCloseable {
      * first segment used.
      */
     int compute(Graph graph, int tokens) {
+        spinNext = tokens <= SPIN_MAX_TOKENS;
         int nodes = graph.nodeCount();
         int segments = Math.min(nodes, forcedSegments > 0 ? forcedSegments : segments(tokens));
         int first = 0;
@@ -152,28 +172,31 @@ final class ComputeThreads implements AutoCloseable {
     /** Before the step's compute: sets its thread count and notes its threads' waits so far. */
     void beforeCompute() {
         if (governor == null || !watching()) {
+            backend.spinBetweenGraphs(spinNext);
             return;
         }
         stepThreads = governor.threads();
         backend.activeThreads(stepThreads);
-        waitBefore = waits.waitNanos(stepThreads);
+        backend.spinBetweenGraphs(spinNext && spinningWaits != null);
+        stepWaits = backend.spinning() ? spinningWaits : waits;
+        waitBefore = stepWaits.waitNanos(stepThreads);
         // Below the maximum, watch how much CPU the host leaves free while we compute, for the
         // governor's next probe; at the maximum there is nothing to probe.
         freeBefore = stepThreads < governor.maxThreads() ? idle.freeNanos() : -1;
-        ownBefore = freeBefore < 0 ? 0 : waits.cpuNanos(stepThreads);
+        ownBefore = freeBefore < 0 ? 0 : stepWaits.cpuNanos(stepThreads);
     }
 
     /** After the step's compute of {@code computeNanos}, ended at {@code endNanos} ({@link System#nanoTime()}). */
     void afterCompute(long endNanos, long computeNanos) {
-        if (governor == null || waits == null || !waits.available()) {
+        if (governor == null || stepWaits == null || !stepWaits.available()) {
             return;
         }
-        long waited = waits.waitNanos(stepThreads) - waitBefore;
+        long waited = stepWaits.waitNanos(stepThreads) - waitBefore;
         if (freeBefore >= 0) {
             long freeAfter = idle.freeNanos();
             if (freeAfter >= 0) {
                 freeSum += freeAfter - freeBefore;
-                ownSum += waits.cpuNanos(stepThreads) - ownBefore;
+                ownSum += stepWaits.cpuNanos(stepThreads) - ownBefore;
                 computeSum += computeNanos;
             }
         }
@@ -249,22 +272,49 @@ final class ComputeThreads implements AutoCloseable {
         Thread current = Thread.currentThread();
         if (owner != current) {
             owner = current;
-            if (waits != null) {
-                waits.close();
-            }
+            closeWaits();
             resetSpare(); // its own-CPU figure was of other threads
-            long[] workers = backend.workerThreadIds();
-            long[] ids = new long[workers.length + 1];
-            ids[0] = ThreadTimes.currentThreadId();
-            System.arraycopy(workers, 0, ids, 1, workers.length);
-            waits = ids[0] < 0 ? ThreadTimes.open() : ThreadTimes.open(ids);
-            if (ids[0] < 0 || !waits.available()) {
+            long engineThread = ThreadTimes.currentThreadId();
+            waits = open(engineThread, backend.workerThreadIds());
+            // The spinning pool only where its threads can be watched too: else a busy host would
+            // go unnoticed for as long as steps are short.
+            long[] spinningWorkers = backend.spinningWorkerThreadIds();
+            if (spinningWorkers.length == backend.maxThreads() - 1 && spinningWorkers.length > 0) {
+                spinningWaits = open(engineThread, spinningWorkers);
+                if (!spinningWaits.available()) {
+                    spinningWaits.close();
+                    spinningWaits = null;
+                }
+            }
+            if (engineThread < 0 || !waits.available()) {
                 LOG.log(System.Logger.Level.INFO, "compute threads stay at " + backend.activeThreads()
                         + ": this kernel keeps no per-thread scheduling figures (/proc/self/task/*/schedstat),"
                         + " so a busy host cannot be noticed");
             }
         }
         return waits.available();
+    }
+
+    private static ThreadTimes open(long engineThread, long[] workers) {
+        if (engineThread < 0) {
+            return ThreadTimes.open();
+        }
+        long[] ids = new long[workers.length + 1];
+        ids[0] = engineThread;
+        System.arraycopy(workers, 0, ids, 1, workers.length);
+        return ThreadTimes.open(ids);
+    }
+
+    private void closeWaits() {
+        if (waits != null) {
+            waits.close();
+            waits = null;
+        }
+        if (spinningWaits != null) {
+            spinningWaits.close();
+            spinningWaits = null;
+        }
+        stepWaits = null;
     }
 
     private static void log(ThreadGovernor.Change c) {
@@ -289,9 +339,6 @@ final class ComputeThreads implements AutoCloseable {
         if (idle != null) {
             idle.close();
         }
-        if (waits != null) {
-            waits.close();
-            waits = null;
-        }
+        closeWaits();
     }
 }

@@ -18,10 +18,16 @@ public final class Backend implements AutoCloseable {
     private MemorySegment backend;
     private final boolean cpu;
     private final String name;
-    private CpuThreadpool threadpool;
+    /** Poll level of {@link #spinningPool}: about 3.3 ms of spinning, longer than a small step's gap. */
+    static final int SPIN_POLL = 1;
+
+    private CpuThreadpool threadpool;      // its idle workers sleep at once
+    private CpuThreadpool spinningPool;    // the same size, its idle workers spin a while first; null with one thread
+    private boolean spinning;              // whether graphs run on spinningPool now
     private int maxThreads;
     private int activeThreads;
     private long[] workerThreadIds = new long[0];
+    private long[] spinningWorkerThreadIds = new long[0];
 
     private Backend(MemorySegment backend) {
         if (backend.equals(MemorySegment.NULL)) {
@@ -73,7 +79,9 @@ public final class Backend implements AutoCloseable {
     /**
      * Sets the CPU worker thread count (no-op on other backends): starts a persistent
      * {@link CpuThreadpool} of {@code threads} threads, the calling one included, and computes on
-     * all of them. {@link #activeThreads(int)} then picks how many of them each graph uses.
+     * all of them. {@link #activeThreads(int)} then picks how many of them each graph uses. With
+     * more than one thread a second pool of the same size is started whose idle workers spin for
+     * the next graph a while before they sleep ({@link #spinBetweenGraphs}).
      */
     public void threads(int threads) {
         if (threads <= 0) {
@@ -86,19 +94,61 @@ public final class Backend implements AutoCloseable {
         CpuBackendProcs procs = CpuBackendProcs.get();
         procs.setThreads(backend, threads);
         CpuThreadpool old = threadpool;
+        CpuThreadpool oldSpinning = spinningPool;
         long[] before = ThreadTimes.processThreadIds();
         threadpool = CpuThreadpool.start(threads);
-        // The pool's workers were started by the call above, named after this thread (in an
-        // OpenMP build there are none: OpenMP starts its own threads on the first graph).
-        long[] started = ThreadTimes.startedBetween(before, ThreadTimes.processThreadIds(),
-                ThreadTimes.threadName(ThreadTimes.currentThreadId()));
-        workerThreadIds = started.length == threads - 1 ? started : new long[0];
+        workerThreadIds = workersStarted(before, threads);
+        if (threads > 1) {
+            before = ThreadTimes.processThreadIds();
+            spinningPool = CpuThreadpool.start(threads, SPIN_POLL);
+            spinningWorkerThreadIds = workersStarted(before, threads);
+        } else {
+            spinningPool = null;
+            spinningWorkerThreadIds = new long[0];
+        }
         procs.setThreadpool(backend, threadpool.pointer());
+        spinning = false;
         if (old != null) {
             old.close();
         }
+        if (oldSpinning != null) {
+            oldSpinning.close();
+        }
         maxThreads = threads;
         activeThreads = threads;
+    }
+
+    /**
+     * The workers a pool of {@code threads} threads just started: named after this thread, and
+     * none in an OpenMP build (OpenMP starts its own threads on the first graph).
+     */
+    private static long[] workersStarted(long[] before, int threads) {
+        long[] started = ThreadTimes.startedBetween(before, ThreadTimes.processThreadIds(),
+                ThreadTimes.threadName(ThreadTimes.currentThreadId()));
+        return started.length == threads - 1 ? started : new long[0];
+    }
+
+    /**
+     * Whether the next graphs run on the pool whose workers, after a graph, spin for the next one
+     * for a few milliseconds instead of sleeping at once (CPU only, and only while every thread
+     * is active: an inactive worker of a spinning pool would spin through every graph it sits
+     * out). Waking a sleeping worker costs a step its wake-up, and on a host where the HTTP threads
+     * take the idle core meanwhile, the wait for that core; a spinning worker holds the core
+     * between steps. Worth it when steps are short and follow each other closely (one or a few
+     * decoding sequences); between long steps the core is better left to the HTTP threads.
+     * Switching costs a lock: the pool left is paused, so its workers stop spinning at once.
+     */
+    public void spinBetweenGraphs(boolean spin) {
+        boolean use = spin && spinningPool != null && activeThreads == maxThreads;
+        if (use != spinning) {
+            CpuBackendProcs.get().setThreadpool(pointer(), use ? spinningPool.pointer() : threadpool.pointer());
+            spinning = use;
+        }
+    }
+
+    /** Whether the next graphs run on the spinning pool ({@link #spinBetweenGraphs}). */
+    public boolean spinning() {
+        return spinning;
     }
 
     /** The thread pool's size: the most threads a graph can use (0 on other backends). */
@@ -114,7 +164,8 @@ public final class Backend implements AutoCloseable {
     /**
      * Computes the next graphs on the first {@code threads} threads of the pool (the calling
      * thread and {@code threads - 1} workers; the others sleep). Cheap: ggml plans every graph for
-     * the count set here, so it may change between any two graphs.
+     * the count set here, so it may change between any two graphs. Fewer than all threads leave
+     * the spinning pool ({@link #spinBetweenGraphs}).
      */
     public void activeThreads(int threads) {
         if (!cpu) {
@@ -124,18 +175,26 @@ public final class Backend implements AutoCloseable {
             throw new IllegalArgumentException("active threads must be in 1.." + maxThreads + ": " + threads);
         }
         if (threads != activeThreads) {
+            if (threads < maxThreads) {
+                spinBetweenGraphs(false);
+            }
             CpuBackendProcs.get().setThreads(pointer(), threads);
             activeThreads = threads;
         }
     }
 
     /**
-     * The kernel thread ids of the pool's workers in the order of their index (worker 1 first),
+     * The kernel thread ids of the (sleeping) pool's workers in the order of their index (worker 1 first),
      * so that their scheduling can be watched; empty where they could not be told apart (an
      * OpenMP build, or another thread started at the same moment).
      */
     public long[] workerThreadIds() {
         return workerThreadIds.clone();
+    }
+
+    /** {@link #workerThreadIds()} of the spinning pool ({@link #spinBetweenGraphs}); empty where there is none. */
+    public long[] spinningWorkerThreadIds() {
+        return spinningWorkerThreadIds.clone();
     }
 
     /** Whether this backend can run the op that produced {@code op}. */
@@ -189,6 +248,10 @@ public final class Backend implements AutoCloseable {
         if (threadpool != null) {
             threadpool.close();
             threadpool = null;
+        }
+        if (spinningPool != null) {
+            spinningPool.close();
+            spinningPool = null;
         }
     }
 

@@ -10,10 +10,14 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The CPU backend's thread pool: its workers can be watched, and each graph may use fewer of them. */
+/**
+ * The CPU backend's thread pools: their workers can be watched, each graph may use fewer of them,
+ * and short steps may run on the pool whose workers spin between graphs.
+ */
 class ThreadPoolTest {
 
     private static boolean openMp() {
@@ -81,6 +85,78 @@ class ThreadPoolTest {
             assertArrayEquals(two, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
             assertThrows(IllegalArgumentException.class, () -> cpu.activeThreads(3));
             assertThrows(IllegalArgumentException.class, () -> cpu.activeThreads(0));
+        }
+    }
+
+    @Test
+    void graphsRunOnTheSpinningPoolOnlyWhileAskedAndEveryThreadIsActive() throws InterruptedException {
+        try (Backend one = Backend.cpu(1)) {
+            assertEquals(0, one.spinningWorkerThreadIds().length, "one thread: no worker to spin");
+            one.spinBetweenGraphs(true);
+            assertFalse(one.spinning());
+        }
+        if (openMp()) {
+            return; // no pools of ggml's own to choose between
+        }
+        Random random = new Random(11);
+        int n = 256;
+        float[] a = new float[n * n];
+        float[] b = new float[n * 8];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = random.nextFloat() - 0.5f;
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = random.nextFloat() - 0.5f;
+        }
+        try (GgmlContext ctx = GgmlContext.create(8, 16);
+             Backend cpu = Backend.cpu(2);
+             GraphAllocator allocator = GraphAllocator.forBackend(cpu);
+             Arena arena = Arena.ofConfined()) {
+            long sleeper = cpu.workerThreadIds()[0];
+            long spinner = cpu.spinningWorkerThreadIds()[0];
+            assertTrue(sleeper != spinner, "two pools, two workers");
+            Tensor x = ctx.newTensor(GgmlType.F32, n, n).asInput();
+            Tensor y = ctx.newTensor(GgmlType.F32, n, 8).asInput();
+            Tensor out = ctx.mulMat(x, y).asOutput();
+            Graph graph = ctx.newGraph(16).expand(out);
+            allocator.allocate(graph);
+            x.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, a), 0);
+            y.write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, b), 0);
+            cpu.compute(graph);
+            float[] sleeping = out.hostData().toArray(ValueLayout.JAVA_FLOAT);
+            assertFalse(cpu.spinning(), "the sleeping pool until asked");
+
+            try (ThreadTimes times = ThreadTimes.open(sleeper, spinner)) {
+                cpu.spinBetweenGraphs(true);
+                assertTrue(cpu.spinning());
+                Thread.sleep(20); // the spinning pool's start-up spin is over, the other pool's pause taken
+                long sleeperBefore = times.cpuNanos(1);
+                long spinnerBefore = times.cpuNanos(2) - sleeperBefore;
+                for (int i = 0; i < 20; i++) {
+                    cpu.compute(graph);
+                }
+                assertArrayEquals(sleeping, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
+                // Leaving the pool pauses it: its worker stops spinning and sleeps, and the kernel
+                // settles its CPU time (a running thread's is only brought up to date now and then).
+                cpu.spinBetweenGraphs(false);
+                assertFalse(cpu.spinning());
+                Thread.sleep(20);
+                long sleeperAfter = times.cpuNanos(1);
+                long spinnerAfter = times.cpuNanos(2) - sleeperAfter;
+                assertEquals(sleeperBefore, sleeperAfter, "the sleeping pool's worker took no part");
+                assertTrue(spinnerAfter > spinnerBefore, "the spinning pool's worker computed");
+                Thread.sleep(50);
+                assertEquals(spinnerAfter, times.cpuNanos(2) - times.cpuNanos(1), "a pool left stops spinning");
+
+                cpu.spinBetweenGraphs(true);
+                cpu.activeThreads(1);
+                assertFalse(cpu.spinning(), "fewer threads than the pool leave the spinning pool");
+                cpu.spinBetweenGraphs(true);
+                assertFalse(cpu.spinning());
+                cpu.activeThreads(2);
+                cpu.compute(graph);
+                assertArrayEquals(sleeping, out.hostData().toArray(ValueLayout.JAVA_FLOAT));
+            }
         }
     }
 }
