@@ -120,12 +120,26 @@ public final class BlockPool {
 
     /**
      * {@code n} consecutive blocks, taken as {@link #allocateFirst} places a sequence in the
-     * longest run of blocks {@link #allocateAfter} would take, or null (nothing taken) when no
-     * such run is {@code n} blocks long.
+     * longest run of blocks {@link #allocateAfter} would take; failing that, in the longest run of
+     * free blocks whatever they cache (their entries are evicted); null (nothing taken) when no
+     * run of free blocks is {@code n} long.
+     *
+     * <p>The fallback is for a cached prefix moved so that it is read in place: each move leaves
+     * the blocks after the one before it cached (the last request's own prompt and output, freed
+     * just now), so one shared prefix moved request after request cut the pool into runs a little
+     * shorter than itself, and from the 50th request on (a new prefix every 12, one request at a
+     * time) no run was long enough: 91% of the KV rows attended were gathered. A prefix known to be
+     * used again is worth more than the recently freed blocks it displaces.
      */
     public List<KvBlock> allocateRun(int n) {
-        int[] run = longestRun();
-        if (run[1] < n || n <= 0) {
+        if (n <= 0) {
+            return null;
+        }
+        int[] run = longestRun(false);
+        if (run[1] < n) {
+            run = longestRun(true);
+        }
+        if (run[1] < n) {
             return null;
         }
         int first = startIn(run, n);
@@ -153,11 +167,16 @@ public final class BlockPool {
 
     /** {start, length} of the longest run of blocks {@link #takesInPlace} would take. O(blocks). */
     private int[] longestRun() {
+        return longestRun(false);
+    }
+
+    /** {start, length} of the longest run of free blocks ({@code anyFree}), or of those {@link #takesInPlace} would take. */
+    private int[] longestRun(boolean anyFree) {
         int bestStart = -1;
         int bestLength = 0;
         int start = -1;
         for (int i = 0; i <= blocks.length; i++) {
-            boolean takes = i < blocks.length && takesInPlace(blocks[i]);
+            boolean takes = i < blocks.length && (anyFree ? blocks[i].free : takesInPlace(blocks[i]));
             if (takes && start < 0) {
                 start = i;
             } else if (!takes && start >= 0) {

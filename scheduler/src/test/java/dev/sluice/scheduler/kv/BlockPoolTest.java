@@ -126,6 +126,31 @@ class BlockPoolTest {
     }
 
     @Test
+    void aRunForAMovedPrefixTakesRecentlyFreedCachedBlocksWhenNoOtherRunIsLongEnough() {
+        BlockPool pool = new BlockPool(12);
+        List<KvBlock> all = pool.allocate(12);
+        // Blocks 0-3 and 8-11 cached long ago; 4 and 7 cached just now: every run of blocks
+        // allocateAfter would take (the older half's and the uncached ones) is at most 4 long.
+        for (int id : new int[] {0, 1, 2, 3, 8, 9, 10, 11, 4, 7}) {
+            pool.cache(all.get(id), 200 + id, new int[] {id}, -1, 0L);
+        }
+        for (int id : new int[] {0, 1, 2, 3, 8, 9, 10, 11, 5, 6, 4, 7}) {
+            pool.release(all.get(id));
+        }
+        List<KvBlock> run = pool.allocateRun(6);
+        assertNotNull(run, "12 free blocks hold a run of 6");
+        for (int i = 1; i < run.size(); i++) {
+            assertEquals(run.get(i - 1).id() + 1, run.get(i).id(), "consecutive");
+        }
+        for (KvBlock b : run) {
+            assertFalse(b.isCached(), "whatever they cached is evicted");
+        }
+        assertNull(pool.allocateRun(7), "6 free blocks left: no run of 7, and nothing taken");
+        assertEquals(6, pool.freeCount());
+        pool.checkInvariants();
+    }
+
+    @Test
     void evictsLeastRecentlyFreedCachedBlockOnlyWhenNothingElseIsFree() {
         BlockPool pool = new BlockPool(4);
         KvBlock a = pool.allocate();

@@ -186,6 +186,37 @@ class KvCacheManagerTest {
     }
 
     @Test
+    void aPrefixMovedRequestAfterRequestKeepsEveryContextConsecutive() {
+        // One request at a time over one shared prefix, as WaitingAdmission runs them: the cached
+        // prefix moves with room for the prompt and the output, and every move leaves the blocks
+        // after the last one cached (that request's own prompt and output, freed just now). With
+        // a run for the prompt only and no fallback past recently cached blocks, the pool was
+        // soon cut into runs shorter than a context, and contexts were gathered.
+        BlockPool pool = new BlockPool(96);
+        KvCacheManager kv = new KvCacheManager(pool, B, true);
+        int[] prefix = tokens(100, 6 * B);
+        int out = 2 * B;
+        for (int r = 0; r < 40; r++) {
+            int[] prompt = concat(prefix, tokens(1000 + 40 * r, 2 * B + r % 3));
+            int[] context = concat(prompt, tokens(5000 + 40 * r, out));
+            BlockCopies copies = new BlockCopies();
+            BlockTable table = new BlockTable();
+            int cached = kv.acquireCachedPrefix(table, prompt, prompt.length, 0);
+            if (cached > 0) {
+                kv.relocateCachedPrefix(table, prompt.length + out, copies);
+            }
+            assertTrue(kv.reserve(table, cached, prompt.length - cached, copies));
+            for (int k = 0; k < out; k++) {
+                assertTrue(kv.reserve(table, prompt.length + k, 1, copies));
+            }
+            assertTrue(consecutive(table, (context.length + B - 1) / B), "request " + r + ": " + table);
+            kv.cacheFullBlocks(table, context, context.length, 0);
+            kv.release(table);
+        }
+        pool.checkInvariants();
+    }
+
+    @Test
     void aCachedPrefixHeldAloneMovesNextToFreeRoomAndTheCacheFollowsIt() {
         BlockPool pool = new BlockPool(64);
         KvCacheManager kv = new KvCacheManager(pool, B, true);
