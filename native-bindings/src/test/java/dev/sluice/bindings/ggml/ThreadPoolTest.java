@@ -20,6 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ThreadPoolTest {
 
+    /** {@code count} values drawn uniformly from [-0.5, 0.5). */
+    private static float[] uniform(Random random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = random.nextFloat() - 0.5f;
+        }
+        return values;
+    }
+
     private static boolean openMp() {
         return SystemInfo.llamaSystemInfo().contains("OPENMP = 1");
     }
@@ -53,14 +62,8 @@ class ThreadPoolTest {
     void aGraphGivesTheSameResultOnFewerThreads() {
         int n = 96;
         Random random = new Random(7);
-        float[] a = new float[n * n];
-        float[] b = new float[n * 5];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = random.nextFloat() - 0.5f;
-        }
-        for (int i = 0; i < b.length; i++) {
-            b[i] = random.nextFloat() - 0.5f;
-        }
+        float[] a = uniform(random, n * n);
+        float[] b = uniform(random, n * 5);
         try (GgmlContext ctx = GgmlContext.create(8, 16);
              Backend cpu = Backend.cpu(2);
              GraphAllocator allocator = GraphAllocator.forBackend(cpu);
@@ -100,14 +103,8 @@ class ThreadPoolTest {
         }
         Random random = new Random(11);
         int n = 256;
-        float[] a = new float[n * n];
-        float[] b = new float[n * 8];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = random.nextFloat() - 0.5f;
-        }
-        for (int i = 0; i < b.length; i++) {
-            b[i] = random.nextFloat() - 0.5f;
-        }
+        float[] a = uniform(random, n * n);
+        float[] b = uniform(random, n * 8);
         try (GgmlContext ctx = GgmlContext.create(8, 16);
              Backend cpu = Backend.cpu(2);
              GraphAllocator allocator = GraphAllocator.forBackend(cpu);
