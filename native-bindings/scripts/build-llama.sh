@@ -79,6 +79,15 @@ if [ "$portable" = 1 ]; then
   cmake_flags+=(-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON)
 else
   cmake_flags+=(-DGGML_NATIVE=ON)
+  # No AMX: on a Xeon that advertises it (amx_tile, amx_int8), llama.cpp repacks Q8_0 weights into
+  # AMX buffers and its AMX matmul dies with SIGILL or a general-protection fault inside
+  # llama_decode, from a plain C program as from the JVM. Sluice's own graphs never use those
+  # buffers; this build is also the reference the parity tests and bin/head-to-head compare with,
+  # so it leaves AMX out (explicit -mno- flags win over -march=native whatever their order).
+  if [ "$(uname -m)" = x86_64 ]; then
+    no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    cmake_flags+=("-DCMAKE_C_FLAGS=$no_amx" "-DCMAKE_CXX_FLAGS=$no_amx")
+  fi
 fi
 if [ "$backend" = cuda ]; then
   cmake_flags+=(-DGGML_CUDA=ON)
