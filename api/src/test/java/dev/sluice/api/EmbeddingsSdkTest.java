@@ -91,9 +91,23 @@ class EmbeddingsSdkTest {
 
     private static void assertVector(float[] expected, List<Float> actual, String what) {
         assertEquals(expected.length, actual.size(), what + ": length");
+        float tolerance = tolerance(expected);
         for (int i = 0; i < expected.length; i++) {
-            assertEquals(expected[i], actual.get(i), 1e-5f, what + ": component " + i);
+            assertEquals(expected[i], actual.get(i), tolerance, what + ": component " + i);
         }
+    }
+
+    /**
+     * 1e-3 of the largest component, as the engine's embedding parity test allows: Sluice and
+     * llama.cpp run the same kernels over other batch shapes, which sum in another order (on an
+     * AVX-512 Xeon the components differ by up to 3e-4 of the largest).
+     */
+    private static float tolerance(float[] expected) {
+        float largest = 0;
+        for (float e : expected) {
+            largest = Math.max(largest, Math.abs(e));
+        }
+        return 1e-3f * largest;
     }
 
     private static int[] tokens(String text) {
@@ -162,8 +176,9 @@ class EmbeddingsSdkTest {
         float[] expected = expected(tokens("hello there"));
         assertEquals(expected.length * 4, bytes.length);
         ByteBuffer le = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float tolerance = tolerance(expected);
         for (float e : expected) {
-            assertEquals(e, le.getFloat(), 1e-5f);
+            assertEquals(e, le.getFloat(), tolerance);
         }
     }
 
@@ -179,9 +194,14 @@ class EmbeddingsSdkTest {
             norm += full[i] * full[i];
         }
         norm = Math.sqrt(norm);
+        float[] expected = new float[16];
+        for (int i = 0; i < 16; i++) {
+            expected[i] = (float) (full[i] / norm);
+        }
+        float tolerance = tolerance(expected);
         double length = 0;
         for (int i = 0; i < 16; i++) {
-            assertEquals(full[i] / norm, cut.get(i), 1e-5, "component " + i);
+            assertEquals(expected[i], cut.get(i), tolerance, "component " + i);
             length += cut.get(i) * cut.get(i);
         }
         assertEquals(1.0, length, 1e-5);

@@ -172,8 +172,10 @@ class PromptLogprobsHttpTest {
         }
         for (int i = 0; i < 6; i++) {
             assertEquals(alone.get("logprobs").get("tokens").get(i), logprobs.get("tokens").get(PROMPT.length + i));
+            // The echoed request decodes after another prefill of the prompt (batch shapes differ, and
+            // with them ggml's kernels and sums): the logits tolerance of the prompt's rows above.
             assertEquals(alone.get("logprobs").get("token_logprobs").get(i).asDouble(),
-                    logprobs.get("token_logprobs").get(PROMPT.length + i).asDouble(), 1e-4);
+                    logprobs.get("token_logprobs").get(PROMPT.length + i).asDouble(), 1e-3 * expected[PROMPT.length - 1][1]);
             assertEquals(prompt.length() + alone.get("logprobs").get("text_offset").get(i).asInt(),
                     logprobs.get("text_offset").get(PROMPT.length + i).asInt());
         }

@@ -56,7 +56,8 @@ class ReferenceParityTest {
     @MethodSource("models")
     void matchesLlamaDecode(String name, java.util.function.Supplier<Path> file) {
         Path model = file.get();
-        LlamaContext.Options options = LlamaContext.Options.defaults(512).withThreads(THREADS)
+        // 512 positions for each of four sequences (the batch of (c))
+        LlamaContext.Options options = LlamaContext.Options.defaults(4 * 512).withMaxSequences(4).withThreads(THREADS)
                 .withFlashAttention(LlamaContext.FlashAttention.ON);
         try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), options);
              Backend cpu = TestDevice.backend(THREADS);
@@ -100,7 +101,7 @@ class ReferenceParityTest {
             assertArrayEquals(greedyExpected, inPlace.generatedTokens(), name + ": greedy tokens, blocks in place");
 
             // (c) four sequences of different lengths in one pool with interleaved blocks, prefilled
-            // together then decoded together, each as it decodes alone
+            // together then decoded together, as llama.cpp decodes the same four together
             List<GreedyDriver.Sequence> together = new ArrayList<>();
             int[][] tables = interleavedTables(cache.blocks(), 4, 24, random);
             List<int[]> prompts = new ArrayList<>();
@@ -110,8 +111,9 @@ class ReferenceParityTest {
                 together.add(new GreedyDriver.Sequence(p, tables[s], p.length, 0));
             }
             GreedyDriver.run(runner, BLOCK, together, 24);
+            int[][] expectedTogether = reference.greedyTogether(prompts, 24);
             for (int s = 0; s < 4; s++) {
-                assertArrayEquals(reference.greedy(prompts.get(s), 24, false), together.get(s).generatedTokens(),
+                assertArrayEquals(expectedTogether[s], together.get(s).generatedTokens(),
                         name + ": sequence " + s + " in the batch");
             }
         }

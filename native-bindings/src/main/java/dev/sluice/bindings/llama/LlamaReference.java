@@ -128,6 +128,59 @@ public final class LlamaReference implements AutoCloseable {
         return produced == count ? out : java.util.Arrays.copyOf(out, produced);
     }
 
+    /**
+     * Greedy continuations of several prompts decoded together, the way a server batches them:
+     * every prompt in one pass (prompt {@code s} is sequence {@code s}), then {@code count - 1}
+     * steps that each decode one token of every sequence. This is what a batch of Sluice's must
+     * match token for token: ggml multiplies a batch of rows with another kernel than a single row
+     * (llamafile's tinyBLAS on AVX-512 sums in another order), so a random-weight model's
+     * near-tied logits may pick differently alone than in a batch, in llama.cpp as in Sluice.
+     * The context needs {@code prompts.size()} sequences, each with room for its prompt and output.
+     *
+     * @return the {@code count} tokens of each prompt, in the order of {@code prompts}
+     */
+    public int[][] greedyTogether(java.util.List<int[]> prompts, int count) {
+        int n = prompts.size();
+        LlamaContext.Options options = context.options();
+        int room = options.contextLength() / options.maxSequences(); // per sequence, as llama.cpp splits it
+        int total = 0;
+        for (int[] prompt : prompts) {
+            if (prompt.length == 0 || prompt.length + count > room) {
+                throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens and " + count
+                        + " more do not fit a sequence's " + room + " positions");
+            }
+            total += prompt.length;
+        }
+        if (n > options.maxSequences() || total > options.batchSize()) {
+            throw new IllegalArgumentException(n + " prompts of " + total + " tokens in all need a context of "
+                    + n + " sequences and a batch of " + total + ", not " + options);
+        }
+        context.clearMemory();
+        int[][] out = new int[n][count];
+        try (LlamaBatch batch = new LlamaBatch(total)) {
+            int[] lastRow = new int[n];
+            for (int s = 0; s < n; s++) {
+                int[] prompt = prompts.get(s);
+                for (int i = 0; i < prompt.length; i++) {
+                    lastRow[s] = batch.add(prompt[i], i, s, i == prompt.length - 1);
+                }
+            }
+            for (int produced = 0; ; ) {
+                context.decode(batch);
+                for (int s = 0; s < n; s++) {
+                    out[s][produced] = argmax(context.logits(lastRow[s]));
+                }
+                if (++produced == count) {
+                    return out;
+                }
+                batch.clear();
+                for (int s = 0; s < n; s++) {
+                    lastRow[s] = batch.add(out[s][produced - 1], prompts.get(s).length + produced - 1, s, true);
+                }
+            }
+        }
+    }
+
     private float[] prefill(int[] tokens) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("empty prompt");
