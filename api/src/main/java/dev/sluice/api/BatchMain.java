@@ -95,7 +95,7 @@ public final class BatchMain {
             throws Exception {
         Engine engine = Engine.load(Main.engineOptions(config, spec));
         SchedulerConfig scheduling = new SchedulerConfig(config.maxBatchedTokens(), config.maxSeqs(), engine.maxModelLength(),
-                config.prefixCaching(), 0, config.maxRequestShare(), config.maxPromptChunk());
+                config.prefixCaching(), 0, config.maxRequestShare(), config.maxPromptChunk(), config.batchSlack());
         EngineService service = EngineService.start(engine, scheduling);
         try {
             BatchLines lines = BatchLines.direct(service, spec.name(), config.maxResponseTokens(),

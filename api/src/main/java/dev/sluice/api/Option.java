@@ -66,6 +66,8 @@ public enum Option {
             "Largest file POST /v1/files accepts (apart from --max-request-bytes); larger ones get 413."),
     BATCH_MAX_IN_FLIGHT("sluice.batch-max-in-flight", "batch-max-in-flight", "16",
             "Batch lines running at once (at a priority behind every client request, apart from --max-queued-requests)."),
+    BATCH_SLACK("sluice.batch-slack", "batch-slack", "0.3",
+            "How much longer (a fraction) batch lines may make an engine step that has client requests in it, by the engine's measured step cost (never a client's first-token step). On 2 CPU cores beside four busy chats, 0.3 gives a batch ~30% of its rate alone at 1.5x the chats' time per token; 1.5 gives it ~80% at ~3x."),
     COST_PER_HOUR("sluice.cost-per-hour", "cost-per-hour", "0",
             "Price of this machine per hour (any currency); when above 0, batches and /metrics give the cost of their engine time, in all and per million tokens."),
     RESPONSES_MAX_STORED("sluice.responses-max-stored", "responses-max-stored", "1000",

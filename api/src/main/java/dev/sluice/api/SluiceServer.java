@@ -126,7 +126,7 @@ public final class SluiceServer implements AutoCloseable {
     /** The scheduler's settings for an engine: the server's, with the engine's (fitted) context length. */
     private EngineService startService(Engine engine, ModelVersion version) {
         SchedulerConfig scheduling = new SchedulerConfig(config.maxBatchedTokens(), config.maxSeqs(), engine.maxModelLength(),
-                config.prefixCaching(), 0, config.maxRequestShare(), config.maxPromptChunk());
+                config.prefixCaching(), 0, config.maxRequestShare(), config.maxPromptChunk(), config.batchSlack());
         EngineLoop.Limits limits = new EngineLoop.Limits(Duration.ofSeconds(config.stalledClientTimeoutSeconds()),
                 Duration.ofSeconds(config.engineStallTimeoutSeconds()));
         if (stopped) {

@@ -123,6 +123,7 @@ class ServerConfigTest {
         assertEquals("0.0.0.0", c.host());
         assertEquals(KvCacheBudget.ofFreeMemory(0.3), load(Map.of(), "--kv-cache-memory", "0.3").kvCacheMemory());
         assertEquals(0, load(Map.of(), "--swap-space", "0").swapSpaceBytes());
+        assertEquals(1.5, load(Map.of(), "--batch-slack", "1.5").batchSlack());
     }
 
     static Stream<Arguments> badValues() {
@@ -140,6 +141,7 @@ class ServerConfigTest {
                 Arguments.of(List.of("--kv-cache-memory", "lots"), "--kv-cache-memory: not a memory size or fraction: 'lots'"),
                 Arguments.of(List.of("--swap-space", "0.5"), "--swap-space must be a size"),
                 Arguments.of(List.of("--swap-space", "much"), "--swap-space: not a memory size"),
+                Arguments.of(List.of("--batch-slack", "-1"), "--batch-slack must be a number, 0 or more, got -1"),
                 Arguments.of(List.of("--bogus", "1"), "unknown option --bogus (see --help)"),
                 Arguments.of(List.of("--port"), "--port needs a value"),
                 Arguments.of(List.of("--port", "--host", "x"), "--port needs a value"),

@@ -9,7 +9,7 @@ final class PlannedStep {
     final SchedulerStep step = new SchedulerStep();
     final StepBudget budget = new StepBudget();
     private long number;
-    /** Whether the step computes part of a foreground prompt (background work then stays out of it). */
+    /** Whether the step computes part of a foreground prompt, or its last token (background work then stays out of it). */
     private boolean prefillsForeground;
 
     /** Starts planning the next step with {@code tokens} tokens and {@code sequences} sequences to give out. */
@@ -48,7 +48,8 @@ final class PlannedStep {
             budget.logitRows -= count;
         }
         step.add(seq, count);
-        if (count > 1 && !BackgroundPolicy.isBackground(seq)) {
+        // A prompt whose cached prefix leaves one token to compute still gets its first token here.
+        if (!BackgroundPolicy.isBackground(seq) && (count > 1 || seq.outputLength() == 0)) {
             prefillsForeground = true;
         }
         seq.scheduledStep = number;

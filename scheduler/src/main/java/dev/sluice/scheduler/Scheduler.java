@@ -36,11 +36,12 @@ public final class Scheduler {
     private final Preemption preemption;
     private final RunningPass runningPass;
     private final WaitingAdmission admission;
-    private final BackgroundPolicy background = new BackgroundPolicy();
+    private final BackgroundPolicy background;
     private long nextOrder;
 
     public Scheduler(SchedulerConfig config, KvCacheManager kv) {
         this.config = config;
+        this.background = new BackgroundPolicy(config.backgroundSlack());
         this.kv = kv;
         this.swap = new SwapSpace(config.swapBlocks());
         this.preemption = new Preemption(kv, swap, queues, plan);
@@ -78,7 +79,8 @@ public final class Scheduler {
         queues.sortRunning();
         // Background work gets its own pass after the foreground's, within BackgroundPolicy's allowance.
         boolean present = BackgroundPolicy.foregroundPresent(queues.running, queues.waiting, queues.swapped);
-        PassLane lane = background.sharing(present, System.nanoTime()) ? PassLane.FOREGROUND : PassLane.ALL;
+        long now = System.nanoTime();
+        PassLane lane = background.sharing(present, now) ? PassLane.FOREGROUND : PassLane.ALL;
         runningPass.begin();
         boolean deferred = runningPass.shares(lane);
         if (!plan.preempted()) {
@@ -92,7 +94,7 @@ public final class Scheduler {
             runningPass.deferred(lane);
         }
         if (lane == PassLane.FOREGROUND) {
-            runBackground();
+            runBackground(now);
         }
         runningPass.end();
         plan.step.orderDecodesFirst();
@@ -103,10 +105,10 @@ public final class Scheduler {
      * Background work while foreground work is present: a pass over running, swapped and waiting
      * background sequences with the step's budget cut to {@link BackgroundPolicy}'s allowance.
      */
-    private void runBackground() {
+    private void runBackground(long now) {
         StepBudget budget = plan.budget;
         boolean wanted = BackgroundPolicy.hasBackgroundWork(queues.running, queues.waiting, queues.swapped);
-        int allowance = background.allowance(true, plan.prefillsForeground(), config.maxBatchedTokens() - budget.tokens);
+        int allowance = background.allowance(true, plan.prefillsForeground(), config.maxBatchedTokens() - budget.tokens, now);
         int before = plan.step.sequences().size();
         if (wanted && allowance > 0) {
             int held = budget.tokens - Math.min(budget.tokens, allowance);
@@ -189,6 +191,9 @@ public final class Scheduler {
         }
         seq.status = SequenceStatus.FINISHED;
         seq.finishReason = reason;
+        if (!BackgroundPolicy.isBackground(seq)) {
+            background.foregroundFinished(System.nanoTime());
+        }
     }
 
     /** The step {@link #schedule()} planned last (possibly half-planned, if it failed). */

@@ -18,20 +18,33 @@ package dev.sluice.scheduler;
  *                          (--max-prompt-chunk): on 2 cores a 4000-token prompt alone reached its
  *                          first token in 0.97x and 0.91x llama-server's time in chunks of 512,
  *                          1.02x and 1.11x in chunks of 2048 (two runs, requests alternated)
+ * @param backgroundSlack   how much longer (a fraction, by the fitted step cost) background work
+ *                          (batch lines, shadow copies) may make a step with client work in it
+ *                          ({@link BackgroundPolicy}; the server's --batch-slack)
  */
 public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxModelLength, boolean prefixCaching,
-                              int swapBlocks, double requestShare, int maxPromptChunk) {
+                              int swapBlocks, double requestShare, int maxPromptChunk, double backgroundSlack) {
 
     /** The default {@link #requestShare}: a request with many choices leaves three quarters to others. */
     public static final double DEFAULT_REQUEST_SHARE = 0.25;
+    /** The default {@link #backgroundSlack}: chats beside a batch keep most of their speed on a CPU. */
+    public static final double DEFAULT_BACKGROUND_SLACK = 0.3;
 
     public SchedulerConfig {
         if (maxBatchedTokens < 1 || maxSequences < 1 || maxModelLength < 1 || swapBlocks < 0
-                || !(requestShare > 0 && requestShare <= 1) || maxPromptChunk < 1) {
+                || !(requestShare > 0 && requestShare <= 1) || maxPromptChunk < 1
+                || !(backgroundSlack >= 0 && backgroundSlack < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("invalid scheduler limits: " + maxBatchedTokens + " tokens, "
                     + maxSequences + " sequences, model length " + maxModelLength + ", swap " + swapBlocks
-                    + ", request share " + requestShare + ", prompt chunk " + maxPromptChunk);
+                    + ", request share " + requestShare + ", prompt chunk " + maxPromptChunk
+                    + ", background slack " + backgroundSlack);
         }
+    }
+
+    public SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxModelLength, boolean prefixCaching,
+                           int swapBlocks, double requestShare, int maxPromptChunk) {
+        this(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare, maxPromptChunk,
+                DEFAULT_BACKGROUND_SLACK);
     }
 
     /** Limits where one prompt may take the whole step's budget (no chunk limit of its own). */
@@ -72,26 +85,37 @@ public record SchedulerConfig(int maxBatchedTokens, int maxSequences, int maxMod
     }
 
     public SchedulerConfig withSwapBlocks(int blocks) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, blocks, requestShare, maxPromptChunk);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, blocks, requestShare, maxPromptChunk,
+                backgroundSlack);
     }
 
     public SchedulerConfig withMaxBatchedTokens(int tokens) {
-        return new SchedulerConfig(tokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare, maxPromptChunk);
+        return new SchedulerConfig(tokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare, maxPromptChunk,
+                backgroundSlack);
     }
 
     public SchedulerConfig withMaxSequences(int sequences) {
-        return new SchedulerConfig(maxBatchedTokens, sequences, maxModelLength, prefixCaching, swapBlocks, requestShare, maxPromptChunk);
+        return new SchedulerConfig(maxBatchedTokens, sequences, maxModelLength, prefixCaching, swapBlocks, requestShare, maxPromptChunk,
+                backgroundSlack);
     }
 
     public SchedulerConfig withPrefixCaching(boolean enabled) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, enabled, swapBlocks, requestShare, maxPromptChunk);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, enabled, swapBlocks, requestShare, maxPromptChunk,
+                backgroundSlack);
     }
 
     public SchedulerConfig withRequestShare(double share) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, share, maxPromptChunk);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, share, maxPromptChunk,
+                backgroundSlack);
     }
 
     public SchedulerConfig withMaxPromptChunk(int tokens) {
-        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare, tokens);
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare, tokens,
+                backgroundSlack);
+    }
+
+    public SchedulerConfig withBackgroundSlack(double slack) {
+        return new SchedulerConfig(maxBatchedTokens, maxSequences, maxModelLength, prefixCaching, swapBlocks, requestShare,
+                maxPromptChunk, slack);
     }
 }

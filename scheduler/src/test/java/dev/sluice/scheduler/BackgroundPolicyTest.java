@@ -1,6 +1,7 @@
 package dev.sluice.scheduler;
 
 import dev.sluice.engine.sampling.SamplingParams;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -92,34 +93,113 @@ class BackgroundPolicyTest {
     }
 
     @Test
+    void aCachedClientPromptsLastTokenIsComputedWithoutBackgroundWorkBesideIt() {
+        SchedulerConfig config = new SchedulerConfig(2048, 64, 4096, true, 0);
+        try (Harness h = new Harness(2048, 4, config)) {
+            int[] p = prompt(100, 29); // 7 full blocks of 4, then 1 token
+            Request first = h.submit(p, GREEDY, 2, 1);
+            h.runUntilIdle(100);
+            assertEquals(2, h.output(first, 0).length);
+            sleepNanos(BackgroundPolicy.LINGER_NANOS + 50_000_000); // the background lines alone take whole steps
+            for (int i = 0; i < 20; i++) {
+                h.submit(prompt(i, 20), GREEDY, StopConditions.maxTokens(200), 1, BACKGROUND);
+            }
+            h.step();
+            h.step();
+            assertEquals(20, backgroundTokens(h.scheduler.lastStep()), "background lines decoding");
+
+            Request again = h.submit(p, GREEDY, 2, 1);
+            h.step();
+            SchedulerStep step = h.scheduler.lastStep();
+            int index = step.sequences().indexOf(again.sequences().getFirst());
+            assertTrue(index >= 0, "the repeated prompt runs at once");
+            assertEquals(1, step.newTokens(index), "its cached prefix leaves one token to compute");
+            assertEquals(0, backgroundTokens(step), "that step gives the client its first token: no background token beside it");
+            h.runUntilIdle(10000);
+            assertArrayEquals(h.output(first, 0), h.output(again, 0));
+            h.assertNoLeaks();
+        }
+    }
+
+    @Test
+    void rightAfterAClientRequestFinishesBackgroundWorkWaitsForTheClientsNextOne() {
+        SchedulerConfig config = new SchedulerConfig(2048, 64, 4096, true, 0);
+        try (Harness h = new Harness(2048, 4, config)) {
+            for (int i = 0; i < 20; i++) {
+                h.submit(prompt(i, 20), GREEDY, StopConditions.maxTokens(400), 1, BACKGROUND);
+            }
+            h.step();
+            Request shortChat = h.submit(prompt(100, 12), GREEDY, 3, 1);
+            Request longChat = h.submit(prompt(101, 12), GREEDY, 30, 1);
+            while (h.result(shortChat) == null) {
+                h.step();
+            }
+            long finished = System.nanoTime();
+            h.step();
+            boolean withinGrace = System.nanoTime() - finished < BackgroundPolicy.GRACE_NANOS;
+            Assumptions.assumeTrue(withinGrace, "this host paused the test past the grace");
+            assertTrue(h.scheduler.lastStep().sequences().contains(longChat.sequences().getFirst()), "the other chat decodes");
+            assertEquals(0, backgroundTokens(h.scheduler.lastStep()), "no background token while the finished chat's client may send again");
+
+            // Its client's next request arrives within the grace: prefilled in a step of its own.
+            Request next = h.submit(prompt(102, 12), GREEDY, 3, 1);
+            h.step();
+            assertTrue(h.scheduler.lastStep().sequences().contains(next.sequences().getFirst()));
+            assertEquals(0, backgroundTokens(h.scheduler.lastStep()));
+
+            while (h.result(longChat) == null || h.result(next) == null) {
+                h.step();
+            }
+            // No client work left: within the grace the engine runs nothing at all.
+            finished = System.nanoTime();
+            boolean ran = h.step();
+            Assumptions.assumeTrue(System.nanoTime() - finished < BackgroundPolicy.GRACE_NANOS, "paused past the grace");
+            assertEquals(false, ran, "the engine waits for the client's next request");
+            sleepNanos(BackgroundPolicy.GRACE_NANOS + 5_000_000);
+            assertTrue(h.step(), "after the grace background work runs again");
+            assertTrue(backgroundTokens(h.scheduler.lastStep()) > 0);
+            h.runUntilIdle(20000);
+            h.assertNoLeaks();
+        }
+    }
+
+    private static void sleepNanos(long nanos) {
+        try {
+            Thread.sleep(nanos / 1_000_000 + 1);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void onACpuLikeCostBackgroundTokensLengthenAStepByAtMostTheSlack() {
-        BackgroundPolicy policy = new BackgroundPolicy();
-        assertEquals(BackgroundPolicy.DEFAULT_TOKENS, policy.allowance(true, false, 4), "no fit yet");
+        BackgroundPolicy policy = new BackgroundPolicy(SchedulerConfig.DEFAULT_BACKGROUND_SLACK);
+        assertEquals(BackgroundPolicy.DEFAULT_TOKENS, policy.allowance(true, false, 4, System.nanoTime()), "no fit yet");
         // 2 ms fixed + 1 ms per token: the fixed cost is worth 2 tokens.
         for (int i = 0; i < 100; i++) {
             int tokens = 1 + i % 20;
             policy.observe(tokens, 2_000_000L + 1_000_000L * tokens);
         }
         assertEquals(2.0, policy.fixedCostInTokens(), 1e-6);
-        int allowance = policy.allowance(true, false, 10);
-        assertEquals((int) (BackgroundPolicy.SLACK * 12), allowance);
+        int allowance = policy.allowance(true, false, 10, System.nanoTime());
+        assertEquals((int) (policy.slack() * 12), allowance);
         double without = 2 + 10;
         double with = 2 + 10 + allowance;
-        assertTrue(with <= (1 + BackgroundPolicy.SLACK) * without, with + " vs " + without);
-        assertEquals(0, policy.allowance(true, true, 10), "none beside a client prompt");
-        assertEquals(Integer.MAX_VALUE, policy.allowance(false, false, 0), "everything when alone");
+        assertTrue(with <= (1 + policy.slack()) * without, with + " vs " + without);
+        assertEquals(0, policy.allowance(true, true, 10, System.nanoTime()), "none beside a client prompt");
+        assertEquals(Integer.MAX_VALUE, policy.allowance(false, false, 0, System.nanoTime()), "everything when alone");
     }
 
     @Test
     void onAGpuLikeCostBackgroundWorkRidesAlongAlmostFree() {
-        BackgroundPolicy policy = new BackgroundPolicy();
+        BackgroundPolicy policy = new BackgroundPolicy(SchedulerConfig.DEFAULT_BACKGROUND_SLACK);
         // 20 ms to read the weights once, 20 us per token: decode steps cost about the same at 1 or 64 tokens.
         for (int i = 0; i < 100; i++) {
             int tokens = 1 + i % 64;
             policy.observe(tokens, 20_000_000L + 20_000L * tokens);
         }
         assertEquals(1000.0, policy.fixedCostInTokens(), 1e-3);
-        assertEquals(BackgroundPolicy.MAX_TOKENS, policy.allowance(true, false, 4));
+        assertEquals(BackgroundPolicy.MAX_TOKENS, policy.allowance(true, false, 4, System.nanoTime()));
     }
 
     @Test
