@@ -4,6 +4,7 @@ import dev.sluice.api.batch.BatchApi;
 import dev.sluice.api.http.ConnectionGuard;
 import dev.sluice.api.http.ErrorHandlers;
 import dev.sluice.api.http.Filters;
+import dev.sluice.api.http.IdleBetweenRequests;
 import dev.sluice.api.models.AdminService;
 import dev.sluice.api.models.ModelRegistry;
 import dev.sluice.api.models.ModelSpec;
@@ -22,6 +23,7 @@ import dev.sluice.scheduler.SchedulerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http1.Http1Config;
+import io.helidon.webserver.http1.Http1ConnectionSelector;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,8 +83,10 @@ public final class SluiceServer implements AutoCloseable {
                 // Only our HTTP/1 configuration (discovery would add a second, default one, and with two
                 // candidates Helidon reads a connection's first bytes before any idle timeout applies).
                 .protocolsDiscoverServices(false)
-                .addProtocol(Http1Config.builder().addReceiveListener(guard.listener())
-                        .maxPrologueLength(16 * 1024).build()) // long URLs get a 404, not a closed connection
+                .addConnectionSelector(new IdleBetweenRequests(Http1ConnectionSelector.builder()
+                        .config(Http1Config.builder().addReceiveListener(guard.listener())
+                                .maxPrologueLength(16 * 1024).build()) // long URLs get a 404, not a closed connection
+                        .build(), guard)) // idle means between requests, not since the last one began
                 .idleConnectionTimeout(idle)
                 // Streams are many small writes (an SSE event per token). With Nagle's algorithm on
                 // (Helidon's default), a write waits for the ACK of the one before, and a client's

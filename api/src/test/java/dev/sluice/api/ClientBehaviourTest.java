@@ -164,6 +164,91 @@ class ClientBehaviourTest {
     }
 
     @Test
+    void aRequestThatRunsLongerThanTheIdleTimeoutKeepsItsConnection() throws Exception {
+        // Idle means between requests: a request in progress (here its body arrives over 2.5 s) is
+        // not idle, and its response promised keep-alive, so the connection must take a next request.
+        // Helidon's own reaper counted from the request's start and closed such connections after
+        // their response, unannounced: a client reusing one got no bytes back (bin/bench at 64).
+        try (TestServer server = TestServer.start("--http-idle-timeout", "1")) {
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(20_000);
+                byte[] request = post("/v1/completions", TestServer.json(completion("Once upon a time", "max_tokens", 2)));
+                int headEnd = indexOf(request, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) + 4;
+                OutputStream out = socket.getOutputStream();
+                out.write(request, 0, headEnd);
+                out.flush();
+                int pieces = 5;
+                for (int i = 0; i < pieces; i++) {
+                    Thread.sleep(500);
+                    int from = headEnd + (request.length - headEnd) * i / pieces;
+                    int to = headEnd + (request.length - headEnd) * (i + 1) / pieces;
+                    out.write(request, from, to - from);
+                    out.flush();
+                }
+                InputStream in = socket.getInputStream();
+                String first = readResponse(in);
+                assertTrue(first.startsWith("HTTP/1.1 200"), first);
+                assertTrue(first.contains("timeout=1"), "it promised keep-alive: " + first);
+
+                out.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String second = readResponse(in);
+                assertTrue(second.startsWith("HTTP/1.1 200"), "the connection took a next request: '" + second + "'");
+            }
+            // And a connection left idle past the timeout is still closed.
+            try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                InputStream in = socket.getInputStream();
+                assertTrue(readResponse(in).startsWith("HTTP/1.1 200"));
+                long start = System.nanoTime();
+                boolean closed;
+                try {
+                    closed = in.read() < 0;
+                } catch (IOException e) {
+                    closed = !(e instanceof SocketTimeoutException);
+                }
+                assertTrue(closed, "an idle connection is closed");
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "within a few seconds of the 1 s timeout");
+            }
+        }
+    }
+
+    private static int indexOf(byte[] data, byte[] pattern) {
+        outer:
+        for (int i = 0; i + pattern.length <= data.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (data[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** One HTTP/1.1 response with a Content-Length body, head and body as text; "" if the connection ended first. */
+    private static String readResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return head.toString();
+            }
+            head.append((char) b);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).strip());
+            }
+        }
+        byte[] body = in.readNBytes(length);
+        return head + new String(body, StandardCharsets.UTF_8);
+    }
+
+    @Test
     void connectionsThatStopSendingAreClosed() throws Exception {
         try (TestServer server = TestServer.start("--http-read-timeout", "1", "--http-idle-timeout", "1")) {
             List<Socket> sockets = new ArrayList<>();

@@ -123,6 +123,14 @@ public final class ConnectionGuard implements AutoCloseable {
         };
     }
 
+    /**
+     * Whether a request is in progress on the connection (from its first line until its response
+     * is sent): then the connection is not idle ({@link IdleBetweenRequests}).
+     */
+    public boolean inRequest(String socketId) {
+        return watches.containsKey(socketId);
+    }
+
     /** The request on this connection is over (called by the routing filter). */
     public void ended(ServerRequest req) {
         Watch watch = watches.get(req.socketId());
