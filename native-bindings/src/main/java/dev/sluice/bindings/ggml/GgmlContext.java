@@ -22,12 +22,15 @@ public final class GgmlContext implements AutoCloseable {
     private static final int PREC_F32 = 10;
 
     private MemorySegment ctx;
+    /** Made here, for new tensors (not adopted: a GGUF file's context is full by design, and only read). */
+    private final boolean forNewTensors;
 
-    private GgmlContext(MemorySegment ctx) {
+    private GgmlContext(MemorySegment ctx, boolean forNewTensors) {
         if (ctx.equals(MemorySegment.NULL)) {
             throw new NativeException("ggml_init failed");
         }
         this.ctx = ctx;
+        this.forNewTensors = forNewTensors;
     }
 
     /** A context with room for {@code maxTensors} tensors and one graph of {@code graphNodes} nodes. */
@@ -40,13 +43,13 @@ public final class GgmlContext implements AutoCloseable {
             ggml_init_params.mem_size(params, bytes);
             ggml_init_params.mem_buffer(params, MemorySegment.NULL);
             ggml_init_params.no_alloc(params, true);
-            return new GgmlContext(llama_cpp.ggml_init(params));
+            return new GgmlContext(llama_cpp.ggml_init(params), true);
         }
     }
 
     /** Takes ownership of a context ggml created elsewhere (e.g. by {@code gguf_init_from_file}). */
     public static GgmlContext adopt(MemorySegment ctx) {
-        return new GgmlContext(ctx);
+        return new GgmlContext(ctx, false);
     }
 
     void checkOpen() {
@@ -55,8 +58,17 @@ public final class GgmlContext implements AutoCloseable {
         }
     }
 
+    /**
+     * The context, for a call that adds one tensor (every op and view does). ggml aborts the
+     * process when a context has no room left for a tensor's metadata; a graph larger than its
+     * builder estimated fails here instead, as an exception the step's requests can get.
+     */
     MemorySegment pointer() {
         checkOpen();
+        if (forNewTensors && llama_cpp.ggml_used_mem(ctx) + llama_cpp.ggml_tensor_overhead() > llama_cpp.ggml_get_mem_size(ctx)) {
+            throw new NativeException("ggml context full: no room for another tensor ("
+                    + llama_cpp.ggml_get_mem_size(ctx) + " bytes)");
+        }
         return ctx;
     }
 
@@ -91,7 +103,11 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     public Graph newGraph(int maxNodes) {
-        return new Graph(this, llama_cpp.ggml_new_graph_custom(pointer(), maxNodes, false));
+        checkOpen();
+        if (llama_cpp.ggml_used_mem(ctx) + llama_cpp.ggml_graph_overhead_custom(maxNodes, false) > llama_cpp.ggml_get_mem_size(ctx)) {
+            throw new NativeException("ggml context full: no room for a graph of " + maxNodes + " nodes");
+        }
+        return new Graph(this, llama_cpp.ggml_new_graph_custom(ctx, maxNodes, false));
     }
 
     // ---- ops ---------------------------------------------------------------------------------

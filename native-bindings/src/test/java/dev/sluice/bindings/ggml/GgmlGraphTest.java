@@ -1,5 +1,6 @@
 package dev.sluice.bindings.ggml;
 
+import dev.sluice.bindings.NativeException;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -9,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Small graphs computed by ggml on the CPU, checked against plain Java arithmetic. */
 class GgmlGraphTest {
@@ -69,6 +71,21 @@ class GgmlGraphTest {
                         () -> buffer.place(ctx.newTensor(GgmlType.F32, 1024), 0), "does not fit");
             }
             assertThrows(IllegalArgumentException.class, () -> BackendBuffer.wrapHost(memory.asSlice(4)));
+        }
+    }
+
+    @Test
+    void aFullContextThrowsInsteadOfAbortingTheProcess() {
+        // ggml_new_object aborts (GGML_ASSERT) when a context has no room left; a graph that
+        // outgrows its builder's estimate must fail its step, not kill the server.
+        try (GgmlContext ctx = GgmlContext.create(4, 0)) {
+            Tensor a = ctx.newTensor(GgmlType.F32, 4);
+            Tensor b = ctx.add(a, a);
+            b = ctx.add(b, a);
+            Tensor c = ctx.add(b, a);
+            NativeException full = assertThrows(NativeException.class, () -> ctx.add(c, a));
+            assertTrue(full.getMessage().contains("context full"), full.getMessage());
+            assertThrows(NativeException.class, () -> ctx.newGraph(64));
         }
     }
 
