@@ -110,6 +110,19 @@ final class EngineStepFixture implements AutoCloseable {
         return prefill;
     }
 
+    /** A batch prefilling {@code prompt[from, from + tokens)} at positions from {@code from} into the spare sequence. */
+    Batch sparePrefill(int[] prompt, int from, int tokens) {
+        Batch prefill = new Batch();
+        prefill.add(prompt, from, tokens, from, spareTable, (from + tokens + BLOCK - 1) / BLOCK, Batch.Logits.LAST);
+        return prefill;
+    }
+
+    /** Runs {@code step} (on the spare sequence) in llama.cpp, then removes its positions from {@code keep} on. */
+    void llamaSpareStep(LlamaBatch step, int keep) {
+        llama.decode(step);
+        llama.removeSequencePositions(batch, keep);
+    }
+
     Logits sluiceStep(Batch step) {
         return runner.forward(step);
     }

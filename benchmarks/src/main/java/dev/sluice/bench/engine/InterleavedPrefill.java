@@ -17,7 +17,11 @@ import java.util.Arrays;
  * decode steps), with where Sluice's step spent its time: the time to first token of one request
  * alone is this step plus sampling and HTTP.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.sluice.bench.engine.InterleavedPrefill [preset] [type] [steps] [tokens...]</pre>
+ * <p>With {@code -Dcached=N} the prompt follows N tokens already in the KV cache (computed once,
+ * before the measured steps, in both): a chat's next turn, or a request behind a cached system
+ * prompt, whose attention reads the whole context.
+ *
+ * <pre>java [-Dcached=N] -cp benchmarks/target/benchmarks.jar dev.sluice.bench.engine.InterleavedPrefill [preset] [type] [steps] [tokens...]</pre>
  */
 public final class InterleavedPrefill {
 
@@ -32,8 +36,8 @@ public final class InterleavedPrefill {
                 : new int[] {32, 128, 512};
         Path model = TestModelGenerator.ensure(Preset.byId(preset), WeightType.byId(type), 42);
         int threads = SystemInfo.physicalCores();
-        System.out.printf("%s %s, %d threads, medians of %d alternating prefills of a fresh prompt%n", preset, type,
-                threads, steps);
+        System.out.printf("%s %s, %d threads, medians of %d alternating prefills of a prompt after %d cached tokens%n",
+                preset, type, threads, steps, Integer.getInteger("cached", 0));
         System.out.println("| tokens | Sluice (ms) | build | alloc | inputs | compute | llama_decode (ms) | Sluice speed / llama.cpp |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int tokens : lengths) {
@@ -42,21 +46,30 @@ public final class InterleavedPrefill {
     }
 
     private static void run(Path model, int threads, int tokens, int steps) {
-        int[] prompt = EngineStepFixture.prompt(tokens);
-        try (EngineStepFixture fixture = new EngineStepFixture(model, threads, 0, tokens);
-             LlamaBatch llama = new LlamaBatch(tokens)) {
-            for (int i = 0; i < tokens; i++) {
-                llama.add(prompt[i], i, fixture.spareSequence(), i == tokens - 1);
+        int cached = Integer.getInteger("cached", 0);
+        int[] prompt = EngineStepFixture.prompt(cached + tokens);
+        try (EngineStepFixture fixture = new EngineStepFixture(model, threads, 0, cached + tokens);
+             LlamaBatch llama = new LlamaBatch(Math.max(cached, tokens))) {
+            if (cached > 0) {
+                fixture.sluiceStep(fixture.sparePrefill(prompt, 0, cached));
+                for (int i = 0; i < cached; i++) {
+                    llama.add(prompt[i], i, fixture.spareSequence(), i == cached - 1);
+                }
+                fixture.llamaSpareStep(llama, cached);
+                llama.clear();
+            }
+            for (int i = cached; i < cached + tokens; i++) {
+                llama.add(prompt[i], i, fixture.spareSequence(), i == cached + tokens - 1);
             }
             long[] sluice = new long[steps];
             long[] reference = new long[steps];
             long[][] parts = new long[4][steps];
             for (int i = 0; i < steps; i++) {
-                Batch step = fixture.sparePrefill(prompt, tokens);
+                Batch step = fixture.sparePrefill(prompt, cached, tokens);
                 long t0 = System.nanoTime();
                 fixture.sluiceStep(step);
                 long t1 = System.nanoTime();
-                fixture.llamaSpareStep(llama);
+                fixture.llamaSpareStep(llama, cached);
                 long t2 = System.nanoTime();
                 sluice[i] = t1 - t0;
                 reference[i] = t2 - t1;

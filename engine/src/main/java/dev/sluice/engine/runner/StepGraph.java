@@ -21,7 +21,8 @@ import java.util.List;
  * <p>Attention per layer: the new K/V rows are scattered into the paged pools with
  * {@code set_rows}; then, per attention group, the group's K/V rows are gathered in logical order
  * through the block tables ({@code get_rows}), or read in place, and fed to
- * {@code flash_attn_ext} with a causal mask. Only the rows that come out of the step (logits rows,
+ * {@code flash_attn_ext} with a causal mask (a prefill chunk of 2 to 63 tokens to
+ * {@link MatrixAttention} instead). Only the rows that come out of the step (logits rows,
  * then hidden-state rows for embeddings: {@link OutputRows}) go through the last layer's MLP, and
  * only the logits rows through the output head. {@code logits} or {@code hidden} is null when no
  * row asks for it.
@@ -31,8 +32,13 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
 
     /** Graph nodes a plan needs, with room to spare. */
     static int nodes(ModelConfig config, AttentionPlan plan) {
-        int cascades = (int) plan.groups().stream().filter(AttentionPlan.Group::cascade).count();
-        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 48 * cascades);
+        int cascades = 0;
+        int products = 0; // groups attended by MatrixAttention: a dozen tensors where flash attention takes a few
+        for (AttentionPlan.Group group : plan.groups()) {
+            cascades += group.cascade() ? 1 : 0;
+            products += !group.cascade() && MatrixAttention.suits(group) ? 1 : 0;
+        }
+        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 16 * products + 48 * cascades);
     }
 
     /** Builds the graph of {@code plan} in {@code ctx}. */
@@ -148,6 +154,11 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             int t = group.tokensPerStream();
             int s = group.streams();
             int l = group.kvLength();
+            if (MatrixAttention.suits(group)) {
+                Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
+                Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
+                return MatrixAttention.attend(ctx, config, group, q, kg, vg, mask, attentionScale);
+            }
             // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
             Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
                     q.nb(1), q.nb(2), q.nb(2) * t, q.nb(2) * group.firstToken()), 0, 2, 1, 3);

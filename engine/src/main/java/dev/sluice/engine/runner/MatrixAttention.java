@@ -1,0 +1,65 @@
+package dev.sluice.engine.runner;
+
+import dev.sluice.bindings.ggml.GgmlContext;
+import dev.sluice.bindings.ggml.Tensor;
+import dev.sluice.engine.model.ModelConfig;
+
+/**
+ * Attention of one sequence's prefill chunk as two matrix products and a softmax, instead of
+ * {@code flash_attn_ext}: {@code K [hd, L, kvHeads] × Q [hd, T, heads]} (ggml broadcasts each KV
+ * head over its GQA group of query heads), one masked softmax over the [L, T, heads] scores, then
+ * {@code Vᵀ [L, hd, kvHeads] × weights}.
+ *
+ * <p>Why: ggml's CPU flash attention has a tiled kernel for 64 query rows or more and, below
+ * that, walks the keys one query row at a time, about 60 ns per query row, key and head on 2
+ * cores. A chunk of 2 to 63 tokens after a long context (a chat's next turn, a request behind a
+ * cached system prompt) spent most of its step there: 40 tokens after 1000 cached ones took 727 ms
+ * (llama.cpp's {@code llama_decode} 732 ms), 64 tokens 181 ms. As products (llamafile's tinyBLAS)
+ * the 40 take 111 ms ({@code InterleavedPrefill -Dcached=1000}, smollm2-135m-shape Q8_0). From 64
+ * rows on the tiled kernel is as fast or faster (128 rows: 309 against 341 ms), and it needs no
+ * [L, T, heads] score tensor. {@code -Dsluice.prefill-attention=flash} turns this off.
+ */
+final class MatrixAttention {
+
+    /** Chunks of fewer rows keep flash attention: one row's product is a vector dot, no faster. */
+    static final int MIN_ROWS = 2;
+    /** From this many rows ggml's flash attention uses its tiled kernel ({@code GGML_FA_TILE_Q}). */
+    static final int TILED_ROWS = 64;
+    /**
+     * Contexts shorter than this keep flash attention: there the two cost about the same (a fresh
+     * 16-token prompt 36.5 against 38.1 ms), and llama.cpp computes short prompts with that kernel,
+     * so they stay as exactly comparable to it as before. From 64 cached tokens on products win
+     * (8 new tokens 1.24x faster, 32 tokens 1.66x; after 192 cached, 1.78x and 2.55x).
+     */
+    static final int MIN_CONTEXT = 128;
+    private static final boolean ENABLED = !"flash".equalsIgnoreCase(System.getProperty("sluice.prefill-attention", "auto").strip());
+
+    private MatrixAttention() {
+    }
+
+    /** Whether {@code group} (not a cascade group) is attended this way: one stream of 2 to 63 tokens over 128 or more. */
+    static boolean suits(AttentionPlan.Group group) {
+        int t = group.tokensPerStream();
+        return ENABLED && group.streams() == 1 && t >= MIN_ROWS && t < TILED_ROWS && group.kvLength() >= MIN_CONTEXT;
+    }
+
+    /**
+     * The chunk's attention output, [heads * hd, T]. {@code q} is the step's [hd, heads, tokens];
+     * {@code k} and {@code v} the chunk's context as [hd, L, kvHeads] (in place or gathered);
+     * {@code mask} [L, T, 1, 1] in F16, the causal mask flash attention would get.
+     */
+    static Tensor attend(GgmlContext ctx, ModelConfig config, AttentionPlan.Group group, Tensor q, Tensor k, Tensor v,
+                         Tensor mask, float scale) {
+        int hd = config.headDim();
+        int heads = config.heads();
+        int t = group.tokensPerStream();
+        int l = group.kvLength();
+        Tensor qg = ctx.view3d(q, hd, t, heads, q.nb(2), q.nb(1), q.nb(2) * group.firstToken());   // [hd, T, heads]
+        Tensor k3 = ctx.view3d(k, hd, l, config.kvHeads(), k.nb(1), k.nb(2), 0);
+        Tensor v3 = ctx.view3d(v, hd, l, config.kvHeads(), v.nb(1), v.nb(2), 0);
+        Tensor scores = ctx.mulMat(k3, qg);                                                          // [L, T, heads]
+        Tensor weights = ctx.softMax(scores, ctx.reshape(mask, l, t), scale);
+        Tensor out = ctx.mulMat(ctx.cont(ctx.transpose(v3)), weights);                              // [hd, T, heads]
+        return ctx.reshape(ctx.cont(ctx.permute(out, 0, 2, 1, 3)), (long) hd * heads, t);            // [hd, heads, T]
+    }
+}
