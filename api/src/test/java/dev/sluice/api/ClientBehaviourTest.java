@@ -173,7 +173,7 @@ class ClientBehaviourTest {
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
                 socket.setSoTimeout(20_000);
                 byte[] request = post("/v1/completions", TestServer.json(completion("Once upon a time", "max_tokens", 2)));
-                int headEnd = indexOf(request, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) + 4;
+                int headEnd = SseStream.indexOf(request, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) + 4;
                 OutputStream out = socket.getOutputStream();
                 out.write(request, 0, headEnd);
                 out.flush();
@@ -213,19 +213,6 @@ class ClientBehaviourTest {
                 assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "within a few seconds of the 1 s timeout");
             }
         }
-    }
-
-    private static int indexOf(byte[] data, byte[] pattern) {
-        outer:
-        for (int i = 0; i + pattern.length <= data.length; i++) {
-            for (int j = 0; j < pattern.length; j++) {
-                if (data[i + j] != pattern[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     /** One HTTP/1.1 response with a Content-Length body, head and body as text; "" if the connection ended first. */

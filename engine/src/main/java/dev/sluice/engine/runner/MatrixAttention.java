@@ -32,15 +32,26 @@ final class MatrixAttention {
      * (8 new tokens 1.24x faster, 32 tokens 1.66x; after 192 cached, 1.78x and 2.55x).
      */
     static final int MIN_CONTEXT = 128;
+    /**
+     * The most bytes of [L, T, heads] F32 scores per layer (the softmax's output takes as much
+     * again): a 63-token chunk over a 100k-token context with 32 heads would need 0.8 GB of each,
+     * where flash attention needs none. Past this the chunk keeps flash attention.
+     */
+    static final long MAX_SCORE_BYTES = 64L << 20;
     private static final boolean ENABLED = !"flash".equalsIgnoreCase(System.getProperty("sluice.prefill-attention", "auto").strip());
 
     private MatrixAttention() {
     }
 
-    /** Whether {@code group} (not a cascade group) is attended this way: one stream of 2 to 63 tokens over 128 or more. */
-    static boolean suits(AttentionPlan.Group group) {
+    /**
+     * Whether {@code group} (not a cascade group) of a model with {@code heads} query heads is
+     * attended this way: one stream of 2 to 63 tokens over 128 positions or more, its scores
+     * within {@link #MAX_SCORE_BYTES}.
+     */
+    static boolean suits(AttentionPlan.Group group, int heads) {
         int t = group.tokensPerStream();
-        return ENABLED && group.streams() == 1 && t >= MIN_ROWS && t < TILED_ROWS && group.kvLength() >= MIN_CONTEXT;
+        return ENABLED && group.streams() == 1 && t >= MIN_ROWS && t < TILED_ROWS && group.kvLength() >= MIN_CONTEXT
+                && 4L * group.kvLength() * t * heads <= MAX_SCORE_BYTES;
     }
 
     /**

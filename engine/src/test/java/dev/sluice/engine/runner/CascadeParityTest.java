@@ -188,7 +188,8 @@ class CascadeParityTest {
         }
     }
 
-    private static float relativeError(float[] expected, float[] actual) {
+    /** max |expected - actual| / max |expected| (also {@link MatrixAttentionParityTest}'s measure). */
+    static float relativeError(float[] expected, float[] actual) {
         float maxAbs = 0;
         float maxDiff = 0;
         for (int i = 0; i < expected.length; i++) {

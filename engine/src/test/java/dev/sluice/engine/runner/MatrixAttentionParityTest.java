@@ -10,6 +10,7 @@ import dev.sluice.engine.testmodel.Preset;
 import dev.sluice.engine.testmodel.TestModelGenerator;
 import dev.sluice.engine.testmodel.WeightType;
 import dev.sluice.testing.TestDevice;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,6 +20,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -52,6 +54,25 @@ class MatrixAttentionParityTest {
                 Arguments.of(Preset.TINY_QWEN2, WeightType.Q8_0));
     }
 
+    @Test
+    void onlyShortChunksOverLongEnoughContextsWithinTheScoreBudgetAreProducts() {
+        int heads = 9;
+        assertTrue(MatrixAttention.suits(chunk(2, 128), heads));
+        assertTrue(MatrixAttention.suits(chunk(63, 1063), heads));
+        assertFalse(MatrixAttention.suits(chunk(1, 1000), heads), "one row: flash attention's row kernel");
+        assertFalse(MatrixAttention.suits(chunk(64, 1064), heads), "64 rows: flash attention's tiled kernel");
+        assertFalse(MatrixAttention.suits(chunk(40, 127), heads), "a short context: flash attention, as llama.cpp");
+        long budgetPositions = MatrixAttention.MAX_SCORE_BYTES / (4L * 63 * heads);
+        assertTrue(MatrixAttention.suits(chunk(63, (int) budgetPositions), heads));
+        assertFalse(MatrixAttention.suits(chunk(63, (int) budgetPositions + 1), heads), "scores past the budget");
+        AttentionPlan.Group twoStreams = new AttentionPlan.Group(new int[] {0, 1}, 8, 500, 0, -1);
+        assertFalse(MatrixAttention.suits(twoStreams, heads), "one prefill stream only");
+    }
+
+    private static AttentionPlan.Group chunk(int tokens, int kvLength) {
+        return new AttentionPlan.Group(new int[] {0}, tokens, kvLength, 0, -1);
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("models")
     void aShortChunkAfterACachedContextMatchesLlamaCpp(Preset preset, WeightType type) {
@@ -73,7 +94,8 @@ class MatrixAttentionParityTest {
                 float[][] chunked = chunkLogits(reference.context(), prompt, CACHED);
                 float llamaChunked = 0;
                 for (int row = 0; row < chunk; row++) {
-                    llamaChunked = Math.max(llamaChunked, relativeError(whole[CACHED + row], chunked[row]));
+                    llamaChunked = Math.max(llamaChunked,
+                            CascadeParityTest.relativeError(whole[CACHED + row], chunked[row]));
                 }
                 int blocks = (prompt.length + BLOCK - 1) / BLOCK;
                 int[] scattered = new int[blocks];
@@ -92,11 +114,13 @@ class MatrixAttentionParityTest {
                     step.add(prompt, CACHED, chunk, CACHED, table, blocks, Batch.Logits.ALL);
                     AttentionPlan plan = AttentionPlan.of(step, BLOCK, true, cache.blocks() * BLOCK);
                     assertEquals(1, plan.groups().size());
-                    assertTrue(MatrixAttention.suits(plan.groups().getFirst()), what + ": attended as products");
+                    assertTrue(MatrixAttention.suits(plan.groups().getFirst(), weights.config().heads()),
+                            what + ": attended as products");
                     Logits logits = runner.forward(step);
                     float ours = 0;
                     for (int row = 0; row < chunk; row++) {
-                        ours = Math.max(ours, relativeError(whole[CACHED + row], logits.copyRow(row)));
+                        ours = Math.max(ours, CascadeParityTest.relativeError(whole[CACHED + row],
+                                logits.copyRow(row)));
                     }
                     assertTrue(ours <= Math.max(1.25f * llamaChunked, 5e-3f), what + ": max |Δlogit| / max |logit| "
                             + ours + ", llama.cpp's chunked computation " + llamaChunked);
@@ -106,17 +130,6 @@ class MatrixAttentionParityTest {
                 }
             }
         }
-    }
-
-    /** max |a - b| / max |a|. */
-    private static float relativeError(float[] reference, float[] actual) {
-        float maxAbs = 0;
-        float maxDiff = 0;
-        for (int i = 0; i < reference.length; i++) {
-            maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
-            maxDiff = Math.max(maxDiff, Math.abs(reference[i] - actual[i]));
-        }
-        return maxDiff / maxAbs;
     }
 
     /**
