@@ -100,7 +100,7 @@ class BackgroundPolicyTest {
             Request first = h.submit(p, GREEDY, 2, 1);
             h.runUntilIdle(100);
             assertEquals(2, h.output(first, 0).length);
-            sleepNanos(BackgroundPolicy.LINGER_NANOS + 50_000_000); // the background lines alone take whole steps
+            Harness.sleepMillis(BackgroundPolicy.LINGER_NANOS / 1_000_000 + 50); // the background lines alone take whole steps
             for (int i = 0; i < 20; i++) {
                 h.submit(prompt(i, 20), GREEDY, StopConditions.maxTokens(200), 1, BACKGROUND);
             }
@@ -155,19 +155,11 @@ class BackgroundPolicyTest {
             boolean ran = h.step();
             Assumptions.assumeTrue(System.nanoTime() - finished < BackgroundPolicy.GRACE_NANOS, "paused past the grace");
             assertEquals(false, ran, "the engine waits for the client's next request");
-            sleepNanos(BackgroundPolicy.GRACE_NANOS + 5_000_000);
+            Harness.sleepMillis(BackgroundPolicy.GRACE_NANOS / 1_000_000 + 5);
             assertTrue(h.step(), "after the grace background work runs again");
             assertTrue(backgroundTokens(h.scheduler.lastStep()) > 0);
             h.runUntilIdle(20000);
             h.assertNoLeaks();
-        }
-    }
-
-    private static void sleepNanos(long nanos) {
-        try {
-            Thread.sleep(nanos / 1_000_000 + 1);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
         }
     }
 

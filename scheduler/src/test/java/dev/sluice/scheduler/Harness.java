@@ -112,7 +112,8 @@ final class Harness implements AutoCloseable {
         return steps;
     }
 
-    private static void sleepMillis(long millis) {
+    /** Sleeps at least {@code millis}; an interrupt fails the test. */
+    static void sleepMillis(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
