@@ -36,7 +36,8 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
         int products = 0; // groups attended by MatrixAttention: a dozen tensors where flash attention takes a few
         for (AttentionPlan.Group group : plan.groups()) {
             cascades += group.cascade() ? 1 : 0;
-            products += !group.cascade() && MatrixAttention.suits(group, config.heads()) ? 1 : 0;
+            products += !group.cascade() && (MatrixAttention.suits(group, config.heads())
+                    || MatrixAttention.suitsDecodes(group, config)) ? 1 : 0;
         }
         return 64 + config.layers() * (48 + 16 * plan.groups().size() + 16 * products + 48 * cascades);
     }
@@ -154,6 +155,11 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             int t = group.tokensPerStream();
             int s = group.streams();
             int l = group.kvLength();
+            if (MatrixAttention.suitsDecodes(group, config)) {
+                Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
+                Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
+                return MatrixAttention.attendDecodes(ctx, config, group, q, kg, vg, mask, attentionScale);
+            }
             if (MatrixAttention.suits(group, config.heads())) {
                 Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
                 Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
