@@ -24,6 +24,9 @@ import dev.sluice.engine.model.ModelConfig;
  * row kernel takes each query head on its own. 32 sequences over 512 positions: 451 → 267 ms a
  * step ({@code InterleavedDecode -Dcontext=512}, smollm2-135m-shape, 3 query heads per KV head).
  * {@code -Dsluice.decode-attention=flash} turns that off.
+ *
+ * <p>On the CPU backend only ({@link ModelRunner}): other backends' flash-attention kernels have
+ * no such row-at-a-time path, and this was measured and checked on the CPU alone.
  */
 final class MatrixAttention {
 

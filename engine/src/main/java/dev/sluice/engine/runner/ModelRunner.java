@@ -105,9 +105,11 @@ public final class ModelRunner implements AutoCloseable {
             if (stepContext != null) {
                 stepContext.close();
             }
-            int nodes = StepGraph.nodes(config, plan);
+            // MatrixAttention works around ggml's CPU flash-attention kernel; measured on the CPU only.
+            boolean matrixAttention = backend.isCpu();
+            int nodes = StepGraph.nodes(config, plan, matrixAttention);
             stepContext = GgmlContext.create(nodes + 16, nodes);
-            g = StepGraph.build(stepContext, plan, weights, cache, nodes);
+            g = StepGraph.build(stepContext, plan, weights, cache, nodes, matrixAttention);
             t1 = System.nanoTime();
             allocator.allocate(g.graph());
             t2 = System.nanoTime();

@@ -31,20 +31,28 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
                  Tensor[] masks, Tensor logits, Tensor hidden) {
 
     /** Graph nodes a plan needs, with room to spare. */
-    static int nodes(ModelConfig config, AttentionPlan plan) {
+    static int nodes(ModelConfig config, AttentionPlan plan, boolean matrixAttention) {
         int cascades = 0;
         int products = 0; // groups attended by MatrixAttention: a dozen tensors where flash attention takes a few
         for (AttentionPlan.Group group : plan.groups()) {
             cascades += group.cascade() ? 1 : 0;
-            products += !group.cascade() && (MatrixAttention.suits(group, config.heads())
-                    || MatrixAttention.suitsDecodes(group, config)) ? 1 : 0;
+            products += matrixAttention && byProducts(group, config) ? 1 : 0;
         }
         return 64 + config.layers() * (48 + 16 * plan.groups().size() + 16 * products + 48 * cascades);
     }
 
-    /** Builds the graph of {@code plan} in {@code ctx}. */
-    static StepGraph build(GgmlContext ctx, AttentionPlan plan, ModelWeights weights, KvCache cache, int maxNodes) {
-        return new Builder(ctx, weights, cache).build(plan, maxNodes);
+    /**
+     * Builds the graph of {@code plan} in {@code ctx}; {@code matrixAttention} lets
+     * {@link MatrixAttention} take the groups it suits (what it works around is ggml's CPU kernel).
+     */
+    static StepGraph build(GgmlContext ctx, AttentionPlan plan, ModelWeights weights, KvCache cache, int maxNodes,
+                           boolean matrixAttention) {
+        return new Builder(ctx, weights, cache, matrixAttention).build(plan, maxNodes);
+    }
+
+    /** Whether {@link MatrixAttention} suits {@code group}, a decode group or a short prefill chunk. */
+    private static boolean byProducts(AttentionPlan.Group group, ModelConfig config) {
+        return !group.cascade() && (MatrixAttention.suits(group, config.heads()) || MatrixAttention.suitsDecodes(group, config));
     }
 
     private static final class Builder {
@@ -55,9 +63,11 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
         private final RopeParams rope;
         private final float attentionScale;
         private final CascadeAttention cascade;
+        private final boolean matrixAttention;
 
-        Builder(GgmlContext ctx, ModelWeights weights, KvCache cache) {
+        Builder(GgmlContext ctx, ModelWeights weights, KvCache cache, boolean matrixAttention) {
             this.ctx = ctx;
+            this.matrixAttention = matrixAttention;
             this.weights = weights;
             this.config = weights.config();
             this.cache = cache;
@@ -155,15 +165,11 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             int t = group.tokensPerStream();
             int s = group.streams();
             int l = group.kvLength();
-            if (MatrixAttention.suitsDecodes(group, config)) {
+            if (matrixAttention && byProducts(group, config)) {
                 Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
                 Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
-                return MatrixAttention.attendDecodes(ctx, config, group, q, kg, vg, mask, attentionScale);
-            }
-            if (MatrixAttention.suits(group, config.heads())) {
-                Tensor kg = group.inPlace() ? sliceKv(kPool, group) : gatherKv(kPool, gatherRows, l, s);
-                Tensor vg = group.inPlace() ? sliceKv(vPool, group) : gatherKv(vPool, gatherRows, l, s);
-                return MatrixAttention.attend(ctx, config, group, q, kg, vg, mask, attentionScale);
+                return t == 1 ? MatrixAttention.attendDecodes(ctx, config, group, q, kg, vg, mask, attentionScale)
+                        : MatrixAttention.attend(ctx, config, group, q, kg, vg, mask, attentionScale);
             }
             // q: [hd, heads, tokens] -> this group's rows as [hd, T, heads, S]
             Tensor qg = ctx.permute(ctx.view4d(q, hd, config.heads(), t, s,
