@@ -80,6 +80,15 @@ class MatrixAttentionParityTest {
         assertFalse(MatrixAttention.suits(twoStreams, heads), "one prefill stream only");
     }
 
+    /** {@code length} token ids drawn from the vocabulary's first 30k, past its first 100 (special tokens). */
+    private static int[] randomTokens(Random random, int length, int vocabSize) {
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = 100 + random.nextInt(Math.min(vocabSize, 30_000) - 100);
+        }
+        return tokens;
+    }
+
     private static AttentionPlan.Group chunk(int tokens, int kvLength) {
         return new AttentionPlan.Group(new int[] {0}, tokens, kvLength, 0, -1);
     }
@@ -97,10 +106,7 @@ class MatrixAttentionParityTest {
              ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
             Random random = new Random(preset.id().hashCode() * 31L + type.id().hashCode());
             for (int chunk : new int[] {2, 17, 63}) {
-                int[] prompt = new int[CACHED + chunk];
-                for (int i = 0; i < prompt.length; i++) {
-                    prompt[i] = 100 + random.nextInt(Math.min(reference.vocab().size(), 30_000) - 100);
-                }
+                int[] prompt = randomTokens(random, CACHED + chunk, reference.vocab().size());
                 float[][] whole = reference.promptLogits(prompt);
                 float[][] chunked = chunkLogits(reference.context(), prompt, CACHED);
                 float llamaChunked = 0;
@@ -161,10 +167,7 @@ class MatrixAttentionParityTest {
             Batch decode = new Batch();
             int nextBlock = 0;
             for (int i = 0; i < lengths.length; i++) {
-                prompts[i] = new int[lengths[i] + 1];
-                for (int j = 0; j < prompts[i].length; j++) {
-                    prompts[i][j] = 100 + random.nextInt(Math.min(reference.vocab().size(), 30_000) - 100);
-                }
+                prompts[i] = randomTokens(random, lengths[i] + 1, reference.vocab().size());
                 int blocks = (lengths[i] + 1 + BLOCK - 1) / BLOCK;
                 tables[i] = new int[blocks];
                 for (int b = 0; b < blocks; b++) {
