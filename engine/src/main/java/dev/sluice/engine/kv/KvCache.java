@@ -25,6 +25,15 @@ import java.util.List;
  *
  * <p>Within a layer's pool a block's rows are contiguous, so copy-on-write and swapping move
  * {@code 2 × layers} contiguous ranges per block.
+ *
+ * <p><b>Transposed V</b> ({@link #transposedValues()}): on the CPU with an F16 cache each V pool is
+ * kept as llama.cpp keeps it without flash attention, [slots, kvDim]: one row of all slots per V
+ * element, so a run of consecutive slots is, per element, a contiguous span. Attention's
+ * {@code Vᵀ × weights} product reads its Vᵀ [L, hd] straight from the pool instead of copying V
+ * into that layout every layer (the copy was half of the decode attention: 155 of 328 ms of a
+ * one-thread step of 32 sequences over 512 positions). A block is then {@code kvDim} spans of
+ * {@code blockSize} elements per V pool; copy-on-write and swapping move those.
+ * {@code -Dsluice.v-layout=rows} keeps V in rows.
  */
 public final class KvCache implements AutoCloseable {
 
@@ -55,9 +64,18 @@ public final class KvCache implements AutoCloseable {
     private final BackendBuffer buffer;
     private final List<Tensor> keys;
     private final List<Tensor> values;
+    private final boolean transposedValues;
     private boolean closed;
 
+    /** A cache whose V pools are transposed where {@link #transposesValues} says so. */
     public KvCache(ModelConfig model, Backend backend, int blockSize, int blocks, CacheType type) {
+        // Gather rows index (V element, block) pairs as I32.
+        this(model, backend, blockSize, blocks, type,
+                transposesValues(backend, type, blockSize) && (long) blocks * model.kvDim() <= Integer.MAX_VALUE);
+    }
+
+    /** @param transposedValues keep each V pool as [slots, kvDim] (CPU, F16, even block size only) */
+    public KvCache(ModelConfig model, Backend backend, int blockSize, int blocks, CacheType type, boolean transposedValues) {
         if (blockSize <= 0 || blocks <= 0) {
             throw new IllegalArgumentException("block size and block count must be positive: " + blockSize + ", " + blocks);
         }
@@ -65,6 +83,12 @@ public final class KvCache implements AutoCloseable {
             throw new IllegalArgumentException("a " + type + " KV cache needs rows of a multiple of "
                     + type.ggml.blockSize() + " elements; this model's are " + model.kvDim());
         }
+        if (transposedValues && !(backend.isCpu() && type == CacheType.F16 && blockSize % 2 == 0
+                && (long) blocks * model.kvDim() <= Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("transposed V pools need the CPU backend, an F16 cache, an even block size"
+                    + " and fewer than 2^31 (V element, block) pairs");
+        }
+        this.transposedValues = transposedValues;
         this.model = model;
         this.blockSize = blockSize;
         this.blocks = blocks;
@@ -89,7 +113,8 @@ public final class KvCache implements AutoCloseable {
         List<Tensor> v = new ArrayList<>(model.layers());
         for (int layer = 0; layer < model.layers(); layer++) {
             Tensor kt = ctx.newTensor(type.ggml, model.kvDim(), slots()).name("cache_k_l" + layer);
-            Tensor vt = ctx.newTensor(type.ggml, model.kvDim(), slots()).name("cache_v_l" + layer);
+            Tensor vt = (transposedValues ? ctx.newTensor(type.ggml, slots(), model.kvDim())
+                    : ctx.newTensor(type.ggml, model.kvDim(), slots())).name("cache_v_l" + layer);
             buffer.place(kt, keyOffset(layer));
             buffer.place(vt, valueOffset(layer));
             k.add(kt);
@@ -97,6 +122,16 @@ public final class KvCache implements AutoCloseable {
         }
         this.keys = List.copyOf(k);
         this.values = List.copyOf(v);
+    }
+
+    /**
+     * Whether a cache on {@code backend} keeps its V pools transposed by default: on the CPU
+     * (where attention reads V through matrix products) with an F16 cache and an even block size
+     * (blocks are gathered as pairs of F16), unless {@code -Dsluice.v-layout=rows}.
+     */
+    public static boolean transposesValues(Backend backend, CacheType type, int blockSize) {
+        return backend.isCpu() && type == CacheType.F16 && blockSize % 2 == 0
+                && !"rows".equalsIgnoreCase(System.getProperty("sluice.v-layout", "auto").strip());
     }
 
     /** Bytes one token occupies across all layers (K and V). */
@@ -142,7 +177,12 @@ public final class KvCache implements AutoCloseable {
         return keys.get(layer);
     }
 
-    /** Layer {@code layer}'s V pool, [kvDim, slots]. */
+    /** Whether the V pools are [slots, kvDim] (see the class comment) rather than [kvDim, slots]. */
+    public boolean transposedValues() {
+        return transposedValues;
+    }
+
+    /** Layer {@code layer}'s V pool, [kvDim, slots], or [slots, kvDim] when {@link #transposedValues()}. */
     public Tensor values(int layer) {
         checkOpen();
         return values.get(layer);
@@ -169,7 +209,18 @@ public final class KvCache implements AutoCloseable {
         long span = rowBytes * blockSize * count;
         if (host != null) {
             for (int layer = 0; layer < model.layers(); layer++) {
-                for (long base : new long[] {keyOffset(layer), valueOffset(layer)}) {
+                long base = keyOffset(layer);
+                MemorySegment.copy(host, base + source * rowBytes * blockSize, host, base + target * rowBytes * blockSize, span);
+                if (transposedValues) {
+                    // kvDim spans of count * blockSize elements, one per V element.
+                    long elements = (long) blockSize * count * Short.BYTES;
+                    for (long d = 0; d < model.kvDim(); d++) {
+                        long row = valueOffset(layer) + d * slots() * Short.BYTES;
+                        MemorySegment.copy(host, row + (long) source * blockSize * Short.BYTES, host,
+                                row + (long) target * blockSize * Short.BYTES, elements);
+                    }
+                } else {
+                    base = valueOffset(layer);
                     MemorySegment.copy(host, base + source * rowBytes * blockSize, host, base + target * rowBytes * blockSize, span);
                 }
             }
@@ -196,7 +247,9 @@ public final class KvCache implements AutoCloseable {
             for (int kv = 0; kv < 2; kv++) {
                 long base = kv == 0 ? keyOffset(layer) : valueOffset(layer);
                 MemorySegment out = target.asSlice(at, span);
-                if (host != null) {
+                if (kv == 1 && transposedValues) {
+                    transposedSpans(block, out, true, base);
+                } else if (host != null) {
                     MemorySegment.copy(host, base + block * span, out, 0, span);
                 } else {
                     (kv == 0 ? keys : values).get(layer).read(out, block * span);
@@ -216,12 +269,30 @@ public final class KvCache implements AutoCloseable {
             for (int kv = 0; kv < 2; kv++) {
                 long base = kv == 0 ? keyOffset(layer) : valueOffset(layer);
                 MemorySegment in = source.asSlice(at, span);
-                if (host != null) {
+                if (kv == 1 && transposedValues) {
+                    transposedSpans(block, in, false, base);
+                } else if (host != null) {
                     MemorySegment.copy(in, 0, host, base + block * span, span);
                 } else {
                     (kv == 0 ? keys : values).get(layer).write(in, block * span);
                 }
                 at += span;
+            }
+        }
+    }
+
+    /**
+     * Copies a block of a transposed V pool at {@code poolBase} to ({@code out}) or from
+     * {@code copy}: its {@code kvDim} spans of {@code blockSize} elements, one after another.
+     */
+    private void transposedSpans(int block, MemorySegment copy, boolean out, long poolBase) {
+        long spanBytes = (long) blockSize * Short.BYTES;
+        for (long d = 0; d < model.kvDim(); d++) {
+            long at = poolBase + (d * slots() + (long) block * blockSize) * Short.BYTES;
+            if (out) {
+                MemorySegment.copy(host, at, copy, d * spanBytes, spanBytes);
+            } else {
+                MemorySegment.copy(copy, d * spanBytes, host, at, spanBytes);
             }
         }
     }

@@ -21,8 +21,8 @@ import java.util.Map;
  *       masked softmax: the exact merge, since every member's weights share one maximum and one
  *       normaliser across the two parts (the log-sum-exp merge of separately normalised parts
  *       gives the same weights, with more ops);</li>
- *   <li>the weights times V: the prefix part as one product with the prefix's V (transposed once
- *       for the group), the suffix part per member, and their sum.</li>
+ *   <li>the weights times V: the prefix part as one product with the prefix's Vᵀ (read once for
+ *       the group), the suffix part per member, and their sum.</li>
  * </ol>
  * The prefix's K/V are read once per layer instead of once per member: at 64 members over a
  * 1000-token prefix that is 1/64 of the rows the normal path gathers and attends.
@@ -51,10 +51,13 @@ final class CascadeAttention {
 
     /**
      * The group's attention output, [heads * headDim, S]. {@code q} is the step's [hd, heads,
-     * tokens]; {@code rows} the group's gather rows (the prefix's P unless read in place, then
-     * each member's Ls); {@code mask} [P + Ls, 1, 1, S] in F16.
+     * tokens]; {@code rows} the group's K gather rows (the prefix's P unless read in place, then
+     * each member's Ls); {@code mask} [P + Ls, 1, 1, S] in F16; {@code prefixValuesT} the
+     * prefix's Vᵀ [P, hd, kvHeads] and {@code ownValuesT} the members' [Ls, hd, kvHeads, S]
+     * (the step graph reads them as the V pool's layout allows).
      */
-    Tensor attend(AttentionPlan.Group group, Tensor q, Tensor kPool, Tensor vPool, Tensor rows, Tensor mask) {
+    Tensor attend(AttentionPlan.Group group, Tensor q, Tensor kPool, Tensor rows, Tensor mask, Tensor prefixValuesT,
+                  Tensor ownValuesT) {
         int hd = config.headDim();
         int heads = config.heads();
         int kvHeads = config.kvHeads();
@@ -64,18 +67,14 @@ final class CascadeAttention {
         int ls = l - p;
         long qOffset = q.nb(2) * group.firstToken();
 
-        // Prefix: [hd, P, kvHeads] K and V, in place or gathered once for the whole group.
+        // Prefix: [hd, P, kvHeads] K, in place or gathered once for the whole group.
         Tensor kp;
-        Tensor vp;
         long suffixRowsOffset;
         if (group.inPlace()) {
             kp = poolSlice(kPool, group.firstSlot(), p);
-            vp = poolSlice(vPool, group.firstSlot(), p);
             suffixRowsOffset = 0;
         } else {
-            Tensor prefixRows = ctx.view1d(rows, p, 0);
-            kp = heads(gather(kPool, prefixRows), p, 1);
-            vp = heads(gather(vPool, prefixRows), p, 1);
+            kp = heads(gather(kPool, ctx.view1d(rows, p, 0)), p, 1);
             suffixRowsOffset = (long) p * rows.nb(0);
         }
         Tensor qp = ctx.view3d(q, hd, s, heads, q.nb(2), q.nb(1), qOffset);           // [hd, S, heads]
@@ -84,7 +83,6 @@ final class CascadeAttention {
         // Suffix: each member's own rows, [hd, Ls, kvHeads, S].
         Tensor suffixRows = ctx.view1d(rows, (long) ls * s, suffixRowsOffset);
         Tensor ks = heads(gather(kPool, suffixRows), ls, s);
-        Tensor vs = heads(gather(vPool, suffixRows), ls, s);
         Tensor qs = ctx.view4d(q, hd, 1, heads, s, q.nb(1), q.nb(1), q.nb(2), qOffset);  // [hd, 1, heads, S]
         Tensor suffixScores = ctx.mulMat(ks, qs);                                        // [Ls, 1, heads, S]
         Tensor suffixView = ctx.view3d(suffixScores, ls, s, heads, suffixScores.nb(3), suffixScores.nb(2), 0);
@@ -111,8 +109,8 @@ final class CascadeAttention {
                     (long) p * weights.nb(0));
         }
 
-        Tensor prefixOut = ctx.mulMat(ctx.cont(ctx.transpose(vp)), prefixWeights);                  // [hd, S, heads]
-        Tensor suffixOut = ctx.mulMat(ctx.cont(ctx.permute(vs, 1, 0, 2, 3)), suffixWeights);        // [hd, 1, heads, S]
+        Tensor prefixOut = ctx.mulMat(prefixValuesT, prefixWeights);                                 // [hd, S, heads]
+        Tensor suffixOut = ctx.mulMat(ownValuesT, suffixWeights);                                    // [hd, 1, heads, S]
         Tensor out = ctx.add(ctx.reshape(suffixOut, hd, heads, s), ctx.permute(prefixOut, 0, 2, 1, 3));
         return ctx.reshape(out, (long) hd * heads, s);
     }

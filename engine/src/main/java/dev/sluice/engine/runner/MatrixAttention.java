@@ -49,8 +49,9 @@ final class MatrixAttention {
     static final long MAX_SCORE_BYTES = 64L << 20;
     /**
      * Decode groups over contexts shorter than this keep flash attention (and stay bit-exact with
-     * llama.cpp's decode). At 32 sequences products were 1.24x faster over 64 positions, 1.25x
-     * over 128, 1.69x over 512 (InterleavedDecode, smollm2-135m-shape Q8_0, GQA 3).
+     * llama.cpp's decode, a transposed V copied into rows for it: a copy of fewer than this many
+     * rows per stream). At 32 sequences products were 1.24x faster over 64 positions, 1.25x over
+     * 128, 1.69x over 512 (InterleavedDecode, smollm2-135m-shape Q8_0, GQA 3, V in rows).
      */
     static final int MIN_DECODE_CONTEXT = Integer.getInteger("sluice.decode-products-min", 128);
     private static final boolean ENABLED = !"flash".equalsIgnoreCase(System.getProperty("sluice.prefill-attention", "auto").strip());
@@ -71,14 +72,15 @@ final class MatrixAttention {
     }
 
     /**
-     * Whether decode group {@code group} (one token per stream) is attended as products: a GQA
-     * model (the query heads of one KV head are the columns of one product, where flash
-     * attention takes them one row at a time), contexts of {@link #MIN_DECODE_CONTEXT} or more,
-     * scores within {@link #MAX_SCORE_BYTES}.
+     * Whether decode group {@code group} (one token per stream) is attended as products: over
+     * contexts of {@link #MIN_DECODE_CONTEXT} or more, with scores within
+     * {@link #MAX_SCORE_BYTES}, any model's when the V pool is transposed (Vᵀ is read as it lies;
+     * flash attention would need V copied into rows), else a GQA model's (the query heads of one
+     * KV head are the columns of one product, where flash attention takes them one row at a time).
      */
-    static boolean suitsDecodes(AttentionPlan.Group group, ModelConfig config) {
-        return DECODES_ENABLED && group.tokensPerStream() == 1 && !group.cascade() && config.heads() > config.kvHeads()
-                && group.kvLength() >= MIN_DECODE_CONTEXT
+    static boolean suitsDecodes(AttentionPlan.Group group, ModelConfig config, boolean transposedValues) {
+        return DECODES_ENABLED && group.tokensPerStream() == 1 && !group.cascade()
+                && (transposedValues || config.heads() > config.kvHeads()) && group.kvLength() >= MIN_DECODE_CONTEXT
                 && 4L * group.kvLength() * config.heads() * group.streams() <= MAX_SCORE_BYTES;
     }
 
@@ -86,13 +88,13 @@ final class MatrixAttention {
      * A decode group's attention output, [heads * hd, S]: per stream and KV head, the K rows
      * [hd, L] times that KV head's query heads as columns [hd, heads / kvHeads]; one softmax over
      * each head's L scores with the group's mask [L, 1, 1, S]; then Vᵀ [L, hd] times the weights.
-     * {@code k} and {@code v} are [hd, L, kvHeads, S] (in place or gathered). The copy that
-     * makes Vᵀ contiguous for its product is about half of this attention's time (154 of 328 ms
-     * of a one-thread step of 32 sequences over 512 positions, {@code OpProfile}); a V pool kept
-     * transposed, as llama.cpp's non-flash path keeps it, would save it.
+     * {@code k} is [hd, L, kvHeads, S] and {@code vT} [L, hd, kvHeads, S] (in place or
+     * gathered; rows along L contiguous). Read from a transposed V pool, Vᵀ costs nothing; made
+     * from V in rows, its copy was about half of this attention's time (154 of 328 ms of a
+     * one-thread step of 32 sequences over 512 positions, {@code OpProfile}).
      */
     static Tensor attendDecodes(GgmlContext ctx, ModelConfig config, AttentionPlan.Group group, Tensor q, Tensor k,
-                                Tensor v, Tensor mask, float scale) {
+                                Tensor vT, Tensor mask, float scale) {
         int hd = config.headDim();
         int heads = config.heads();
         int kvHeads = config.kvHeads();
@@ -103,16 +105,16 @@ final class MatrixAttention {
                 q.nb(2) * group.firstToken());                                                  // [hd, gqa, kvHeads, S]
         Tensor scores = ctx.reshape(ctx.mulMat(k, qv), l, 1, heads, s);                         // [L, 1, heads, S]
         Tensor weights = ctx.reshape(ctx.softMax(scores, mask, scale), l, gqa, kvHeads, s);
-        Tensor out = ctx.mulMat(ctx.cont(ctx.permute(v, 1, 0, 2, 3)), weights);                // [hd, gqa, kvHeads, S]
+        Tensor out = ctx.mulMat(vT, weights);                                                   // [hd, gqa, kvHeads, S]
         return ctx.reshape(out, (long) hd * heads, s);                                          // query head h = gqa * j + g
     }
 
     /**
      * The chunk's attention output, [heads * hd, T]. {@code q} is the step's [hd, heads, tokens];
-     * {@code k} and {@code v} the chunk's context as [hd, L, kvHeads] (in place or gathered);
-     * {@code mask} [L, T, 1, 1] in F16, the causal mask flash attention would get.
+     * {@code k} the chunk's context as [hd, L, kvHeads] and {@code vT} as [L, hd, kvHeads] (in
+     * place or gathered); {@code mask} [L, T, 1, 1] in F16, the causal mask flash attention would get.
      */
-    static Tensor attend(GgmlContext ctx, ModelConfig config, AttentionPlan.Group group, Tensor q, Tensor k, Tensor v,
+    static Tensor attend(GgmlContext ctx, ModelConfig config, AttentionPlan.Group group, Tensor q, Tensor k, Tensor vT,
                          Tensor mask, float scale) {
         int hd = config.headDim();
         int heads = config.heads();
@@ -120,10 +122,10 @@ final class MatrixAttention {
         int l = group.kvLength();
         Tensor qg = ctx.view3d(q, hd, t, heads, q.nb(2), q.nb(1), q.nb(2) * group.firstToken());   // [hd, T, heads]
         Tensor k3 = ctx.view3d(k, hd, l, config.kvHeads(), k.nb(1), k.nb(2), 0);
-        Tensor v3 = ctx.view3d(v, hd, l, config.kvHeads(), v.nb(1), v.nb(2), 0);
+        Tensor vT3 = ctx.view3d(vT, l, hd, config.kvHeads(), vT.nb(1), vT.nb(2), 0);
         Tensor scores = ctx.mulMat(k3, qg);                                                          // [L, T, heads]
         Tensor weights = ctx.softMax(scores, ctx.reshape(mask, l, t), scale);
-        Tensor out = ctx.mulMat(ctx.cont(ctx.transpose(v3)), weights);                              // [hd, T, heads]
+        Tensor out = ctx.mulMat(vT3, weights);                                                       // [hd, T, heads]
         return ctx.reshape(ctx.cont(ctx.permute(out, 0, 2, 1, 3)), (long) hd * heads, t);            // [hd, heads, T]
     }
 }

@@ -107,7 +107,7 @@ public final class ModelRunner implements AutoCloseable {
             }
             // MatrixAttention works around ggml's CPU flash-attention kernel; measured on the CPU only.
             boolean matrixAttention = backend.isCpu();
-            int nodes = StepGraph.nodes(config, plan, matrixAttention);
+            int nodes = StepGraph.nodes(config, plan, matrixAttention, cache.transposedValues());
             stepContext = GgmlContext.create(nodes + 16, nodes);
             g = StepGraph.build(stepContext, plan, weights, cache, nodes, matrixAttention);
             t1 = System.nanoTime();
@@ -116,7 +116,7 @@ public final class ModelRunner implements AutoCloseable {
             lastGraph = g;
             lastSignature = signature;
         }
-        inputs.write(batch, plan, g, cache.blockSize());
+        inputs.write(batch, plan, g, cache.blockSize(), config.kvDim(), cache.blocks());
         long t3 = System.nanoTime();
         int threads;
         if (profile == null) {

@@ -36,8 +36,11 @@ final class StepInputs implements AutoCloseable {
         return staged;
     }
 
-    /** Writes every input of {@code g} for {@code batch} as {@code plan} arranged it. */
-    void write(Batch batch, AttentionPlan plan, StepGraph g, int blockSize) {
+    /**
+     * Writes every input of {@code g} for {@code batch} as {@code plan} arranged it;
+     * {@code kvDim} and {@code poolBlocks} place the V gather rows of a transposed pool.
+     */
+    void write(Batch batch, AttentionPlan plan, StepGraph g, int blockSize, int kvDim, int poolBlocks) {
         if (plan.tokens() != batch.tokenCount()) {
             throw new IllegalStateException("plan and batch disagree");
         }
@@ -59,10 +62,15 @@ final class StepInputs implements AutoCloseable {
         MemorySegment outputs = input(g.outputRows());
         plan.outputs().write(outputs, batch, plan.graphRow());
         MemorySegment[] gathers = new MemorySegment[plan.groups().size()];
+        MemorySegment[] values = new MemorySegment[plan.groups().size()];
         MemorySegment[] masks = new MemorySegment[plan.groups().size()];
         for (int i = 0; i < plan.groups().size(); i++) {
             AttentionPlan.Group group = plan.groups().get(i);
             gathers[i] = group.gathers() ? input(g.gatherRows()[i]) : null;
+            if (g.valueRows()[i] != null) {
+                values[i] = input(g.valueRows()[i]);
+                ValueRows.write(values[i], batch, group, blockSize, kvDim, poolBlocks);
+            }
             masks[i] = input(g.masks()[i]);
             if (group.cascade()) {
                 CascadeRows.write(batch, group, gathers[i], blockSize);
@@ -80,6 +88,9 @@ final class StepInputs implements AutoCloseable {
             for (int i = 0; i < masks.length; i++) {
                 if (gathers[i] != null) {
                     g.gatherRows()[i].write(gathers[i], 0);
+                }
+                if (values[i] != null) {
+                    g.valueRows()[i].write(values[i], 0);
                 }
                 g.masks()[i].write(masks[i], 0);
             }
@@ -137,7 +148,8 @@ final class StepInputs implements AutoCloseable {
         }
         long total = aligned(g.tokens()) + aligned(g.positions()) + aligned(g.slots()) + aligned(g.outputRows());
         for (int i = 0; i < g.masks().length; i++) {
-            total += aligned(g.masks()[i]) + (g.gatherRows()[i] == null ? 0 : aligned(g.gatherRows()[i]));
+            total += aligned(g.masks()[i]) + (g.gatherRows()[i] == null ? 0 : aligned(g.gatherRows()[i]))
+                    + (g.valueRows()[i] == null ? 0 : aligned(g.valueRows()[i]));
         }
         if (staging.byteSize() < total) {
             staging = arena.allocate(Math.max(total, staging.byteSize() * 2), 64);

@@ -13,6 +13,8 @@ import dev.sluice.engine.model.RopeScaling;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,6 +23,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,13 +38,35 @@ class KvCacheTest {
     @BeforeEach
     void open() {
         cpu = Backend.cpu(1);
-        cache = new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.F16);
+        cache = new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.F16, false);
+    }
+
+    /** Replaces the cache with one whose V pools are {@code transposed} or in rows. */
+    private void reopen(boolean transposed) {
+        cache.close();
+        cache = new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.F16, transposed);
     }
 
     @AfterEach
     void close() {
         cache.close();
         cpu.close();
+    }
+
+    @Test
+    void valuesAreTransposedOnTheCpuForF16CachesWithEvenBlocks() {
+        try (KvCache byDefault = new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.F16);
+             KvCache quantized = new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.Q8_0);
+             KvCache oddBlocks = new KvCache(MODEL, cpu, 5, 10, KvCache.CacheType.F16)) {
+            assertTrue(byDefault.transposedValues());
+            assertEquals(40, byDefault.values(0).ne(0));
+            assertEquals(32, byDefault.values(0).ne(1));
+            assertEquals(32, byDefault.keys(0).ne(0), "K stays in rows");
+            assertFalse(quantized.transposedValues(), "a quantized row cannot be split per element");
+            assertFalse(oddBlocks.transposedValues(), "blocks are gathered as pairs of F16");
+            assertEquals(cache.bytes(), byDefault.bytes());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new KvCache(MODEL, cpu, 4, 10, KvCache.CacheType.Q8_0, true));
     }
 
     @Test
@@ -86,8 +111,10 @@ class KvCacheTest {
         }
     }
 
-    @Test
-    void copyBlockCopiesEveryLayerBitExactly() {
+    @ParameterizedTest(name = "V transposed: {0}")
+    @ValueSource(booleans = {false, true})
+    void copyBlockCopiesEveryLayerBitExactly(boolean transposed) {
+        reopen(transposed);
         fillRandom(new Random(2));
         byte[][] before = snapshotBlock(3);
         cache.copyBlock(3, 7);
@@ -98,8 +125,10 @@ class KvCacheTest {
         assertArrayEquals(before[0], snapshotBlock(3)[0], "source unchanged");
     }
 
-    @Test
-    void copyBlocksCopiesAConsecutiveRunOfBlocksAndNothingAroundIt() {
+    @ParameterizedTest(name = "V transposed: {0}")
+    @ValueSource(booleans = {false, true})
+    void copyBlocksCopiesAConsecutiveRunOfBlocksAndNothingAroundIt(boolean transposed) {
+        reopen(transposed);
         fillRandom(new Random(5));
         byte[][][] before = {snapshotBlock(1), snapshotBlock(2), snapshotBlock(3)};
         byte[][] beyond = snapshotBlock(9);
@@ -117,8 +146,10 @@ class KvCacheTest {
         assertThrows(IndexOutOfBoundsException.class, () -> cache.copyBlocks(0, 8, 3));
     }
 
-    @Test
-    void swapOutAndInRoundTripsBitExactly() {
+    @ParameterizedTest(name = "V transposed: {0}")
+    @ValueSource(booleans = {false, true})
+    void swapOutAndInRoundTripsBitExactly(boolean transposed) {
+        reopen(transposed);
         fillRandom(new Random(3));
         byte[][] original = snapshotBlock(5);
         try (Arena arena = Arena.ofConfined()) {
@@ -163,12 +194,24 @@ class KvCacheTest {
         }
     }
 
+    /** A block's bytes per pool; a transposed V pool's as its 32 spans of blockSize elements, read one by one. */
     private byte[][] snapshotBlock(int block) {
         long span = 32L * 2 * cache.blockSize();
         byte[][] out = new byte[MODEL.layers() * 2][];
         for (int layer = 0; layer < MODEL.layers(); layer++) {
             out[2 * layer] = cache.keys(layer).hostData().asSlice(block * span, span).toArray(ValueLayout.JAVA_BYTE);
-            out[2 * layer + 1] = cache.values(layer).hostData().asSlice(block * span, span).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment values = cache.values(layer).hostData();
+            if (cache.transposedValues()) {
+                long elementSpan = 2L * cache.blockSize();
+                out[2 * layer + 1] = new byte[(int) span];
+                for (int d = 0; d < 32; d++) {
+                    long at = ((long) d * cache.slots() + (long) block * cache.blockSize()) * 2;
+                    MemorySegment.copy(values, ValueLayout.JAVA_BYTE, at, out[2 * layer + 1], (int) (d * elementSpan),
+                            (int) elementSpan);
+                }
+            } else {
+                out[2 * layer + 1] = values.asSlice(block * span, span).toArray(ValueLayout.JAVA_BYTE);
+            }
         }
         return out;
     }

@@ -101,95 +101,126 @@ class MatrixAttentionParityTest {
                 .withFlashAttention(LlamaContext.FlashAttention.ON);
         try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), options);
              Backend cpu = TestDevice.backend(THREADS);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 64, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
-            Random random = new Random(preset.id().hashCode() * 31L + type.id().hashCode());
-            for (int chunk : new int[] {2, 17, 63}) {
-                int[] prompt = randomTokens(random, CACHED + chunk, reference.vocab().size());
-                float[][] whole = reference.promptLogits(prompt);
-                float[][] chunked = chunkLogits(reference.context(), prompt, CACHED);
-                float llamaChunked = 0;
-                for (int row = 0; row < chunk; row++) {
-                    llamaChunked = Math.max(llamaChunked,
-                            CascadeParityTest.relativeError(whole[CACHED + row], chunked[row]));
-                }
-                int blocks = (prompt.length + BLOCK - 1) / BLOCK;
-                int[] scattered = new int[blocks];
-                int[] consecutive = new int[blocks];
-                for (int b = 0; b < blocks; b++) {
-                    scattered[b] = (b * 7 + 3) % 64; // 7 is coprime with 64: distinct, out of order
-                    consecutive[b] = 40 - blocks + b;
-                }
-                for (int[] table : new int[][] {scattered, consecutive}) {
-                    String what = preset.id() + " " + type.id() + ", " + chunk + " tokens after " + CACHED
-                            + (table == scattered ? ", gathered" : ", in place");
-                    Batch context = new Batch();
-                    context.add(prompt, 0, CACHED, 0, table, blocks, Batch.Logits.NONE);
-                    runner.forward(context);
-                    Batch step = new Batch();
-                    step.add(prompt, CACHED, chunk, CACHED, table, blocks, Batch.Logits.ALL);
-                    AttentionPlan plan = AttentionPlan.of(step, BLOCK, true, cache.blocks() * BLOCK);
-                    assertEquals(1, plan.groups().size());
-                    assertTrue(MatrixAttention.suits(plan.groups().getFirst(), weights.config().heads()),
-                            what + ": attended as products");
-                    Logits logits = runner.forward(step);
-                    float ours = 0;
-                    for (int row = 0; row < chunk; row++) {
-                        ours = Math.max(ours, CascadeParityTest.relativeError(whole[CACHED + row],
-                                logits.copyRow(row)));
-                    }
-                    assertTrue(ours <= Math.max(1.25f * llamaChunked, 5e-3f), what + ": max |Δlogit| / max |logit| "
-                            + ours + ", llama.cpp's chunked computation " + llamaChunked);
-                    if (type == WeightType.F16) {
-                        assertTrue(ours <= 5e-3f, what + ": max |Δlogit| / max |logit| " + ours);
-                    }
+             ModelWeights weights = ModelWeights.load(model, cpu)) {
+            for (boolean transposed : new boolean[] {true, false}) {
+                try (KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 64, KvCache.CacheType.F16, transposed);
+                     ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+                    chunksMatch(reference, cache, runner, weights, preset, type, transposed);
                 }
             }
         }
     }
 
+    private static void chunksMatch(LlamaReference reference, KvCache cache, ModelRunner runner, ModelWeights weights,
+                                    Preset preset, WeightType type, boolean transposed) {
+        Random random = new Random(preset.id().hashCode() * 31L + type.id().hashCode());
+        for (int chunk : new int[] {2, 17, 63}) {
+            int[] prompt = randomTokens(random, CACHED + chunk, reference.vocab().size());
+            float[][] whole = reference.promptLogits(prompt);
+            float[][] chunked = chunkLogits(reference.context(), prompt, CACHED);
+            float llamaChunked = 0;
+            for (int row = 0; row < chunk; row++) {
+                llamaChunked = Math.max(llamaChunked,
+                        CascadeParityTest.relativeError(whole[CACHED + row], chunked[row]));
+            }
+            int blocks = (prompt.length + BLOCK - 1) / BLOCK;
+            int[] scattered = new int[blocks];
+            int[] consecutive = new int[blocks];
+            for (int b = 0; b < blocks; b++) {
+                scattered[b] = (b * 7 + 3) % 64; // 7 is coprime with 64: distinct, out of order
+                consecutive[b] = 40 - blocks + b;
+            }
+            for (int[] table : new int[][] {scattered, consecutive}) {
+                String what = preset.id() + " " + type.id() + ", " + chunk + " tokens after " + CACHED
+                        + (table == scattered ? ", gathered" : ", in place") + (transposed ? ", V transposed" : ", V in rows");
+                Batch context = new Batch();
+                context.add(prompt, 0, CACHED, 0, table, blocks, Batch.Logits.NONE);
+                runner.forward(context);
+                Batch step = new Batch();
+                step.add(prompt, CACHED, chunk, CACHED, table, blocks, Batch.Logits.ALL);
+                AttentionPlan plan = AttentionPlan.of(step, BLOCK, true, cache.blocks() * BLOCK);
+                assertEquals(1, plan.groups().size());
+                assertTrue(MatrixAttention.suits(plan.groups().getFirst(), weights.config().heads()),
+                        what + ": attended as products");
+                Logits logits = runner.forward(step);
+                float ours = 0;
+                for (int row = 0; row < chunk; row++) {
+                    ours = Math.max(ours, CascadeParityTest.relativeError(whole[CACHED + row],
+                            logits.copyRow(row)));
+                }
+                assertTrue(ours <= Math.max(1.25f * llamaChunked, 5e-3f), what + ": max |Δlogit| / max |logit| "
+                        + ours + ", llama.cpp's chunked computation " + llamaChunked);
+                if (type == WeightType.F16) {
+                    assertTrue(ours <= 5e-3f, what + ": max |Δlogit| / max |logit| " + ours);
+                }
+            }
+        }
+    }
+
+    /**
+     * Decodes of four sequences over 40 to 600 positions, two on scattered blocks (gathered) and
+     * two on consecutive ones (read in place), with the V pool transposed (the products read Vᵀ
+     * as it lies, any model's; flash attention under 128 positions gets V copied into rows) and
+     * in rows (Vᵀ copied; GQA models only).
+     */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("models")
-    void decodesOverLongContextsMatchLlamaCpp(Preset preset, WeightType type) {
+    void decodesMatchLlamaCppWithEitherValueLayout(Preset preset, WeightType type) {
         Path model = TestModelGenerator.ensure(preset, type, 7);
         LlamaContext.Options options = LlamaContext.Options.defaults(1024).withThreads(THREADS)
                 .withFlashAttention(LlamaContext.FlashAttention.ON);
         try (LlamaReference reference = LlamaReference.open(model, TestDevice.referenceModel(), options);
              Backend cpu = TestDevice.backend(THREADS);
-             ModelWeights weights = ModelWeights.load(model, cpu);
-             KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 128, KvCache.CacheType.F16);
-             ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+             ModelWeights weights = ModelWeights.load(model, cpu)) {
             Random random = new Random(preset.id().hashCode() * 17L + type.id().hashCode());
-            int[] lengths = {150, 300, 500};
+            int[] lengths = {40, 150, 600, 500}; // 40 and 600 apart: padding 40 to 600 costs more than a group
             int[][] prompts = new int[lengths.length][];
             int[][] tables = new int[lengths.length][];
-            Batch decode = new Batch();
-            int nextBlock = 0;
+            int nextScattered = 0;
+            int nextConsecutive = 64;
             for (int i = 0; i < lengths.length; i++) {
                 prompts[i] = randomTokens(random, lengths[i] + 1, reference.vocab().size());
                 int blocks = (lengths[i] + 1 + BLOCK - 1) / BLOCK;
                 tables[i] = new int[blocks];
                 for (int b = 0; b < blocks; b++) {
-                    tables[i][b] = (nextBlock++ * 37 + 5) % 128; // 37 is coprime with 128: scattered, distinct
+                    // 37 is coprime with 64: scattered, distinct, below the consecutive ones
+                    tables[i][b] = i % 2 == 0 ? (nextScattered++ * 37 + 5) % 64 : nextConsecutive++;
                 }
-                Batch prefill = new Batch();
-                prefill.add(prompts[i], 0, lengths[i], 0, tables[i], blocks, Batch.Logits.NONE);
-                runner.forward(prefill);
-                decode.addToken(prompts[i][lengths[i]], lengths[i], tables[i], blocks);
             }
-            AttentionPlan plan = AttentionPlan.of(decode, BLOCK, true, cache.blocks() * BLOCK);
-            boolean products = false;
-            for (AttentionPlan.Group group : plan.groups()) {
-                products |= MatrixAttention.suitsDecodes(group, weights.config());
-            }
-            assertTrue(products, "the decode step is attended as products");
-            Logits logits = runner.forward(decode);
+            float[][] want = new float[lengths.length][];
             for (int i = 0; i < lengths.length; i++) {
-                float[] want = chunkLogits(reference.context(), prompts[i], lengths[i])[0];
-                float error = CascadeParityTest.relativeError(want, logits.copyRow(i));
-                assertTrue(error <= decodeTolerance(type), preset.id() + " " + type.id() + ", decode over " + lengths[i]
-                        + ": max |Δlogit| / max |logit| " + error);
+                want[i] = chunkLogits(reference.context(), prompts[i], lengths[i])[0];
+            }
+            for (boolean transposed : new boolean[] {true, false}) {
+                try (KvCache cache = new KvCache(weights.config(), cpu, BLOCK, 128, KvCache.CacheType.F16, transposed);
+                     ModelRunner runner = new ModelRunner(weights, cache, cpu)) {
+                    Batch decode = new Batch();
+                    for (int i = 0; i < lengths.length; i++) {
+                        Batch prefill = new Batch();
+                        prefill.add(prompts[i], 0, lengths[i], 0, tables[i], tables[i].length, Batch.Logits.NONE);
+                        runner.forward(prefill);
+                        decode.addToken(prompts[i][lengths[i]], lengths[i], tables[i], tables[i].length);
+                    }
+                    AttentionPlan plan = AttentionPlan.of(decode, BLOCK, true, cache.blocks() * BLOCK);
+                    int products = 0;
+                    int flash = 0;
+                    for (AttentionPlan.Group group : plan.groups()) {
+                        boolean byProducts = MatrixAttention.suitsDecodes(group, weights.config(), transposed);
+                        products += byProducts ? 1 : 0;
+                        flash += byProducts ? 0 : 1;
+                    }
+                    assertTrue(flash > 0, "the short context keeps flash attention");
+                    if (transposed || weights.config().heads() > weights.config().kvHeads()) {
+                        assertTrue(products > 0, "the long decodes are attended as products");
+                    }
+                    Logits logits = runner.forward(decode);
+                    for (int i = 0; i < lengths.length; i++) {
+                        float error = CascadeParityTest.relativeError(want[i], logits.copyRow(i));
+                        assertTrue(error <= decodeTolerance(type), preset.id() + " " + type.id() + ", V "
+                                + (transposed ? "transposed" : "in rows") + ", decode over " + lengths[i]
+                                + (i % 2 == 0 ? " gathered" : " in place") + ": max |Δlogit| / max |logit| " + error);
+                    }
+                }
             }
         }
     }
