@@ -107,9 +107,12 @@ public final class ModelRunner implements AutoCloseable {
             }
             // MatrixAttention works around ggml's CPU flash-attention kernel; measured on the CPU only.
             boolean matrixAttention = backend.isCpu();
-            int nodes = StepGraph.nodes(config, plan, matrixAttention, cache.transposedValues());
-            stepContext = GgmlContext.create(nodes + 16, nodes);
-            g = StepGraph.build(stepContext, plan, weights, cache, nodes, matrixAttention);
+            // The graph holds as many nodes as the context holds tensors: every node is one of the
+            // context's tensors, so the node array cannot overflow (ggml aborts the process on that);
+            // a plan that outgrows the estimate runs out of tensor room, which throws instead.
+            int tensors = StepGraph.nodes(config, plan, matrixAttention, cache.transposedValues()) + 16;
+            stepContext = GgmlContext.create(tensors, tensors);
+            g = StepGraph.build(stepContext, plan, weights, cache, tensors, matrixAttention);
             t1 = System.nanoTime();
             allocator.allocate(g.graph());
             t2 = System.nanoTime();

@@ -40,7 +40,9 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             cascades += group.cascade() ? 1 : 0;
             products += matrixAttention && byProducts(group, config, transposedValues) ? 1 : 0;
         }
-        return 64 + config.layers() * (48 + 16 * plan.groups().size() + 16 * products + 48 * cascades);
+        // Reading a transposed V pool takes a few views more per group (and flash attention a copy back into rows).
+        int perGroup = transposedValues ? 24 : 16;
+        return 64 + config.layers() * (48 + perGroup * plan.groups().size() + 16 * products + 48 * cascades);
     }
 
     /**
