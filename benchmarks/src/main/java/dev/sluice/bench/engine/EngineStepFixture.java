@@ -25,6 +25,7 @@ final class EngineStepFixture implements AutoCloseable {
     /** Tokens each sequence holds before the measured step ({@code -Dcontext=N}, default 128). */
     static final int CONTEXT = Integer.getInteger("context", 128);
     static final int BLOCK = 16;
+    static final boolean SCATTERED = "scattered".equals(System.getProperty("blocks", "consecutive"));
 
     private final int batch;
     private final Backend backend;
@@ -60,7 +61,10 @@ final class EngineStepFixture implements AutoCloseable {
         int[][] tables = new int[sequences][blocksPerSequence];
         for (int s = 0; s < sequences; s++) {
             for (int b = 0; b < blocksPerSequence; b++) {
-                tables[s][b] = s * blocksPerSequence + b;
+                // -Dblocks=scattered: the sequences' blocks taken in turn, so none are consecutive and
+                // every decode is gathered (as most are in served chat-like, where prefix-cache hits
+                // are followed by blocks elsewhere); default: each sequence's blocks consecutive.
+                tables[s][b] = SCATTERED ? b * sequences + s : s * blocksPerSequence + b;
             }
         }
         spareTable = spareTokens > 0 ? tables[batch] : null;
