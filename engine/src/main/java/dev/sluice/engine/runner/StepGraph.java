@@ -230,7 +230,7 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
                 return valuesT(vPool, group.firstSlot(), length, s, stride);
             }
             int blocks = ValueRows.blocksPerStream(group, cache.blockSize());
-            long prefixRows = group.cascade() && !group.inPlace() ? (long) group.prefixLength() / cache.blockSize() * config.kvDim() : 0;
+            long prefixRows = ValueRows.prefixRows(group, cache.blockSize(), config.kvDim());
             long rows = (long) s * blocks * config.kvDim();
             return gatherValuesT(vPool, ctx.view1d(valueRows, rows, prefixRows * valueRows.nb(0)), blocks, length, s);
         }
@@ -248,8 +248,8 @@ record StepGraph(Graph graph, Tensor tokens, Tensor positions, Tensor slots, Ten
             if (group.inPlace()) {
                 return valuesT(vPool, group.firstSlot(), p, 1, p);
             }
-            int blocks = p / cache.blockSize();
-            return gatherValuesT(vPool, ctx.view1d(valueRows, (long) blocks * config.kvDim(), 0), blocks, p, 1);
+            return gatherValuesT(vPool, ctx.view1d(valueRows, ValueRows.prefixRows(group, cache.blockSize(), config.kvDim()), 0),
+                    p / cache.blockSize(), p, 1);
         }
 
         /** Slots [first + i * stride, + length) of a transposed pool, as Vᵀ [length, hd, kvHeads, streams]. */

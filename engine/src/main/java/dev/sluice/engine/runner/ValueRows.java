@@ -25,11 +25,15 @@ final class ValueRows {
         return ceilDiv(group.kvLength() - group.prefixLength(), blockSize);
     }
 
+    /** Rows of a cascade group's shared prefix, gathered once, ahead of the members' own; 0 when read in place. */
+    static long prefixRows(AttentionPlan.Group group, int blockSize, int kvDim) {
+        return group.cascade() && !group.inPlace() ? (long) group.prefixLength() / blockSize * kvDim : 0;
+    }
+
     /** How many rows the group gathers; 0 when it reads V in place. */
     static long count(AttentionPlan.Group group, int blockSize, int kvDim) {
-        long prefix = group.cascade() && !group.inPlace() ? group.prefixLength() / blockSize : 0;
-        long own = group.gathers() ? (long) group.streams() * blocksPerStream(group, blockSize) : 0;
-        return (prefix + own) * kvDim;
+        long own = group.gathers() ? (long) group.streams() * blocksPerStream(group, blockSize) * kvDim : 0;
+        return prefixRows(group, blockSize, kvDim) + own;
     }
 
     /** Writes the group's {@link #count} rows for {@code batch} into {@code rows} (I32). */
