@@ -89,6 +89,40 @@ class GgmlGraphTest {
         }
     }
 
+    /**
+     * The rule the model runner sizes its step graphs by: a graph of as many nodes as its
+     * context holds tensors cannot overflow its node array (ggml aborts the process on that),
+     * since every node is one of the context's tensors; tensors past that room leave too little
+     * memory for the graph, which then fails as an exception.
+     */
+    @Test
+    void aGraphAsLargeAsItsContextsTensorRoomNeverOverflows() {
+        int room = 8;
+        try (GgmlContext ctx = GgmlContext.create(room, room)) {
+            Tensor a = ctx.newTensor(GgmlType.F32, 4);
+            Tensor last = a;
+            for (int i = 1; i < room; i++) {
+                last = ctx.add(last, a);
+            }
+            Graph graph = ctx.newGraph(room).expand(last);
+            assertEquals(room - 1, graph.nodeCount(), "every tensor but the input is a node");
+        }
+        try (GgmlContext ctx = GgmlContext.create(room, room)) {
+            Tensor a = ctx.newTensor(GgmlType.F32, 4);
+            Tensor last = a;
+            int created = 1;
+            try {
+                for (; created < 4 * room; created++) {
+                    last = ctx.add(last, a); // eats into the graph's share of the memory past `room`
+                }
+            } catch (NativeException full) {
+                // the context ran out of room altogether
+            }
+            assertTrue(created > room, "more tensors than the room: " + created);
+            assertThrows(NativeException.class, () -> ctx.newGraph(room), "no room left for the graph");
+        }
+    }
+
     @Test
     void typesMatchGgml() {
         assertEquals("q8_0", GgmlType.Q8_0.ggmlName());
