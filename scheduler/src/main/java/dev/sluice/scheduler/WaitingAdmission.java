@@ -74,6 +74,7 @@ final class WaitingAdmission {
                 // still has to read, and the engine runs swap-ins before copies.)
                 kv.relocateCachedPrefix(seq.blocks(), seq.length() + outputRoom(seq), plan.step.copies);
             }
+            kv.expect(seq.blocks(), seq.length() + outputRoom(seq)); // where its first block goes, and what it claims
             if (!room || !kv.reserve(seq.blocks(), seq.computed(), count, plan.step.copies)) {
                 kv.release(seq.blocks()); // do not hold cached blocks while waiting
                 seq.resetComputed(0);
@@ -87,17 +88,20 @@ final class WaitingAdmission {
     }
 
     /**
-     * Tokens of output a relocated prefix's run has room for after the prompt. Its decoding then
-     * grows in place even where the blocks after the run cache what a request freed just now
-     * (which {@code allocateAfter} leaves be, as a follow-up turn may hit them): with room for the
+     * Tokens of output a sequence is given room for after its prompt, at most: a relocated
+     * prefix's run holds them, and a new sequence's first block is placed where they fit and
+     * claims the blocks they need ({@code KvCacheManager.expect}). Its decoding then grows in
+     * place even where the blocks after the run cache what a request freed just now (which
+     * {@code allocateAfter} leaves be, as a follow-up turn may hit them): with room for the
      * prompt only, 42-56% of a shared-prefix run's KV rows were gathered once the pool had been
-     * cut up by earlier moves. Blocks not filled go back when the sequence finishes.
+     * cut up by earlier moves. Blocks not filled go back when the sequence finishes; a sequence
+     * that outgrows its room goes on in place when the next block is free, else in a new run.
      */
-    static final int RELOCATED_OUTPUT_ROOM = 256;
+    static final int OUTPUT_ROOM = 256;
 
     private static int outputRoom(Sequence seq) {
         int generated = seq.length() - seq.request().promptLength();
-        return Math.clamp(seq.request().stop().maxTokens() - (long) generated, 0, RELOCATED_OUTPUT_ROOM);
+        return Math.clamp(seq.request().stop().maxTokens() - (long) generated, 0, OUTPUT_ROOM);
     }
 
     private boolean hasRoom(Sequence seq, int count) {

@@ -87,16 +87,28 @@ public final class BlockPool {
      * #allocate()} evicts one anyway, and would scatter every new sequence: then the block after
      * {@code previous} is taken, and its content evicted instead, when it is in the older half of
      * the free list (freed no later than halfway between the oldest and the newest). Recently
-     * freed prefixes, a conversation's next turn likely among them, stay.
+     * freed prefixes, a conversation's next turn likely among them, stay. Blocks another
+     * sequence has claimed are left to it.
      */
     public KvBlock allocateAfter(KvBlock previous) {
+        return allocateAfter(previous, null, 1);
+    }
+
+    /**
+     * As {@link #allocateAfter(KvBlock)} for the sequence of {@code table}, which expects to need
+     * {@code wanted} more blocks (this one included): the block after {@code previous} is taken
+     * when it is free for it (claimed for it, or as above); otherwise the sequence goes on in a
+     * new run, placed and claimed as {@link #allocateFirst(int, BlockTable)} places a new one,
+     * rather than at the head of the free list, which is likely where another sequence's room is.
+     */
+    public KvBlock allocateAfter(KvBlock previous, BlockTable table, int wanted) {
         if (previous == null) {
-            return allocateFirst(1);
+            return allocateFirst(wanted, table);
         }
-        if (previous.id() + 1 < blocks.length && takesInPlace(blocks[previous.id() + 1])) {
+        if (previous.id() + 1 < blocks.length && takesInPlace(blocks[previous.id() + 1], table)) {
             return take(blocks[previous.id() + 1]);
         }
-        return allocate();
+        return table == null ? allocate() : allocateFirst(wanted, table);
     }
 
     /**
@@ -111,11 +123,73 @@ public final class BlockPool {
      * O(blocks): once per sequence.
      */
     public KvBlock allocateFirst(int wanted) {
-        int[] run = longestRun();
+        return allocateFirst(wanted, null);
+    }
+
+    /**
+     * As {@link #allocateFirst(int)} for the sequence of {@code table} (null: none), which
+     * expects to fill {@code wanted} blocks from this one (its prompt and room for its output),
+     * and <b>claims</b> the free blocks after it, up to {@code wanted} in all: {@link
+     * #allocateAfter} leaves claimed blocks to their sequence, and new sequences are placed
+     * outside them, so the sequence grows in place however many others start meanwhile. Without
+     * claims, 64 sequences that start and grow at once each took half of the longest free run
+     * for the next one and then grew into each other: 86% of a served chat-like run's decode KV
+     * rows were gathered. The run chosen is the shortest that holds {@code wanted} blocks (long
+     * runs stay for long sequences), first among blocks free of recent cached content, else among
+     * any unclaimed free blocks (their content evicted: a prefix cache entry costs its recompute
+     * once, a gathered sequence costs a gather every step); else the longest run. A claim is a
+     * hint, not a reservation: claimed blocks count as free, and {@link #allocate()} takes them
+     * when nothing else is free. It ends when the sequence's blocks are released ({@link
+     * #unclaim}).
+     */
+    public KvBlock allocateFirst(int wanted, BlockTable table) {
+        int[] run = table == null ? longestRun() : placement(wanted);
         if (run[1] < 2) {
+            if (table != null) {
+                unclaim(table); // it goes on elsewhere
+            }
             return allocate();
         }
-        return take(blocks[startIn(run, wanted)]);
+        int first = startIn(run, wanted);
+        KvBlock block = take(blocks[first]);
+        if (table != null) {
+            claim(table, first + 1, Math.min(first + wanted, run[0] + run[1]));
+        }
+        return block;
+    }
+
+    /** Ends the claim of {@code table}'s sequence on the blocks after its own (none: nothing). */
+    public void unclaim(BlockTable table) {
+        for (int i = table.claimFrom; i < table.claimTo; i++) {
+            if (blocks[i].claimant == table) {
+                blocks[i].claimant = null;
+            }
+        }
+        table.claimFrom = 0;
+        table.claimTo = 0;
+    }
+
+    private void claim(BlockTable table, int from, int to) {
+        unclaim(table);
+        for (int i = from; i < to; i++) {
+            blocks[i].claimant = table;
+        }
+        table.claimFrom = from;
+        table.claimTo = Math.max(from, to);
+    }
+
+    /**
+     * {start, length} of the run to place a sequence of {@code wanted} blocks in: the shortest
+     * run {@link #takesInPlace} would take that holds them, else the shortest run of unclaimed
+     * free blocks that does, else the longest of the first kind. O(blocks).
+     */
+    private int[] placement(int wanted) {
+        int[] fit = shortestRunOf(wanted, false);
+        if (fit[1] >= wanted) {
+            return fit;
+        }
+        int[] anyFit = shortestRunOf(wanted, true);
+        return anyFit[1] >= wanted ? anyFit : longestRun();
     }
 
     /**
@@ -152,7 +226,7 @@ public final class BlockPool {
 
     /** Whether the block after {@code last} is one {@link #allocateAfter} would take. */
     public boolean extendsInPlace(KvBlock last) {
-        return last.id() + 1 < blocks.length && takesInPlace(blocks[last.id() + 1]);
+        return last.id() + 1 < blocks.length && takesInPlace(blocks[last.id() + 1], null);
     }
 
     /**
@@ -170,19 +244,35 @@ public final class BlockPool {
         return longestRun(false);
     }
 
-    /** {start, length} of the longest run of free blocks ({@code anyFree}), or of those {@link #takesInPlace} would take. */
+    /** {start, length} of the longest run of unclaimed free blocks ({@code anyFree}), or of those {@link #takesInPlace} would take. */
     private int[] longestRun(boolean anyFree) {
+        return run(anyFree, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #longestRun(boolean)}, but the shortest run of at least {@code wanted} blocks when there is one. */
+    private int[] shortestRunOf(int wanted, boolean anyFree) {
+        return run(anyFree, wanted);
+    }
+
+    /**
+     * {start, length} of the shortest run of at least {@code wanted} blocks of the kind
+     * {@code anyFree} says, or the longest run of that kind when none is that long.
+     */
+    private int[] run(boolean anyFree, int wanted) {
         int bestStart = -1;
         int bestLength = 0;
         int start = -1;
         for (int i = 0; i <= blocks.length; i++) {
-            boolean takes = i < blocks.length && (anyFree ? blocks[i].free : takesInPlace(blocks[i]));
+            boolean takes = i < blocks.length && (anyFree ? blocks[i].free && blocks[i].claimant == null
+                    : takesInPlace(blocks[i], null));
             if (takes && start < 0) {
                 start = i;
             } else if (!takes && start >= 0) {
-                if (i - start > bestLength) {
+                int length = i - start;
+                boolean better = bestLength < wanted ? length > bestLength : length >= wanted && length < bestLength;
+                if (better) {
                     bestStart = start;
-                    bestLength = i - start;
+                    bestLength = length;
                 }
                 start = -1;
             }
@@ -214,13 +304,24 @@ public final class BlockPool {
         }
     }
 
-    /** Whether a block taken out of LRU order is fair to take: free, and holding no cached content or only old content. */
-    private boolean takesInPlace(KvBlock block) {
-        return block.free && (!block.cached || free.olderHalf(block));
+    /**
+     * Whether a block taken out of LRU order is fair to take for {@code table}'s sequence (null:
+     * none in particular): free, and claimed for it, or unclaimed and holding no cached content
+     * or only old content.
+     */
+    private boolean takesInPlace(KvBlock block, BlockTable table) {
+        if (!block.free) {
+            return false;
+        }
+        if (block.claimant != null) {
+            return block.claimant == table;
+        }
+        return !block.cached || free.olderHalf(block);
     }
 
     private KvBlock take(KvBlock block) {
         free.remove(block);
+        block.claimant = null;
         if (block.cached) {
             evict(block);
         }
@@ -244,6 +345,7 @@ public final class BlockPool {
     public void retain(KvBlock block) {
         if (block.free) {
             free.remove(block);
+            block.claimant = null; // a prefix-cache hit on a block claimed for another sequence's growth
         }
         block.refCount++;
     }
@@ -324,7 +426,7 @@ public final class BlockPool {
                     throw new IllegalStateException("uncached tail " + b);
                 }
             }
-            if (b.free == (b.refCount > 0)) {
+            if (b.free == (b.refCount > 0) || b.claimant != null && !b.free) {
                 throw new IllegalStateException("inconsistent " + b);
             }
             if (b.cached && !b.tail) {

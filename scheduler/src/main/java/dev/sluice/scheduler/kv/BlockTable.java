@@ -14,6 +14,11 @@ public final class BlockTable {
     private int size;
     /** Leading full blocks whose content hash is known (and cached, unless another block holds it). */
     int hashedBlocks;
+    /** Blocks the sequence is expected to reach (its prompt and room for output), 0 when unknown. */
+    int expectedBlocks;
+    /** The free blocks [claimFrom, claimTo) claimed for the sequence to grow into ({@link BlockPool}). */
+    int claimFrom;
+    int claimTo;
 
     public int size() {
         return size;

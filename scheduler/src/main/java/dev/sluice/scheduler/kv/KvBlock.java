@@ -26,6 +26,12 @@ public final class KvBlock {
     /** When it last became free while cached, on the pool's release clock: its place in the LRU order. */
     long freedAt;
 
+    /**
+     * Set while the block is free and claimed: the sequence (its table) expected to grow into it
+     * ({@link BlockPool#allocateFirst(int, BlockTable)}), whom in-place allocation leaves it to.
+     */
+    BlockTable claimant;
+
     KvBlock prevFree;
     KvBlock nextFree;
     boolean free;
@@ -49,6 +55,7 @@ public final class KvBlock {
 
     @Override
     public String toString() {
-        return "KvBlock[" + id + ", refs=" + refCount + (cached ? ", cached" : "") + (free ? ", free" : "") + "]";
+        return "KvBlock[" + id + ", refs=" + refCount + (cached ? ", cached" : "") + (free ? ", free" : "")
+                + (claimant != null ? ", claimed" : "") + "]";
     }
 }

@@ -150,6 +150,15 @@ public final class KvCacheManager {
     }
 
     /**
+     * Records that the sequence of {@code table} is expected to reach {@code tokens} tokens (its
+     * prompt and room for output): its first block is placed where that many fit, and the blocks
+     * after it are claimed for it ({@link BlockPool#allocateFirst(int, BlockTable)}).
+     */
+    public void expect(BlockTable table, int tokens) {
+        table.expectedBlocks = blocksFor(tokens);
+    }
+
+    /**
      * Blocks {@link #reserve} would take from the pool for {@code newTokens} more tokens after
      * {@code computed} ones, including a copy-on-write of a shared last block.
      */
@@ -174,15 +183,17 @@ public final class KvCacheManager {
         if (writesIntoSharedBlock(table, computed)) {
             int index = computed / blockSize;
             KvBlock shared = table.get(index);
-            KvBlock own = pool.allocateAfter(index > 0 ? table.get(index - 1) : null);
+            KvBlock own = pool.allocateAfter(index > 0 ? table.get(index - 1) : null, table,
+                    Math.max(blocksFor(computed + newTokens), table.expectedBlocks) - index);
             copies.add(shared.id(), own.id());
             table.set(index, own);
             pool.release(shared);
         }
         int blocks = blocksFor(computed + newTokens);
+        int expected = Math.max(blocks, table.expectedBlocks);
         while (table.size() < blocks) {
             // next to the sequence's last block when that one is free: consecutive blocks are read in place
-            table.add(table.size() > 0 ? pool.allocateAfter(table.last()) : pool.allocateFirst(blocks));
+            table.add(pool.allocateAfter(table.last(), table, expected - table.size()));
         }
         return true;
     }
@@ -243,6 +254,7 @@ public final class KvCacheManager {
             target.setHash(i, source.hash(i));
         }
         target.hashedBlocks = source.hashedBlocks;
+        target.expectedBlocks = source.expectedBlocks;
     }
 
     /**
@@ -250,6 +262,7 @@ public final class KvCacheManager {
      * be shared by future prompts, then sit ahead of its prefix in the eviction order.
      */
     public void release(BlockTable table) {
+        pool.unclaim(table);
         for (int i = table.size() - 1; i >= 0; i--) {
             pool.release(table.get(i));
         }

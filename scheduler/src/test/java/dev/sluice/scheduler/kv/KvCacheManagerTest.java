@@ -299,6 +299,103 @@ class KvCacheManagerTest {
         assertFalse(kvSmall.relocateCachedPrefix(s, shortPrefix.length + 5, copies));
     }
 
+    @Test
+    void sequencesStartedTogetherGrowInPlaceIntoTheBlocksTheyClaimed() {
+        int[][] claimed = layouts(true);
+        for (int[] ids : claimed) {
+            assertTrue(consecutive(ids), java.util.Arrays.toString(ids));
+        }
+        assertEquals(0, claimed[0][0]);
+        assertEquals(16, claimed[1][0], "placed after what the first one claimed, not in its middle");
+        // Without expectations each starts in the middle of the longest run, and the first grows into the third.
+        boolean all = true;
+        for (int[] ids : layouts(false)) {
+            all &= consecutive(ids);
+        }
+        assertFalse(all);
+    }
+
+    @Test
+    void aSequencePastItsClaimGoesOnInARunOfItsOwnNotInAnothersClaim() {
+        BlockPool pool = new BlockPool(32);
+        KvCacheManager kv = new KvCacheManager(pool, B, false);
+        BlockCopies copies = new BlockCopies();
+        BlockTable a = new BlockTable();
+        BlockTable b = new BlockTable();
+        kv.expect(a, 4 * B);
+        kv.expect(b, 8 * B);
+        assertTrue(kv.reserve(a, 0, B, copies));
+        assertTrue(kv.reserve(b, 0, B, copies));
+        assertEquals(4, b.get(0).id(), "right after a's claim");
+        assertTrue(kv.reserve(a, B, 3 * B, copies));
+        assertEquals("[0, 1, 2, 3]", a.toString());
+        // a outgrows what it expected: block 4 is b's, 5..11 are claimed for b.
+        assertTrue(kv.reserve(a, 4 * B, B, copies));
+        assertEquals(12, a.get(4).id(), "a run of its own after b's claim");
+        assertTrue(kv.reserve(b, B, 7 * B, copies));
+        assertEquals("[4, 5, 6, 7, 8, 9, 10, 11]", b.toString());
+        pool.checkInvariants();
+    }
+
+    @Test
+    void claimedBlocksStillServeWhenNothingElseIsFree() {
+        BlockPool pool = new BlockPool(4);
+        KvCacheManager kv = new KvCacheManager(pool, B, false);
+        BlockCopies copies = new BlockCopies();
+        BlockTable a = new BlockTable();
+        kv.expect(a, 4 * B);
+        assertTrue(kv.reserve(a, 0, B, copies)); // claims blocks 1..3
+        BlockTable b = new BlockTable();
+        assertTrue(kv.reserve(b, 0, 3 * B, copies), "a claim is not a reservation: all three taken");
+        assertEquals(3, b.size());
+        assertEquals(0, pool.freeCount());
+        assertFalse(kv.reserve(a, B, 1, copies));
+        pool.checkInvariants();
+        kv.release(b);
+        assertTrue(kv.reserve(a, B, 1, copies));
+        pool.checkInvariants();
+    }
+
+    private static boolean consecutive(int[] ids) {
+        for (int i = 1; i < ids.length; i++) {
+            if (ids[i] != ids[0] + i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int[][] layouts(boolean expect) {
+        BlockPool pool = new BlockPool(40);
+        KvCacheManager kv = new KvCacheManager(pool, B, false);
+        BlockCopies copies = new BlockCopies();
+        int[] expected = {16 * B, 4 * B, 4 * B, 16 * B};
+        BlockTable[] tables = new BlockTable[expected.length];
+        for (int i = 0; i < tables.length; i++) {
+            tables[i] = new BlockTable();
+            if (expect) {
+                kv.expect(tables[i], expected[i]);
+            }
+            assertTrue(kv.reserve(tables[i], 0, 2 * B, copies)); // a two-block prompt
+        }
+        for (int computed = 2 * B; computed < 16 * B; computed++) {
+            for (int i = 0; i < tables.length; i++) {
+                if (computed < expected[i]) {
+                    assertTrue(kv.reserve(tables[i], computed, 1, copies));
+                }
+            }
+            pool.checkInvariants();
+        }
+        int[][] ids = new int[tables.length][];
+        for (int i = 0; i < tables.length; i++) {
+            ids[i] = java.util.Arrays.copyOf(tables[i].ids(), tables[i].size());
+            kv.release(tables[i]);
+        }
+        pool.checkInvariants();
+        assertEquals(40, pool.freeCount(), "claims end with their sequences");
+        return ids;
+    }
+
     private static int[] concat(int[] a, int[] b) {
         int[] out = new int[a.length + b.length];
         System.arraycopy(a, 0, out, 0, a.length);
