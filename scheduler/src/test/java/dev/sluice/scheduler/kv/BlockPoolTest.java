@@ -151,6 +151,29 @@ class BlockPoolTest {
     }
 
     @Test
+    void aSequencePlacedOverCachedBlocksTakesTheRunWhoseContentWasFreedLongestAgo() {
+        BlockPool pool = new BlockPool(14);
+        List<KvBlock> all = pool.allocate(14);
+        for (KvBlock block : all) {
+            pool.cache(block, 1000 + block.id(), new int[] {block.id()}, -1, 0L);
+        }
+        // Blocks 4 and 9 stay in use: runs [0, 4), [5, 9), [10, 14). The first six freed (the older
+        // half) are one block here and there, so no run of four is free of recent content; the run
+        // whose newest content is oldest is [10, 14) (freed 1, 7, 4, 8), then [5, 9), then [0, 4).
+        for (int id : new int[] {10, 5, 0, 12, 7, 2, 11, 13, 6, 8, 1, 3}) {
+            pool.release(all.get(id));
+        }
+        BlockTable table = new BlockTable();
+        KvBlock first = pool.allocateFirst(4, table);
+        assertEquals(10, first.id(), "the least recently freed run, not the first or shortest");
+        for (int id = 11; id < 14; id++) {
+            assertSame(pool.block(id), pool.allocateAfter(pool.block(id - 1), table, 14 - id), "claimed for it");
+        }
+        assertTrue(pool.block(0).isCached() && pool.block(5).isCached(), "the newer runs keep their content");
+        pool.checkInvariants();
+    }
+
+    @Test
     void evictsLeastRecentlyFreedCachedBlockOnlyWhenNothingElseIsFree() {
         BlockPool pool = new BlockPool(4);
         KvBlock a = pool.allocate();
