@@ -31,6 +31,7 @@ public final class BlockPool {
     private final KvBlock[] blocks;
     private final PrefixIndex index = new PrefixIndex();
     private final FreeList free = new FreeList();
+    private final FreeRuns runs;
 
     public BlockPool(int blockCount) {
         if (blockCount <= 0) {
@@ -41,6 +42,7 @@ public final class BlockPool {
             blocks[i] = new KvBlock(i);
             free.addNew(blocks[i]);
         }
+        runs = new FreeRuns(blocks, free);
     }
 
     public int size() {
@@ -105,7 +107,7 @@ public final class BlockPool {
         if (previous == null) {
             return allocateFirst(wanted, table);
         }
-        if (previous.id() + 1 < blocks.length && takesInPlace(blocks[previous.id() + 1], table)) {
+        if (previous.id() + 1 < blocks.length && runs.takesInPlace(blocks[previous.id() + 1], table)) {
             return take(blocks[previous.id() + 1]);
         }
         return table == null ? allocate() : allocateFirst(wanted, table);
@@ -138,91 +140,25 @@ public final class BlockPool {
      * runs stay for long sequences) among blocks free of recent cached content; else the run of
      * any unclaimed free blocks whose content is the least recently freed (evicted: a prefix
      * cache entry costs its recompute once, a gathered sequence costs a gather every step); else
-     * the longest run ({@link #placement}). A claim is a
+     * the longest run ({@link FreeRuns#placement}). A claim is a
      * hint, not a reservation: claimed blocks count as free, and {@link #allocate()} takes them
      * when nothing else is free. It ends when the sequence's blocks are released ({@link
      * #unclaim}).
      */
     public KvBlock allocateFirst(int wanted, BlockTable table) {
-        int[] run = table == null ? longestRun() : placement(wanted);
+        int[] run = table == null ? runs.longestRun() : runs.placement(wanted);
         if (run[1] < 2) {
             if (table != null) {
-                unclaim(table); // it goes on elsewhere
+                runs.unclaim(table); // it goes on elsewhere
             }
             return allocate();
         }
-        int first = startIn(run, wanted);
+        int first = runs.startIn(run, wanted);
         KvBlock block = take(blocks[first]);
         if (table != null) {
-            claim(table, first + 1, Math.min(first + wanted, run[0] + run[1]));
+            runs.claim(table, first + 1, Math.min(first + wanted, run[0] + run[1]));
         }
         return block;
-    }
-
-    /** Ends the claim of {@code table}'s sequence on the blocks after its own (none: nothing). */
-    public void unclaim(BlockTable table) {
-        for (int i = table.claimFrom; i < table.claimTo; i++) {
-            if (blocks[i].claimant == table) {
-                blocks[i].claimant = null;
-            }
-        }
-        table.claimFrom = 0;
-        table.claimTo = 0;
-    }
-
-    private void claim(BlockTable table, int from, int to) {
-        unclaim(table);
-        for (int i = from; i < to; i++) {
-            blocks[i].claimant = table;
-        }
-        table.claimFrom = from;
-        table.claimTo = Math.max(from, to);
-    }
-
-    /**
-     * {start, length} of the run to place a sequence of {@code wanted} blocks in: the shortest
-     * run {@link #takesInPlace} would take that holds them; else, among runs of unclaimed free
-     * blocks that hold them, the one whose blocks the sequence would take hold the least recently
-     * freed cached content (the prefix cache's LRU order, by run); else the longest of the first
-     * kind. Taking the shortest such run regardless of what it cached evicted prompts freed just
-     * before a burst that repeated them: TTFT p90 at 64 concurrent requests rose from 5 to 31 s.
-     * O(blocks × wanted) at worst, once per sequence.
-     */
-    private int[] placement(int wanted) {
-        int[] fit = shortestRunOf(wanted);
-        if (fit[1] >= wanted) {
-            return fit;
-        }
-        int[] oldest = oldestRunOf(wanted);
-        return oldest != null ? oldest : longestRun();
-    }
-
-    /** The run of unclaimed free blocks holding {@code wanted} whose placed blocks cache the oldest content; null when none holds them. */
-    private int[] oldestRunOf(int wanted) {
-        int[] best = null;
-        long bestNewest = Long.MAX_VALUE;
-        int start = -1;
-        for (int i = 0; i <= blocks.length; i++) {
-            boolean free = i < blocks.length && blocks[i].free && blocks[i].claimant == null;
-            if (free && start < 0) {
-                start = i;
-            } else if (!free && start >= 0) {
-                int[] run = {start, i - start};
-                if (run[1] >= wanted) {
-                    int first = startIn(run, wanted);
-                    long newest = 0; // when the most recently freed cached block the sequence would take was freed
-                    for (int j = first; j < first + wanted; j++) {
-                        newest = blocks[j].cached ? Math.max(newest, blocks[j].freedAt) : newest;
-                    }
-                    if (newest < bestNewest || newest == bestNewest && run[1] < best[1]) {
-                        best = run;
-                        bestNewest = newest;
-                    }
-                }
-                start = -1;
-            }
-        }
-        return best;
     }
 
     /**
@@ -242,14 +178,14 @@ public final class BlockPool {
         if (n <= 0) {
             return null;
         }
-        int[] run = longestRun(false);
+        int[] run = runs.longestRun(false);
         if (run[1] < n) {
-            run = longestRun(true);
+            run = runs.longestRun(true);
         }
         if (run[1] < n) {
             return null;
         }
-        int first = startIn(run, n);
+        int first = runs.startIn(run, n);
         List<KvBlock> taken = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             taken.add(take(blocks[first + i]));
@@ -259,58 +195,7 @@ public final class BlockPool {
 
     /** Whether the block after {@code last} is one {@link #allocateAfter} would take. */
     public boolean extendsInPlace(KvBlock last) {
-        return last.id() + 1 < blocks.length && takesInPlace(blocks[last.id() + 1], null);
-    }
-
-    /**
-     * Where in {@code run} ({start, length}) a sequence needing {@code wanted} blocks starts: at
-     * the run's start when no sequence can grow into it from the left, else in its middle, early
-     * enough that the wanted blocks fit when they can.
-     */
-    private int startIn(int[] run, int wanted) {
-        boolean growsIntoIt = run[0] > 0 && !blocks[run[0] - 1].free;
-        return run[0] + (growsIntoIt ? Math.min(run[1] / 2, Math.max(0, run[1] - wanted)) : 0);
-    }
-
-    /** {start, length} of the longest run of blocks {@link #takesInPlace} would take. O(blocks). */
-    private int[] longestRun() {
-        return longestRun(false);
-    }
-
-    /** {start, length} of the longest run of unclaimed free blocks ({@code anyFree}), or of those {@link #takesInPlace} would take. */
-    private int[] longestRun(boolean anyFree) {
-        return run(anyFree, Integer.MAX_VALUE);
-    }
-
-    /** As {@link #longestRun()}, but the shortest run of at least {@code wanted} blocks when there is one. */
-    private int[] shortestRunOf(int wanted) {
-        return run(false, wanted);
-    }
-
-    /**
-     * {start, length} of the shortest run of at least {@code wanted} blocks of the kind
-     * {@code anyFree} says, or the longest run of that kind when none is that long.
-     */
-    private int[] run(boolean anyFree, int wanted) {
-        int bestStart = -1;
-        int bestLength = 0;
-        int start = -1;
-        for (int i = 0; i <= blocks.length; i++) {
-            boolean takes = i < blocks.length && (anyFree ? blocks[i].free && blocks[i].claimant == null
-                    : takesInPlace(blocks[i], null));
-            if (takes && start < 0) {
-                start = i;
-            } else if (!takes && start >= 0) {
-                int length = i - start;
-                boolean better = bestLength < wanted ? length > bestLength : length >= wanted && length < bestLength;
-                if (better) {
-                    bestStart = start;
-                    bestLength = length;
-                }
-                start = -1;
-            }
-        }
-        return new int[] {bestStart, bestLength};
+        return last.id() + 1 < blocks.length && runs.takesInPlace(blocks[last.id() + 1], null);
     }
 
     /**
@@ -337,21 +222,6 @@ public final class BlockPool {
         }
     }
 
-    /**
-     * Whether a block taken out of LRU order is fair to take for {@code table}'s sequence (null:
-     * none in particular): free, and claimed for it, or unclaimed and holding no cached content
-     * or only old content.
-     */
-    private boolean takesInPlace(KvBlock block, BlockTable table) {
-        if (!block.free) {
-            return false;
-        }
-        if (block.claimant != null) {
-            return block.claimant == table;
-        }
-        return !block.cached || free.olderHalf(block);
-    }
-
     private KvBlock take(KvBlock block) {
         free.remove(block);
         block.claimant = null;
@@ -360,6 +230,11 @@ public final class BlockPool {
         }
         block.refCount = 1;
         return block;
+    }
+
+    /** Ends the claim of {@code table}'s sequence on the blocks after its own (none: nothing). */
+    public void unclaim(BlockTable table) {
+        runs.unclaim(table);
     }
 
     /** Takes {@code n} blocks for one sequence, consecutive where they can be, or none at all when fewer are free. */
