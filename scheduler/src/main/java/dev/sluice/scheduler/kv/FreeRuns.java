@@ -57,30 +57,23 @@ final class FreeRuns {
 
     /** The run of unclaimed free blocks holding {@code wanted} whose placed blocks cache the oldest content; null when none holds them. */
     private int[] oldestRunOf(int wanted) {
-        int[] best = null;
-        long bestNewest = Long.MAX_VALUE;
-        int start = -1;
-        for (int i = 0; i <= blocks.length; i++) {
-            boolean free = i < blocks.length && blocks[i].free && blocks[i].claimant == null;
-            if (free && start < 0) {
-                start = i;
-            } else if (!free && start >= 0) {
-                int[] run = {start, i - start};
-                if (run[1] >= wanted) {
-                    int first = startIn(run, wanted);
-                    long newest = 0; // when the most recently freed cached block the sequence would take was freed
-                    for (int j = first; j < first + wanted; j++) {
-                        newest = blocks[j].cached ? Math.max(newest, blocks[j].freedAt) : newest;
-                    }
-                    if (newest < bestNewest || newest == bestNewest && run[1] < best[1]) {
-                        best = run;
-                        bestNewest = newest;
-                    }
-                }
-                start = -1;
+        int[][] best = {null};
+        long[] bestNewest = {Long.MAX_VALUE};
+        forEachRun(true, (start, length) -> {
+            if (length < wanted) {
+                return;
             }
-        }
-        return best;
+            int first = startIn(new int[] {start, length}, wanted);
+            long newest = 0; // when the most recently freed cached block the sequence would take was freed
+            for (int j = first; j < first + wanted; j++) {
+                newest = blocks[j].cached ? Math.max(newest, blocks[j].freedAt) : newest;
+            }
+            if (newest < bestNewest[0] || newest == bestNewest[0] && length < best[0][1]) {
+                best[0] = new int[] {start, length};
+                bestNewest[0] = newest;
+            }
+        });
+        return best[0];
     }
 
     /**
@@ -113,8 +106,19 @@ final class FreeRuns {
      * {@code anyFree} says, or the longest run of that kind when none is that long.
      */
     private int[] run(boolean anyFree, int wanted) {
-        int bestStart = -1;
-        int bestLength = 0;
+        int[] best = {-1, 0};
+        forEachRun(anyFree, (start, length) -> {
+            boolean better = best[1] < wanted ? length > best[1] : length >= wanted && length < best[1];
+            if (better) {
+                best[0] = start;
+                best[1] = length;
+            }
+        });
+        return best;
+    }
+
+    /** Each maximal run of unclaimed free blocks ({@code anyFree}), or of blocks {@link #takesInPlace} would take, in pool order. O(blocks). */
+    private void forEachRun(boolean anyFree, RunVisitor visitor) {
         int start = -1;
         for (int i = 0; i <= blocks.length; i++) {
             boolean takes = i < blocks.length && (anyFree ? blocks[i].free && blocks[i].claimant == null
@@ -122,16 +126,14 @@ final class FreeRuns {
             if (takes && start < 0) {
                 start = i;
             } else if (!takes && start >= 0) {
-                int length = i - start;
-                boolean better = bestLength < wanted ? length > bestLength : length >= wanted && length < bestLength;
-                if (better) {
-                    bestStart = start;
-                    bestLength = length;
-                }
+                visitor.run(start, i - start);
                 start = -1;
             }
         }
-        return new int[] {bestStart, bestLength};
+    }
+
+    private interface RunVisitor {
+        void run(int start, int length);
     }
 
     /**
